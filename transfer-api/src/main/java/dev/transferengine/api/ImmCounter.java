@@ -1,0 +1,56 @@
+package dev.transferengine.api;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A free-running count of the immediates with one value that arrived at this engine (on any NIC of
+ * any group). {@link #await(long, Duration)} waits for {@code n} more than all earlier awaits took, and is
+ * correct whether the imms arrived before or after the call: the receiver may obtain the counter
+ * after telling the sender to go.
+ *
+ * <p>Obtained from {@link TransferEngine#immCounter(int)}; thread-safe; allocation-free.
+ */
+public final class ImmCounter {
+    private final int imm;
+    private final AtomicLong arrived = new AtomicLong();
+    private final AtomicLong reserved = new AtomicLong();
+
+    /** Created by the engine. */
+    public ImmCounter(int imm) {
+        this.imm = imm;
+    }
+
+    /** The immediate value counted. */
+    public int imm() {
+        return imm;
+    }
+
+    /** Imms counted since the counter was created. */
+    public long arrived() {
+        return arrived.get();
+    }
+
+    /** Imms still to be taken by awaits: {@code arrived - awaited}, negative while a wait is pending. */
+    public long balance() {
+        return arrived.get() - reserved.get();
+    }
+
+    /**
+     * Waits for {@code n} more imms than earlier awaits took.
+     *
+     * @throws TransferTimeoutException when the deadline passes first; the reservation is returned
+     */
+    public void await(long n, Duration timeout) {
+        long nanos = CountAwait.checkWait(n, timeout);
+        if (!CountAwait.await(arrived, reserved, n, nanos)) {
+            throw new TransferTimeoutException("timed out after " + timeout + " waiting for " + n + " imms of 0x"
+                    + Integer.toHexString(imm) + " (balance " + balance() + ")");
+        }
+    }
+
+    /** Adds {@code count} arrivals. Called by the engine. */
+    public void add(long count) {
+        arrived.addAndGet(count);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.transferengine.api;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A local handle to memory registered with every NIC of one group. Use it as the source of writes
+ * and sends, as the target of receives, and (for {@link Access#REMOTE_WRITE}) hand its
+ * {@link #descriptor()} to peers.
+ *
+ * <p>Thread-safe. {@link #close()} deregisters on every NIC that registered it; it is idempotent.
+ * Requests naming a closed region are rejected with {@link ClosedException}; the caller must not
+ * close a region while its own transfers are in flight (they fail or complete, but the bytes are
+ * undefined). The segment must stay alive while registered: a segment whose arena was closed makes
+ * later requests fail with {@link ClosedException}, never touching freed memory.
+ */
+public interface MemoryRegion extends AutoCloseable {
+
+    /** The registered memory. */
+    MemorySegment segment();
+
+    /** The segment's native base address. */
+    default long address() {
+        return segment().address();
+    }
+
+    /** The registered length in bytes. */
+    default long lengthBytes() {
+        return segment().byteSize();
+    }
+
+    /** The group (worker) that owns the region. */
+    int group();
+
+    /** What the registration allows. */
+    Access access();
+
+    /**
+     * The descriptor peers use to write into this region.
+     *
+     * @throws InvalidRequestException if the region was registered with {@link Access#LOCAL}
+     */
+    RemoteRegion descriptor();
+
+    /** Whether the region is still registered. */
+    boolean isOpen();
+
+    /** Deregisters on every NIC. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,16 @@
+package dev.transferengine.api;
+
+import java.util.List;
+import java.util.OptionalInt;
+
+/** One source region, many destinations (the MoE dispatch/combine shape). */
+public record Scatter(MemoryRegion src, List<ScatterTarget> targets, OptionalInt imm, ScatterRouting routing)
+        implements TransferRequest {
+    public Scatter {
+        TransferRequest.requireNonNull(src, "src");
+        TransferRequest.requireNonNull(targets, "targets");
+        TransferRequest.requireNonNull(imm, "imm");
+        TransferRequest.requireNonNull(routing, "routing");
+        targets = List.copyOf(targets);
+    }
+}

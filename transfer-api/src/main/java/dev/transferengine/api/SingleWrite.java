@@ -1,0 +1,36 @@
+package dev.transferengine.api;
+
+import java.util.OptionalInt;
+
+/**
+ * Write {@code length} bytes from {@code src + srcOffset} to {@code dst + dstOffset}.
+ * With {@link Routing.Sharded} the bytes are split over several NICs (each shard carries the imm).
+ */
+public record SingleWrite(MemoryRegion src, long srcOffset, long length, RemoteRegion dst, long dstOffset,
+                          OptionalInt imm, Routing routing) implements TransferRequest {
+    public SingleWrite {
+        TransferRequest.requireNonNull(src, "src");
+        TransferRequest.requireNonNull(dst, "dst");
+        TransferRequest.requireNonNull(imm, "imm");
+        TransferRequest.requireNonNull(routing, "routing");
+        TransferRequest.requireNonNegative(srcOffset, "srcOffset");
+        TransferRequest.requireNonNegative(length, "length");
+        TransferRequest.requireNonNegative(dstOffset, "dstOffset");
+    }
+
+    /** A write over all NICs without imm. */
+    public static SingleWrite of(MemoryRegion src, long srcOffset, long length, RemoteRegion dst, long dstOffset) {
+        return new SingleWrite(src, srcOffset, length, dst, dstOffset, OptionalInt.empty(), Routing.allNics());
+    }
+
+    /** A write over all NICs carrying {@code imm}. */
+    public static SingleWrite withImm(MemoryRegion src, long srcOffset, long length, RemoteRegion dst,
+                                      long dstOffset, int imm) {
+        return new SingleWrite(src, srcOffset, length, dst, dstOffset, OptionalInt.of(imm), Routing.allNics());
+    }
+
+    /** The same write with another routing. */
+    public SingleWrite routed(Routing newRouting) {
+        return new SingleWrite(src, srcOffset, length, dst, dstOffset, imm, newRouting);
+    }
+}

@@ -1,0 +1,248 @@
+package dev.transferengine.api;
+
+import dev.transferengine.spi.EngineConfig;
+import dev.transferengine.spi.EngineFactory;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * Moves bytes between registered memories of engines, with one-sided WRITEs that may carry a 32-bit
+ * immediate, and SEND/RECV for small messages.
+ *
+ * <h2>Threads</h2>
+ * All methods are thread-safe. Each group (normally one GPU) has one worker thread that owns its NICs:
+ * it takes requests from a bounded multi-producer queue, posts them, and polls every NIC's completions.
+ * Callbacks run on a per-group callback executor, never on a worker; {@link TransferCounter} and
+ * {@link ImmCounter} are updated by the worker directly.
+ *
+ * <h2>Ordering</h2>
+ * None. Delivery is reliable but unordered: writes of one request, and of different requests, may land
+ * in any order, on any NIC. A receiver learns that data landed by counting immediates
+ * ({@link #expectImms}, {@link #immCounter}); a write's payload is in memory before its imm is counted.
+ * A sender's "done" means only that its source buffer may be reused.
+ *
+ * <h2>Errors and deadlines</h2>
+ * Invalid requests throw {@link InvalidRequestException} before anything reaches native code.
+ * Transfers that fail, or that do not complete within the engine's transfer timeout, complete
+ * exceptionally with a {@link TransferException}. Every blocking method has a deadline.
+ * After {@link #close()}, submissions throw {@link ClosedException} and transfers in flight fail with it.
+ */
+public interface TransferEngine extends AutoCloseable {
+
+    /** A builder; {@link Builder#build()} finds the engine implementation with {@link ServiceLoader}. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** The provider in use ("loopback", "libfabric", "verbs"). */
+    String providerName();
+
+    /** Address of group 0's NIC 0: where SENDs to this engine go. */
+    DomainAddress mainAddress();
+
+    /** Number of groups (workers). */
+    int groupCount();
+
+    /** Number of NICs of {@code group}. */
+    int nicCount(int group);
+
+    /** The addresses of {@code group}'s NICs, in NIC order. */
+    List<DomainAddress> addresses(int group);
+
+    /** Sum of the NICs' link speeds in bit/s, or 0 when the provider does not know. */
+    long linkSpeedBitsPerSecond();
+
+    /**
+     * Registers native memory with every NIC of the owning group.
+     *
+     * @throws InvalidRequestException for heap segments, empty segments, or unknown devices
+     */
+    MemoryRegion register(MemorySegment segment, Device device, Access access);
+
+    /** Registers host memory with group 0. */
+    default MemoryRegion register(MemorySegment segment, Access access) {
+        return register(segment, Device.host(), access);
+    }
+
+    /** Submits a request; {@code callback} gets exactly one of done or error. */
+    void submit(TransferRequest request, TransferCallback callback);
+
+    /** Submits a request; the future completes (on the callback executor) when it is done or failed. */
+    CompletableFuture<Void> submit(TransferRequest request);
+
+    /** Submits a request whose completion increments {@code counter}: no allocation per request. */
+    void submit(TransferRequest request, TransferCounter counter);
+
+    /**
+     * Sends {@code length} bytes at {@code src + offset} to the engine at {@code destination}
+     * (its {@link #mainAddress()}), which delivers them to one of its posted receive buffers.
+     */
+    void send(DomainAddress destination, MemoryRegion src, long offset, long length, TransferCallback callback);
+
+    /** {@link #send(DomainAddress, MemoryRegion, long, long, TransferCallback)} as a future. */
+    CompletableFuture<Void> send(DomainAddress destination, MemoryRegion src, long offset, long length);
+
+    /**
+     * Posts {@code count} persistent receive buffers of {@code bufferBytes} each on the main NIC. Every
+     * message is handed to {@code handler}, then its buffer is re-posted.
+     */
+    ReceiveSet postReceives(int bufferBytes, int count, ReceiveHandler handler);
+
+    /**
+     * Expects {@code count} imms of value {@code imm}: {@code onReached} runs exactly once, on the callback
+     * executor, when they have arrived; the expectation is then removed and later imms of that value are
+     * plain imm events. Only imms arriving after this call are counted (imms that arrived earlier were
+     * already delivered as imm events): register before the sender can start, or use {@link #immCounter}.
+     *
+     * @throws InvalidRequestException if {@code count < 1} or the value already has a counter or expectation
+     */
+    ImmExpectation expectImms(int imm, long count, Runnable onReached);
+
+    /**
+     * The free-running counter for {@code imm}, created on first use. From then on every imm of this value
+     * is counted (engine-wide) and none is delivered as an imm event.
+     *
+     * @throws InvalidRequestException if an expectation is active for the value
+     */
+    ImmCounter immCounter(int imm);
+
+    /** Removes the counter or expectation of {@code imm} (cancellation). Returns whether one existed. */
+    boolean removeImmCounter(int imm);
+
+    /** Adds a handler for imms that are neither counted nor expected (and for surplus imms). */
+    Subscription onImm(IntConsumer handler);
+
+    /** A fresh completion counter for {@link #submit(TransferRequest, TransferCounter)}. */
+    default TransferCounter newTransferCounter() {
+        return new TransferCounter();
+    }
+
+    /**
+     * Closes the engine: in-flight transfers fail with {@link ClosedException}, workers stop, every
+     * region is deregistered and every native resource freed. Idempotent; waits at most the engine's
+     * close timeout.
+     */
+    @Override
+    void close();
+
+    /**
+     * Builds a {@link TransferEngine}. Not thread-safe. Defaults: provider "loopback", one group with one
+     * NIC, back-off idling, a 4096-entry request queue, 30 s transfer and operation timeouts.
+     */
+    final class Builder {
+        private String provider = "loopback";
+        private final Map<String, String> providerOptions = new LinkedHashMap<>();
+        private final List<GroupSpec> groups = new ArrayList<>();
+        private Supplier<IdleStrategy> idleStrategy = IdleStrategy::backoff;
+        private int requestQueueCapacity = 4096;
+        private Duration transferTimeout = Duration.ofSeconds(30);
+        private Duration operationTimeout = Duration.ofSeconds(30);
+        private String name = "te";
+
+        Builder() {
+        }
+
+        /** The provider by name: "loopback" (default), "libfabric", "verbs". */
+        public Builder provider(String providerName) {
+            this.provider = Objects.requireNonNull(providerName, "providerName");
+            return this;
+        }
+
+        /** A provider-specific option, e.g. {@code libfabric.provider=shm} or {@code loopback.reorder=true}. */
+        public Builder providerOption(String key, String value) {
+            providerOptions.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** Adds a group; groups are numbered in the order added. */
+        public Builder addGroup(GroupSpec group) {
+            groups.add(Objects.requireNonNull(group, "group"));
+            return this;
+        }
+
+        /** Shorthand: {@code groups} host groups of {@code nicsPerGroup} NICs each. */
+        public Builder groups(int count, int nicsPerGroup) {
+            if (count < 1) {
+                throw new InvalidRequestException("need at least one group, got " + count);
+            }
+            for (int i = 0; i < count; i++) {
+                groups.add(GroupSpec.ofNics(nicsPerGroup));
+            }
+            return this;
+        }
+
+        /** The idle strategy each worker gets a fresh instance of. */
+        public Builder idleStrategy(Supplier<IdleStrategy> factory) {
+            this.idleStrategy = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /** Capacity of each worker's request queue (rounded up to a power of two). */
+        public Builder requestQueueCapacity(int capacity) {
+            if (capacity < 2) {
+                throw new InvalidRequestException("request queue capacity must be >= 2, got " + capacity);
+            }
+            this.requestQueueCapacity = capacity;
+            return this;
+        }
+
+        /** A transfer not completed within this time fails with {@link TransferTimeoutException}. */
+        public Builder transferTimeout(Duration timeout) {
+            this.transferTimeout = positive(timeout, "transferTimeout");
+            return this;
+        }
+
+        /** Deadline for registration, close, and for waiting on a full request queue. */
+        public Builder operationTimeout(Duration timeout) {
+            this.operationTimeout = positive(timeout, "operationTimeout");
+            return this;
+        }
+
+        /** A name for threads and logs. */
+        public Builder name(String engineName) {
+            this.name = Objects.requireNonNull(engineName, "engineName");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new InvalidRequestException(what + " must be positive, got " + d);
+            }
+            return d;
+        }
+
+        /** The configuration this builder describes. */
+        public EngineConfig config() {
+            List<GroupSpec> g = groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : groups;
+            return new EngineConfig(name, provider, Map.copyOf(providerOptions), g, idleStrategy,
+                    requestQueueCapacity, transferTimeout, operationTimeout);
+        }
+
+        /**
+         * Builds and starts the engine.
+         *
+         * @throws ProviderUnavailableException when the provider cannot run here (the message says why)
+         */
+        public TransferEngine build() {
+            EngineConfig config = config();
+            for (EngineFactory f : ServiceLoader.load(EngineFactory.class, TransferEngine.class.getClassLoader())) {
+                return f.create(config);
+            }
+            for (EngineFactory f : ServiceLoader.load(EngineFactory.class)) {
+                return f.create(config);
+            }
+            throw new ProviderUnavailableException(
+                    "no TransferEngine implementation found: add dev.transferengine:transfer-core to the class path", null);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.transferengine.api;
+
+import java.util.OptionalInt;
+
+/**
+ * A one-sided transfer the engine executes: {@link SingleWrite}, {@link PagedWrite}, {@link Scatter},
+ * {@link Barrier} or {@link ImmWrite}. Requests are immutable values and may be submitted many times
+ * (re-submitting the same instance allocates nothing in the engine). Arrays passed to requests are not
+ * copied: do not change them while a submission is in flight.
+ *
+ * <p>Ordering: none. Writes of one request, and different requests, may land in any order; a receiver
+ * learns completion only by counting imms (see {@link ImmAccounting}).
+ */
+public sealed interface TransferRequest permits SingleWrite, PagedWrite, Scatter, Barrier, ImmWrite {
+
+    /** The immediate every write of this request carries, if any. */
+    OptionalInt imm();
+
+    static void requireNonNegative(long value, String name) {
+        if (value < 0) {
+            throw new InvalidRequestException(name + " must be >= 0, got " + value);
+        }
+    }
+
+    static <T> T requireNonNull(T value, String name) {
+        if (value == null) {
+            throw new InvalidRequestException(name + " must not be null");
+        }
+        return value;
+    }
+}

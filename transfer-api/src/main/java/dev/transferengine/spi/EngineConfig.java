@@ -1,0 +1,28 @@
+package dev.transferengine.spi;
+
+import dev.transferengine.api.GroupSpec;
+import dev.transferengine.api.IdleStrategy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** Everything {@link dev.transferengine.api.TransferEngine.Builder} collected, validated by the builder. */
+public record EngineConfig(String name, String provider, Map<String, String> providerOptions,
+                           List<GroupSpec> groups, Supplier<IdleStrategy> idleStrategy, int requestQueueCapacity,
+                           Duration transferTimeout, Duration operationTimeout) {
+    public EngineConfig {
+        providerOptions = Map.copyOf(providerOptions);
+        groups = List.copyOf(groups);
+    }
+
+    /** The option's value, or {@code fallback}; also consults system property {@code te.<key>}. */
+    public String option(String key, String fallback) {
+        String v = providerOptions.get(key);
+        if (v == null) {
+            v = System.getProperty("te." + key);
+        }
+        return v == null ? fallback : v;
+    }
+}

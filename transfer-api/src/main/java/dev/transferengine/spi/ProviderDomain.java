@@ -1,0 +1,70 @@
+package dev.transferengine.spi;
+
+import dev.transferengine.api.DomainAddress;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One NIC endpoint with its completion queue. <b>Single-threaded:</b> after {@link ProviderFabric#openDomain}
+ * returns, every method is called from the owning worker thread only, so implementations need no locks.
+ *
+ * <p>Posting is non-blocking: a full queue returns {@link #RETRY}; the engine then polls completions
+ * and retries. Errors a post can detect synchronously are thrown as
+ * {@link dev.transferengine.api.TransferException}; errors found later arrive through
+ * {@link CompletionSink#onError}. Every post reports exactly one completion or error for its context
+ * (or throws, or returns RETRY, in which case nothing was posted).
+ *
+ * <p>Contexts are opaque longs chosen by the engine (pool indices with a generation), never pointers.
+ */
+public interface ProviderDomain extends AutoCloseable {
+    /** The post was accepted. */
+    int POSTED = 0;
+    /** The queue is full: poll completions and post again. Nothing was posted. */
+    int RETRY = 1;
+
+    /** This endpoint's address, given to peers. */
+    DomainAddress address();
+
+    /** What this domain supports. */
+    DomainCapabilities capabilities();
+
+    /** Registers {@code segment} (native, non-empty) for local use and, if asked, remote writes. */
+    RegisteredMemory register(MemorySegment segment, boolean remoteWrite);
+
+    /** Releases a registration of this domain. Idempotent per registration. */
+    void deregister(RegisteredMemory memory);
+
+    /**
+     * Resolves a peer's address to a handle for posts (libfabric: {@code fi_av_insert}; verbs: a queue pair,
+     * possibly still connecting, in which case posts return {@link #RETRY} until it is up). Cached by the
+     * provider: resolving the same address twice returns the same handle.
+     */
+    long resolvePeer(DomainAddress peer);
+
+    /**
+     * Posts one RDMA WRITE of {@code length} bytes from {@code srcAddress} (inside {@code src}) to
+     * {@code remoteAddress} under {@code remoteKey}; with {@code withImm}, the peer's completion queue reports
+     * {@code imm}. A zero-length write needs no source ({@code src} may be null) and still carries the imm.
+     *
+     * @return {@link #POSTED} or {@link #RETRY}
+     */
+    int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
+                  long remoteKey, boolean withImm, int imm, long context);
+
+    /** Posts a SEND of {@code length} bytes at {@code address} to {@code peer}. */
+    int postSend(long peer, RegisteredMemory src, long address, long length, long context);
+
+    /** Posts a receive buffer. */
+    int postReceive(RegisteredMemory dst, long address, long length, long context);
+
+    /**
+     * Reads up to {@code maxEntries} completions into {@code sink} and drives the provider's progress.
+     *
+     * @return the number of completions delivered
+     */
+    int poll(CompletionSink sink, int maxEntries);
+
+    /** Frees the endpoint, its queues and any registrations left. Idempotent. */
+    @Override
+    void close();
+}
