@@ -1,0 +1,465 @@
+package dev.transferengine.core;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.Device;
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.GroupSpec;
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.ImmExpectation;
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.ReceiveHandler;
+import dev.transferengine.api.ReceiveSet;
+import dev.transferengine.api.Subscription;
+import dev.transferengine.api.TransferCallback;
+import dev.transferengine.api.TransferCounter;
+import dev.transferengine.api.TransferEngine;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.api.TransferRequest;
+import dev.transferengine.spi.DomainInfo;
+import dev.transferengine.spi.EngineConfig;
+import dev.transferengine.spi.ProviderFabric;
+
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The engine: one {@link Worker} per group over the provider's domains, an engine-wide {@link ImmTable},
+ * request validation on the caller's thread. See {@code docs/architecture.md} for the path of a transfer.
+ */
+public final class DefaultTransferEngine implements TransferEngine {
+    private static final System.Logger LOG = System.getLogger(DefaultTransferEngine.class.getName());
+
+    private final EngineConfig config;
+    private final String providerName;
+    private final ProviderFabric fabric;
+    private final Worker[] workers;
+    private final int[] cudaGroups;
+    private final long[] maxMessageBytes;
+    private final long linkSpeed;
+    private final ImmTable imms;
+    private final RequestValidator validator = new RequestValidator(this);
+    private final long operationTimeoutNanos;
+    private final AtomicInteger activeCallers = new AtomicInteger();
+    private volatile boolean closed;
+    private final Object closeLock = new Object();
+    private boolean closeDone;
+
+    DefaultTransferEngine(EngineConfig config) {
+        this.config = config;
+        this.operationTimeoutNanos = config.operationTimeout().toNanos();
+        Providers.Selected selected = Providers.select(config.provider(), config.providerOptions());
+        this.providerName = selected.provider().name();
+        int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
+        this.fabric = selected.provider().open(selected.options(), totalNics);
+        List<GroupSpec> groups = config.groups();
+        this.workers = new Worker[groups.size()];
+        this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
+        this.maxMessageBytes = new long[groups.size()];
+        try {
+            List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
+            for (int g = 0; g < workers.length; g++) {
+                workers[g] = new Worker(this, g, fabric, assignment.get(g), groups.get(g).pinCpu(),
+                        config.requestQueueCapacity(), config.idleStrategy().get(), config.transferTimeout().toNanos(),
+                        config.name());
+            }
+            this.imms = new ImmTable(workers[0].dispatcher().executor());
+            for (Worker w : workers) {
+                w.start(operationTimeoutNanos);
+            }
+            long speed = 0;
+            for (int g = 0; g < workers.length; g++) {
+                long max = Long.MAX_VALUE;
+                DomainGroup dg = workers[g].domains();
+                for (int i = 0; i < dg.size(); i++) {
+                    var caps = dg.domain(i).capabilities();
+                    max = Math.min(max, caps.maxMessageBytes());
+                    speed += caps.linkSpeedBitsPerSec();
+                }
+                maxMessageBytes[g] = max;
+            }
+            this.linkSpeed = speed;
+        } catch (RuntimeException | Error e) {
+            stopWorkers();
+            fabric.close();
+            throw e;
+        }
+    }
+
+    /** Explicit names first, then the remaining domains in the provider's order (reused round-robin when short). */
+    private static List<List<DomainInfo>> assignDomains(List<DomainInfo> available, List<GroupSpec> groups) {
+        if (available.isEmpty()) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "the provider lists no domains (NICs)");
+        }
+        Set<String> named = new HashSet<>();
+        for (GroupSpec g : groups) {
+            for (String n : g.domainNames()) {
+                if (!named.add(n)) {
+                    throw new InvalidRequestException("domain '" + n + "' is assigned to more than one NIC slot");
+                }
+            }
+        }
+        List<DomainInfo> unnamed = new ArrayList<>();
+        for (DomainInfo d : available) {
+            if (!named.contains(d.name())) {
+                unnamed.add(d);
+            }
+        }
+        int next = 0;
+        List<List<DomainInfo>> out = new ArrayList<>();
+        for (GroupSpec g : groups) {
+            List<DomainInfo> mine = new ArrayList<>();
+            if (!g.domainNames().isEmpty()) {
+                for (String n : g.domainNames()) {
+                    mine.add(available.stream().filter(d -> d.name().equals(n)).findFirst().orElseThrow(() ->
+                            new InvalidRequestException("no domain named '" + n + "'; the provider offers "
+                                    + available.stream().map(DomainInfo::name).toList())));
+                }
+            } else {
+                List<DomainInfo> pool = unnamed.isEmpty() ? available : unnamed;
+                for (int i = 0; i < g.nics(); i++) {
+                    mine.add(pool.get(next++ % pool.size()));
+                }
+            }
+            out.add(mine);
+        }
+        return out;
+    }
+
+    ImmTable imms() {
+        return imms;
+    }
+
+    long maxMessageBytes(int group) {
+        return maxMessageBytes[group];
+    }
+
+    // ---------------------------------------------------------------- topology
+
+    @Override
+    public String providerName() {
+        return providerName;
+    }
+
+    @Override
+    public DomainAddress mainAddress() {
+        return workers[0].domains().domain(0).address();
+    }
+
+    @Override
+    public int groupCount() {
+        return workers.length;
+    }
+
+    @Override
+    public int nicCount(int group) {
+        return worker(group).domains().size();
+    }
+
+    @Override
+    public List<DomainAddress> addresses(int group) {
+        return worker(group).addresses();
+    }
+
+    @Override
+    public long linkSpeedBitsPerSecond() {
+        return linkSpeed;
+    }
+
+    private Worker worker(int group) {
+        if (group < 0 || group >= workers.length) {
+            throw new InvalidRequestException("group " + group + " out of range: the engine has " + workers.length);
+        }
+        return workers[group];
+    }
+
+    /** Regions currently registered, over all groups (for tests and diagnostics). */
+    public int openRegionCount() {
+        int n = 0;
+        for (Worker w : workers) {
+            n += w.call(w::openRegions, operationTimeoutNanos);
+        }
+        return n;
+    }
+
+    /** Where each worker's pinning request ended ("pinned to CPU 3", or the reason it was not possible). */
+    public List<String> pinningOutcomes() {
+        List<String> out = new ArrayList<>();
+        for (Worker w : workers) {
+            out.add(w.pinningOutcome());
+        }
+        return out;
+    }
+
+    /** Imm events dropped because no {@link #onImm} handler was registered. */
+    public long unhandledImms() {
+        return imms.unhandledImms();
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public MemoryRegion register(MemorySegment segment, Device device, Access access) {
+        if (segment == null || device == null || access == null) {
+            throw new InvalidRequestException("segment, device and access must not be null");
+        }
+        if (!segment.isNative()) {
+            throw new InvalidRequestException("only native memory can be registered (got a heap segment); allocate it from an Arena");
+        }
+        if (segment.byteSize() == 0) {
+            throw new InvalidRequestException("cannot register an empty segment");
+        }
+        if (!segment.scope().isAlive()) {
+            throw new ClosedException("the segment's arena is already closed");
+        }
+        int group = groupOf(device);
+        Worker w = workers[group];
+        return enter(() -> w.call(() -> w.register(segment, access), operationTimeoutNanos));
+    }
+
+    private int groupOf(Device device) {
+        if (device.kind() == Device.Kind.HOST) {
+            worker(device.index());
+            return device.index();
+        }
+        for (int g = 0; g < cudaGroups.length; g++) {
+            if (cudaGroups[g] == device.index()) {
+                throw new InvalidRequestException("registering CUDA device memory is not supported yet by this engine"
+                        + " (GPU memory needs HMEM support in the provider)");
+            }
+        }
+        throw new InvalidRequestException("no group is configured for CUDA device " + device.index());
+    }
+
+    void unregister(Region region) {
+        if (!region.markClosed() || closed) {
+            return; // already closed, or the closing engine deregisters everything itself
+        }
+        Worker w = workers[region.group()];
+        try {
+            enter(() -> w.call(() -> {
+                w.deregister(region);
+                return null;
+            }, operationTimeoutNanos));
+        } catch (ClosedException e) {
+            // engine closed meanwhile: its shutdown deregistered the region
+        }
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    @Override
+    public void submit(TransferRequest request, TransferCallback callback) {
+        if (callback == null) {
+            throw new InvalidRequestException("callback must not be null");
+        }
+        enqueue(request, callback);
+    }
+
+    @Override
+    public CompletableFuture<Void> submit(TransferRequest request) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        enqueue(request, f);
+        return f;
+    }
+
+    @Override
+    public void submit(TransferRequest request, TransferCounter counter) {
+        if (counter == null) {
+            throw new InvalidRequestException("counter must not be null");
+        }
+        enqueue(request, counter);
+    }
+
+    private void enqueue(TransferRequest request, Object completion) {
+        activeCallers.incrementAndGet();
+        try {
+            checkOpen();
+            int group = validator.validate(request);
+            offer(workers[group], request, completion);
+        } finally {
+            activeCallers.decrementAndGet();
+        }
+    }
+
+    /** Offers to a worker, waiting for space up to the operation timeout. Caller holds activeCallers. */
+    private void offer(Worker w, Object payload, Object completion) {
+        if (w.offer(payload, completion)) {
+            return;
+        }
+        long deadline = System.nanoTime() + operationTimeoutNanos;
+        int spins = 0;
+        while (!w.offer(payload, completion)) {
+            checkOpen();
+            if (System.nanoTime() - deadline > 0) {
+                throw new TransferException(ErrorCategory.BACK_PRESSURE, "the request queue stayed full for the "
+                        + "operation timeout; the worker is not keeping up");
+            }
+            if (++spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(10_000);
+            }
+        }
+    }
+
+    @Override
+    public void send(DomainAddress destination, MemoryRegion src, long offset, long length, TransferCallback callback) {
+        if (callback == null) {
+            throw new InvalidRequestException("callback must not be null");
+        }
+        enqueueSend(destination, src, offset, length, callback);
+    }
+
+    @Override
+    public CompletableFuture<Void> send(DomainAddress destination, MemoryRegion src, long offset, long length) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        enqueueSend(destination, src, offset, length, f);
+        return f;
+    }
+
+    private void enqueueSend(DomainAddress destination, MemoryRegion src, long offset, long length, Object completion) {
+        if (destination == null) {
+            throw new InvalidRequestException("destination must not be null");
+        }
+        activeCallers.incrementAndGet();
+        try {
+            checkOpen();
+            Region region = validator.ownRegion(src, "send source");
+            if (region.group() != 0) {
+                throw new InvalidRequestException("sends go out on group 0's main NIC: register the source with Device.host()");
+            }
+            RequestValidator.inRange(offset, length, region.lengthBytes(), "send source");
+            long max = maxMessageBytes[0];
+            if (length > max) {
+                throw new InvalidRequestException("a send of " + length + " bytes exceeds the provider's maximum of " + max);
+            }
+            offer(workers[0], new Worker.SendPayload(destination, region, offset, length), completion);
+        } finally {
+            activeCallers.decrementAndGet();
+        }
+    }
+
+    @Override
+    public ReceiveSet postReceives(int bufferBytes, int count, ReceiveHandler handler) {
+        if (bufferBytes < 1 || count < 1 || handler == null) {
+            throw new InvalidRequestException("postReceives needs bufferBytes >= 1, count >= 1 and a handler");
+        }
+        if ((long) bufferBytes * count > (1L << 34)) {
+            throw new InvalidRequestException("receive buffers of " + bufferBytes + " x " + count + " bytes are too large");
+        }
+        if (bufferBytes > maxMessageBytes[0]) {
+            throw new InvalidRequestException("receive buffer of " + bufferBytes + " bytes exceeds the provider's maximum of "
+                    + maxMessageBytes[0]);
+        }
+        Worker w = workers[0];
+        return enter(() -> {
+            ReceiveSetImpl set = new ReceiveSetImpl(bufferBytes, count, handler);
+            try {
+                w.call(() -> w.addReceiveSet(set), operationTimeoutNanos);
+            } catch (RuntimeException e) {
+                set.close();
+                if (set.region == null) {
+                    set.arena.close();
+                }
+                throw e;
+            }
+            return set;
+        });
+    }
+
+    // ---------------------------------------------------------------- imms
+
+    @Override
+    public ImmExpectation expectImms(int imm, long count, Runnable onReached) {
+        checkOpen();
+        return imms.expect(imm, count, onReached);
+    }
+
+    @Override
+    public ImmCounter immCounter(int imm) {
+        checkOpen();
+        return imms.counter(imm);
+    }
+
+    @Override
+    public boolean removeImmCounter(int imm) {
+        return imms.remove(imm);
+    }
+
+    @Override
+    public Subscription onImm(IntConsumer handler) {
+        checkOpen();
+        return imms.addHandler(handler);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("engine is closed");
+        }
+    }
+
+    private <T> T enter(java.util.function.Supplier<T> action) {
+        activeCallers.incrementAndGet();
+        try {
+            checkOpen();
+            return action.get();
+        } finally {
+            activeCallers.decrementAndGet();
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            if (closeDone) {
+                return;
+            }
+            closed = true;
+            // Submitters that saw "open" finish enqueueing before the workers drain for the last time.
+            long deadline = System.nanoTime() + operationTimeoutNanos;
+            while (activeCallers.get() > 0 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+            stopWorkers();
+            fabric.close();
+            for (Worker w : workers) {
+                if (w != null) {
+                    w.dispatcher().shutdown(operationTimeoutNanos);
+                }
+            }
+            closeDone = true;
+        }
+    }
+
+    private void stopWorkers() {
+        for (Worker w : workers) {
+            if (w != null) {
+                w.requestStop();
+            }
+        }
+        for (Worker w : workers) {
+            if (w != null && !w.join(operationTimeoutNanos)) {
+                LOG.log(Level.ERROR, "a worker did not stop within the operation timeout");
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TransferEngine[" + config.name() + ", provider=" + providerName + ", groups=" + workers.length
+                + (closed ? ", closed" : "") + "]";
+    }
+}

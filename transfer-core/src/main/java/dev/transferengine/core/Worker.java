@@ -1,0 +1,605 @@
+package dev.transferengine.core;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.Barrier;
+import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.IdleStrategy;
+import dev.transferengine.api.ImmWrite;
+import dev.transferengine.api.PagedWrite;
+import dev.transferengine.api.RemoteRegion;
+import dev.transferengine.api.Scatter;
+import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.api.TransferRequest;
+import dev.transferengine.api.TransferTimeoutException;
+import dev.transferengine.core.ffm.Libc;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DomainInfo;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.ProviderFabric;
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The worker of one group: an agent whose {@link #doWork()} takes requests from the group's queue,
+ * posts their writes over the group's NICs, polls every NIC's completion queue (receive-only ones too:
+ * providers make progress only when polled), expires transfers past their deadline, and hands outcomes
+ * to the {@link CompletionDispatcher}. It owns its domains: they are opened, used and closed on this
+ * thread only. API threads reach it through the request queue and the call queue.
+ */
+final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
+    private static final System.Logger LOG = System.getLogger(Worker.class.getName());
+    static final long RECEIVE_FLAG = 1L << 62;
+    private static final int REQUESTS_PER_ITERATION = 64;
+    private static final int WRITES_PER_TRANSFER_PER_ITERATION = 32;
+    private static final int COMPLETIONS_PER_POLL = 64;
+
+    /** A SEND waiting in the request queue. */
+    record SendPayload(dev.transferengine.api.DomainAddress to, Region src, long offset, long length) {
+    }
+
+    private final DefaultTransferEngine engine;
+    private final int group;
+    private final ProviderFabric fabric;
+    private final List<DomainInfo> domainInfos;
+    private final int pinCpu;
+    private final RequestQueue requests;
+    private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Integer> reposts = new ConcurrentLinkedQueue<>();
+    private final CompletionDispatcher dispatcher;
+    private final IdleStrategy idle;
+    private final long transferTimeoutNanos;
+    private final TransferPool pool = new TransferPool(1024);
+    private final WriteOp op = new WriteOp();
+    private final Set<Region> regions = new LinkedHashSet<>();
+    private final List<ReceiveSetImpl> receiveSets = new ArrayList<>();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final Thread thread;
+
+    private DomainGroup domains;
+    private PendingTransfer[] postQueue = new PendingTransfer[1024];
+    private int[] postGenerations = new int[1024];
+    private int postHead;
+    private int postSize;
+    private ReceiveSetImpl[] receiveSlotSet = new ReceiveSetImpl[0];
+    private int[] receiveSlotIndex = new int[0];
+    private final ArrayList<Integer> receiveRetries = new ArrayList<>();
+    private volatile boolean stopRequested;
+    private volatile String pinningOutcome = "not requested";
+    private long iterations;
+
+    Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
+           int queueCapacity, IdleStrategy idle, long transferTimeoutNanos, String name) {
+        this.engine = engine;
+        this.group = group;
+        this.fabric = fabric;
+        this.domainInfos = List.copyOf(domainInfos);
+        this.pinCpu = pinCpu;
+        this.requests = new RequestQueue(queueCapacity);
+        this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);
+        this.idle = idle;
+        this.transferTimeoutNanos = transferTimeoutNanos;
+        this.thread = new Thread(this, name + "-worker-" + group);
+        this.thread.setDaemon(true);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Starts the thread and waits until the domains are open (or failed to open). */
+    void start(long timeoutNanos) {
+        thread.start();
+        try {
+            started.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw asTransferException(e.getCause(), "group " + group + " failed to open its NICs");
+        } catch (TimeoutException e) {
+            stopRequested = true;
+            throw new TransferTimeoutException("group " + group + " did not open its NICs within the operation timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClosedException("interrupted while starting group " + group);
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            if (pinCpu >= 0) {
+                String failure = Libc.pinCurrentThread(pinCpu);
+                pinningOutcome = failure == null ? "pinned to CPU " + pinCpu : failure;
+                if (failure != null) {
+                    LOG.log(Level.INFO, "worker " + group + " not pinned: " + failure);
+                }
+            }
+            // Opened after pinning, so per-domain memory is allocated near the pinned CPU.
+            ProviderDomain[] opened = new ProviderDomain[domainInfos.size()];
+            try {
+                for (int i = 0; i < opened.length; i++) {
+                    opened[i] = fabric.openDomain(domainInfos.get(i));
+                }
+            } catch (RuntimeException | Error e) {
+                for (ProviderDomain d : opened) {
+                    if (d != null) {
+                        d.close();
+                    }
+                }
+                throw e;
+            }
+            domains = new DomainGroup(opened);
+            started.complete(null);
+        } catch (Throwable t) {
+            started.completeExceptionally(t);
+            return;
+        }
+        try {
+            while (!stopRequested) {
+                idle.idle(doWork());
+            }
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
+        } finally {
+            shutdown();
+        }
+    }
+
+    /** One iteration; returns the amount of work done (0 lets the idle strategy back off). */
+    int doWork() {
+        int work = runCalls();
+        work += requests.drain(this, REQUESTS_PER_ITERATION);
+        work += progressPosts();
+        for (int i = 0; i < domains.size(); i++) {
+            work += domains.domain(i).poll(this, COMPLETIONS_PER_POLL);
+        }
+        work += repostReceives();
+        if ((++iterations & 63) == 0 || work == 0) {
+            work += expireTransfers(System.nanoTime());
+        }
+        return work;
+    }
+
+    void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Waits for the thread to end. */
+    boolean join(long timeoutNanos) {
+        try {
+            thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !thread.isAlive();
+    }
+
+    CompletionDispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    String pinningOutcome() {
+        return pinningOutcome;
+    }
+
+    /** Fails everything still pending with "engine closed", deregisters, closes the domains. */
+    private void shutdown() {
+        ClosedException closed = new ClosedException("engine closed while the transfer was in flight");
+        requests.drain((payload, completion) -> dispatcher.deliver(completion, closed), Integer.MAX_VALUE);
+        for (PendingTransfer p = pool.oldest(); p != null; p = pool.oldest()) {
+            Object c = p.completion;
+            pool.release(p);
+            dispatcher.deliver(c, closed);
+        }
+        runCalls();
+        for (Region r : regions) {
+            r.markClosed();
+            deregisterAll(r);
+        }
+        regions.clear();
+        if (domains != null) {
+            domains.close();
+        }
+        for (ReceiveSetImpl set : receiveSets) {
+            set.close();
+            set.arena.close();
+        }
+        receiveSets.clear();
+    }
+
+    // ---------------------------------------------------------------- API-thread entry points
+
+    /** Offers a request; false when the queue is full. */
+    boolean offer(Object payload, Object completion) {
+        return requests.offer(payload, completion);
+    }
+
+    /** Runs {@code task} on the worker thread and waits for its result. */
+    <T> T call(Callable<T> task, long timeoutNanos) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        calls.add(() -> {
+            if (stopRequested) {
+                result.completeExceptionally(new ClosedException("engine closed"));
+                return;
+            }
+            try {
+                result.complete(task.call());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        try {
+            return result.get(timeoutNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw asTransferException(e.getCause(), "operation on group " + group + " failed");
+        } catch (TimeoutException e) {
+            throw new TransferTimeoutException("operation on group " + group + " did not finish within the operation timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClosedException("interrupted while waiting for group " + group);
+        }
+    }
+
+    private static TransferException asTransferException(Throwable t, String context) {
+        if (t instanceof TransferException te) {
+            return te;
+        }
+        return new TransferException(ErrorCategory.PROVIDER, context + ": " + t, t);
+    }
+
+    private int runCalls() {
+        int n = 0;
+        for (Runnable r = calls.poll(); r != null; r = calls.poll()) {
+            r.run();
+            n++;
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- registration (worker thread)
+
+    Region register(MemorySegment segment, Access access) {
+        RegisteredMemory[] perNic = new RegisteredMemory[domains.size()];
+        boolean remote = access == Access.REMOTE_WRITE;
+        try {
+            for (int i = 0; i < perNic.length; i++) {
+                perNic[i] = domains.domain(i).register(segment, remote);
+            }
+        } catch (RuntimeException e) {
+            for (int i = 0; i < perNic.length && perNic[i] != null; i++) {
+                domains.domain(i).deregister(perNic[i]);
+            }
+            throw e;
+        }
+        RemoteRegion descriptor = null;
+        if (remote) {
+            List<RemoteRegion.NicKey> keys = new ArrayList<>(perNic.length);
+            for (int i = 0; i < perNic.length; i++) {
+                keys.add(new RemoteRegion.NicKey(domains.domain(i).address(), perNic[i].remoteKey(),
+                        perNic[i].remoteBase()));
+            }
+            descriptor = new RemoteRegion(segment.address(), segment.byteSize(), keys);
+        }
+        Region region = new Region(engine, group, segment, access, perNic, descriptor);
+        regions.add(region);
+        return region;
+    }
+
+    /** Deregisters on every NIC. Worker thread. */
+    void deregister(Region region) {
+        if (regions.remove(region)) {
+            deregisterAll(region);
+        }
+    }
+
+    private void deregisterAll(Region region) {
+        RegisteredMemory[] perNic = region.perNic();
+        for (int i = 0; i < perNic.length; i++) {
+            try {
+                domains.domain(i).deregister(perNic[i]);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "deregistering on NIC " + i + " of group " + group + " failed", e);
+            }
+        }
+    }
+
+    int openRegions() {
+        return regions.size();
+    }
+
+    List<dev.transferengine.api.DomainAddress> addresses() {
+        List<dev.transferengine.api.DomainAddress> out = new ArrayList<>(domains.size());
+        for (int i = 0; i < domains.size(); i++) {
+            out.add(domains.domain(i).address());
+        }
+        return out;
+    }
+
+    DomainGroup domains() {
+        return domains;
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    @Override
+    public void accept(Object payload, Object completion) {
+        PendingTransfer p = pool.acquire(System.nanoTime() + transferTimeoutNanos);
+        if (p == null) {
+            dispatcher.deliver(completion, new TransferException(ErrorCategory.BACK_PRESSURE,
+                    "worker " + group + " has " + TransferPool.MAX_SLOTS + " transfers in flight"));
+            return;
+        }
+        p.completion = completion;
+        if (payload instanceof SendPayload s) {
+            p.kind = PendingTransfer.SEND;
+            p.src = s.src();
+            p.sendTo = s.to();
+            p.sendOffset = s.offset();
+            p.sendLength = s.length();
+            p.opCount = 1;
+            p.nextOp = 0;
+        } else {
+            TransferRequest request = (TransferRequest) payload;
+            p.src = sourceOf(request);
+            domains.plan(p, request);
+        }
+        if (p.opCount == 0) {
+            finish(p);
+        } else {
+            enqueuePost(p);
+        }
+    }
+
+    private static Region sourceOf(TransferRequest request) {
+        return switch (request) {
+            case SingleWrite w -> (Region) w.src();
+            case PagedWrite w -> (Region) w.src();
+            case Scatter s -> (Region) s.src();
+            case Barrier b -> null;
+            case ImmWrite i -> null;
+        };
+    }
+
+    private void enqueuePost(PendingTransfer p) {
+        if (postSize == postQueue.length) {
+            PendingTransfer[] q = new PendingTransfer[postQueue.length * 2];
+            int[] g = new int[q.length];
+            for (int i = 0; i < postSize; i++) {
+                int j = (postHead + i) % postQueue.length;
+                q[i] = postQueue[j];
+                g[i] = postGenerations[j];
+            }
+            postQueue = q;
+            postGenerations = g;
+            postHead = 0;
+        }
+        int tail = (postHead + postSize) % postQueue.length;
+        postQueue[tail] = p;
+        postGenerations[tail] = p.generation;
+        postSize++;
+    }
+
+    /** Posts up to a budget of writes for every transfer waiting to post, in FIFO order. */
+    private int progressPosts() {
+        int work = 0;
+        for (int n = postSize; n > 0; n--) {
+            PendingTransfer p = postQueue[postHead];
+            int generation = postGenerations[postHead];
+            postQueue[postHead] = null;
+            postHead = (postHead + 1) % postQueue.length;
+            postSize--;
+            if (p.generation != generation || !p.inFlight) {
+                continue; // finished or expired while queued
+            }
+            work += postSome(p);
+            if (p.nextOp < p.opCount) {
+                enqueuePost(p);
+            } else if (p.isFinished()) {
+                finish(p);
+            }
+        }
+        return work;
+    }
+
+    private int postSome(PendingTransfer p) {
+        int posted = 0;
+        while (p.nextOp < p.opCount && posted < WRITES_PER_TRANSFER_PER_ITERATION) {
+            int rc;
+            try {
+                rc = p.kind == PendingTransfer.SEND ? postSend(p) : postWrite(p);
+            } catch (TransferException e) {
+                p.fail(e);
+                break;
+            } catch (RuntimeException e) {
+                p.fail(new TransferException(ErrorCategory.PROVIDER, "posting failed: " + e, e));
+                break;
+            }
+            if (rc == ProviderDomain.RETRY) {
+                break;
+            }
+            p.nextOp++;
+            p.posted++;
+            posted++;
+        }
+        return posted;
+    }
+
+    private int postWrite(PendingTransfer p) {
+        if (p.src != null && !p.src.isOpen()) {
+            throw new ClosedException("source region was closed while the transfer was queued");
+        }
+        domains.computeOp(p, p.nextOp, op);
+        long peer = domains.peer(op.nic, op.dst.address());
+        return domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
+                op.dst.remoteKey(), op.withImm, op.imm, p.context());
+    }
+
+    private int postSend(PendingTransfer p) {
+        if (!p.src.isOpen()) {
+            throw new ClosedException("source region was closed while the send was queued");
+        }
+        long peer = domains.peer(0, p.sendTo);
+        return domains.domain(0).postSend(peer, p.src.nic(0), p.src.address() + p.sendOffset, p.sendLength,
+                p.context());
+    }
+
+    private void finish(PendingTransfer p) {
+        Object completion = p.completion;
+        TransferException error = p.error;
+        pool.release(p);
+        dispatcher.deliver(completion, error);
+    }
+
+    private int expireTransfers(long now) {
+        int expired = 0;
+        for (PendingTransfer p = pool.oldest(); p != null && p.deadlineNanos - now <= 0; p = pool.oldest()) {
+            TransferException e = new TransferTimeoutException("transfer did not complete within "
+                    + TimeUnit.NANOSECONDS.toMillis(transferTimeoutNanos) + " ms: " + p.posted + " of " + p.opCount
+                    + " writes posted, " + p.completed + " completed" + (p.error == null ? "" : "; first error: "
+                    + p.error.getMessage()) + ". Its source buffer may still be read by the NIC.");
+            Object completion = p.completion;
+            pool.release(p);
+            dispatcher.deliver(completion, e);
+            expired++;
+        }
+        return expired;
+    }
+
+    int inFlight() {
+        return pool.inFlight();
+    }
+
+    // ---------------------------------------------------------------- completions (inside poll)
+
+    @Override
+    public void onComplete(long context) {
+        PendingTransfer p = pool.byContext(context);
+        if (p == null) {
+            return; // expired earlier
+        }
+        p.completed++;
+        if (p.isFinished()) {
+            finish(p);
+        }
+    }
+
+    @Override
+    public void onError(long context, TransferException error) {
+        if ((context & RECEIVE_FLAG) != 0) {
+            onReceiveError((int) context, error);
+            return;
+        }
+        PendingTransfer p = pool.byContext(context);
+        if (p == null) {
+            return;
+        }
+        p.fail(error);
+        p.completed++;
+        if (p.isFinished()) {
+            finish(p);
+        }
+    }
+
+    @Override
+    public void onImm(int imm) {
+        engine.imms().onImm(imm);
+    }
+
+    // ---------------------------------------------------------------- receives
+
+    /** Adds a receive set and posts its buffers. Worker thread (through {@link #call}). */
+    Void addReceiveSet(ReceiveSetImpl set) {
+        set.region = register(set.buffers, Access.LOCAL);
+        set.firstSlot = receiveSlotSet.length;
+        int total = set.firstSlot + set.count;
+        receiveSlotSet = Arrays.copyOf(receiveSlotSet, total);
+        receiveSlotIndex = Arrays.copyOf(receiveSlotIndex, total);
+        for (int i = 0; i < set.count; i++) {
+            receiveSlotSet[set.firstSlot + i] = set;
+            receiveSlotIndex[set.firstSlot + i] = i;
+        }
+        receiveSets.add(set);
+        for (int i = 0; i < set.count; i++) {
+            postReceive(set.firstSlot + i);
+        }
+        return null;
+    }
+
+    private void postReceive(int slot) {
+        ReceiveSetImpl set = receiveSlotSet[slot];
+        if (!set.isOpen() || stopRequested) {
+            return;
+        }
+        int rc = domains.domain(0).postReceive(set.region.nic(0), set.sliceAddress(receiveSlotIndex[slot]),
+                set.bufferBytes, RECEIVE_FLAG | slot);
+        if (rc == ProviderDomain.RETRY) {
+            receiveRetries.add(slot);
+        }
+    }
+
+    @Override
+    public void onReceive(long context, long lengthBytes) {
+        int slot = (int) context;
+        if (slot < 0 || slot >= receiveSlotSet.length) {
+            return;
+        }
+        ReceiveSetImpl set = receiveSlotSet[slot];
+        if (!set.isOpen()) {
+            return;
+        }
+        set.countReceived();
+        int index = receiveSlotIndex[slot];
+        dispatcher.run(() -> {
+            try {
+                if (set.isOpen()) {
+                    set.handler.onMessage(set.slice(index, lengthBytes));
+                }
+            } finally {
+                reposts.add(slot);
+            }
+        });
+    }
+
+    private void onReceiveError(int slot, TransferException error) {
+        if (slot < 0 || slot >= receiveSlotSet.length) {
+            return;
+        }
+        ReceiveSetImpl set = receiveSlotSet[slot];
+        dispatcher.run(() -> {
+            try {
+                if (set.isOpen()) {
+                    set.handler.onError(error);
+                }
+            } finally {
+                reposts.add(slot);
+            }
+        });
+    }
+
+    private int repostReceives() {
+        int n = 0;
+        if (!receiveRetries.isEmpty()) {
+            List<Integer> retry = new ArrayList<>(receiveRetries);
+            receiveRetries.clear();
+            for (int slot : retry) {
+                postReceive(slot); // not counted as work: a full queue must let the idle strategy back off
+            }
+        }
+        for (Integer slot = reposts.poll(); slot != null; slot = reposts.poll()) {
+            postReceive(slot);
+            n++;
+        }
+        return n;
+    }
+}
