@@ -21,11 +21,13 @@ final class CompletionDispatcher {
     private static final System.Logger LOG = System.getLogger(CompletionDispatcher.class.getName());
 
     private final ExecutorService callbacks;
+    private volatile Thread callbackThread;
 
     CompletionDispatcher(String threadName) {
         this.callbacks = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
+            callbackThread = t;
             return t;
         });
     }
@@ -85,6 +87,9 @@ final class CompletionDispatcher {
     /** Lets queued callbacks finish, up to {@code timeoutNanos}. */
     void shutdown(long timeoutNanos) {
         callbacks.shutdown();
+        if (Thread.currentThread() == callbackThread) {
+            return; // engine closed from one of its own callbacks: the rest run after this one returns
+        }
         try {
             if (!callbacks.awaitTermination(timeoutNanos, TimeUnit.NANOSECONDS)) {
                 LOG.log(Level.WARNING, "callbacks still running after close timeout; abandoning them");
