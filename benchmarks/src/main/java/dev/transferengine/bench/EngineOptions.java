@@ -1,0 +1,84 @@
+package dev.transferengine.bench;
+
+import dev.transferengine.api.IdleStrategy;
+import dev.transferengine.api.TransferEngine;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/** Command-line options that decide how an engine is built (picocli mixin). Not thread-safe. */
+public final class EngineOptions {
+
+    /** Worker idle strategies a user can pick. */
+    public enum Idle {
+        BACKOFF(IdleStrategy::backoff),
+        SPIN(IdleStrategy::busySpin),
+        YIELD(IdleStrategy::yielding);
+
+        private final Supplier<IdleStrategy> factory;
+
+        Idle(Supplier<IdleStrategy> factory) {
+            this.factory = factory;
+        }
+    }
+
+    @Option(names = "--provider", paramLabel = "NAME", defaultValue = "loopback",
+            description = "loopback, tcp, shm, efa or verbs (default: ${DEFAULT-VALUE}).")
+    ProviderChoice provider = ProviderChoice.LOOPBACK;
+
+    @Option(names = "--nics-per-gpu", paramLabel = "N", defaultValue = "1",
+            description = "NICs (domains) per group; single writes are sharded over all of them (default: ${DEFAULT-VALUE}).")
+    int nicsPerGpu = 1;
+
+    @Option(names = "--provider-option", paramLabel = "KEY=VALUE",
+            description = "Provider option, repeatable (e.g. libfabric.provider=tcp;ofi_rxm, loopback.reorder=true).")
+    Map<String, String> providerOptions = new LinkedHashMap<>();
+
+    @Option(names = "--idle", paramLabel = "STRATEGY", defaultValue = "backoff",
+            description = "Worker idle strategy: backoff, spin or yield (default: ${DEFAULT-VALUE}). "
+                    + "Spin only with a spare core per worker.")
+    Idle idle = Idle.BACKOFF;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Transfer and operation timeout of the engines, and the longest wait for one write (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds = 60;
+
+    public ProviderChoice provider() {
+        return provider;
+    }
+
+    public int nicsPerGpu() {
+        return nicsPerGpu;
+    }
+
+    public Duration timeout() {
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    /** The options the provider gets: the choice's defaults overlaid with {@code --provider-option}s. */
+    public Map<String, String> effectiveProviderOptions() {
+        return provider.options(providerOptions);
+    }
+
+    /** A builder for one engine named {@code name} with one group of {@link #nicsPerGpu()} NICs. */
+    public TransferEngine.Builder builder(String name) {
+        if (nicsPerGpu < 1) {
+            throw new IllegalArgumentException("--nics-per-gpu must be >= 1, got " + nicsPerGpu);
+        }
+        if (timeoutSeconds < 1) {
+            throw new IllegalArgumentException("--timeout must be >= 1 s, got " + timeoutSeconds);
+        }
+        TransferEngine.Builder b = TransferEngine.builder()
+                .name(name)
+                .provider(provider.engineProvider())
+                .groups(1, nicsPerGpu)
+                .idleStrategy(idle.factory)
+                .transferTimeout(timeout())
+                .operationTimeout(timeout());
+        effectiveProviderOptions().forEach(b::providerOption);
+        return b;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.transferengine.bench;
+
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.TransferEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code transfer-bench local}: a sender and a receiver engine in one process, on the same provider,
+ * writing from the sender's source region into the receiver's destination region. Measures the whole
+ * path a user's transfer takes (submit, worker, provider, imm counting) without a second machine.
+ */
+@Command(name = "local", sortOptions = false, mixinStandardHelpOptions = true,
+        description = {"Two engines in one process: sweep single and paged writes, print a table.",
+                "A write is done when the receiver has counted its imms (--completion imm, the default) "
+                        + "or when the sender got its completion (--completion local)."})
+final class LocalCommand implements Callable<Integer> {
+    /** Slot {@code s} writes carry imm {@code IMM_BASE + s}; any value works, this one is easy to spot. */
+    static final int IMM_BASE = 0x0BE0_0000;
+
+    @Mixin
+    EngineOptions engine = new EngineOptions();
+
+    @Mixin
+    SweepOptions sweep = new SweepOptions();
+
+    @Override
+    public Integer call() {
+        SweepPlan plan = sweep.plan();
+        List<WriteCase> cases = plan.cases();
+        long sourceSpan = 0;
+        long destinationBytes = 0;
+        for (WriteCase c : cases) {
+            sourceSpan = Math.max(sourceSpan, c.sourceSpan());
+            destinationBytes = Math.max(destinationBytes, plan.windowFor(c.bytesPerOp()) * c.bytesPerOp());
+        }
+        ProgressBar progress = sweep.progress() ? ProgressBar.on(System.err, cases.size()) : ProgressBar.off();
+        ResultSink sink = sweep.json() ? new JsonReport(System.out) : new TableReport(System.out, progress);
+
+        try (TransferEngine receiver = engine.builder("bench-receiver").build();
+             TransferEngine sender = engine.builder("bench-sender").build();
+             BenchBuffers buffers = new BenchBuffers(sender, receiver, sourceSpan, destinationBytes, plan.seed())) {
+            ImmCounter[] immCounters = new ImmCounter[plan.window()];
+            for (int slot = 0; slot < immCounters.length; slot++) {
+                immCounters[slot] = receiver.immCounter(IMM_BASE + slot);
+            }
+            sink.start(runInfo(plan, sender));
+            CaseRunner runner = new CaseRunner(sender, buffers, immCounters, IMM_BASE, plan, engine.timeout(), progress);
+            for (WriteCase c : cases) {
+                sink.row(runner.run(c));
+            }
+            sink.finish();
+        } finally {
+            progress.clear();
+        }
+        return 0;
+    }
+
+    private RunInfo runInfo(SweepPlan plan, TransferEngine sender) {
+        return new RunInfo("transfer-bench", "local", engine.provider().cliName(), sender.providerName(),
+                engine.effectiveProviderOptions(), sender.groupCount(), sender.nicCount(0),
+                plan.completion().name().toLowerCase(java.util.Locale.ROOT), plan.window(), plan.maxInflightBytes(),
+                plan.warmup(), plan.iterations(), plan.bytesPerCase(), plan.verify(), sender.linkSpeedBitsPerSecond(),
+                Runtime.version().toString());
+    }
+}
