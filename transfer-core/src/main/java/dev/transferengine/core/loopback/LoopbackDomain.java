@@ -124,7 +124,7 @@ public final class LoopbackDomain implements ProviderDomain {
                          long remoteKey, boolean withImm, int imm, long context) {
         ensureOpen();
         int handle = peers.check(peer);
-        LoopbackRegistration source = checkSource(src, srcAddress, length, "WRITE");
+        LoopbackRegistration source = checkSource(src, srcAddress, length, "WRITE source");
         if (isFull()) {
             return RETRY;
         }
@@ -149,7 +149,7 @@ public final class LoopbackDomain implements ProviderDomain {
     public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
         ensureOpen();
         int handle = peers.check(peer);
-        LoopbackRegistration source = checkSource(src, address, length, "SEND");
+        LoopbackRegistration source = checkSource(src, address, length, "SEND source");
         if (isFull()) {
             return RETRY;
         }
@@ -231,23 +231,26 @@ public final class LoopbackDomain implements ProviderDomain {
         }
     }
 
-    /** A zero-length operation needs no source; any other needs a range inside one of ours. */
-    private LoopbackRegistration checkSource(RegisteredMemory src, long address, long length, String what) {
+    /**
+     * A zero-length operation needs no source; any other needs a range inside one of ours. {@code role} is
+     * a constant: messages are only built on failure, so the data path allocates nothing.
+     */
+    private LoopbackRegistration checkSource(RegisteredMemory src, long address, long length, String role) {
         if (length < 0) {
-            throw new InvalidRequestException(what + " length must be >= 0, got " + length);
+            throw new InvalidRequestException(role + ": length must be >= 0, got " + length);
         }
         if (length > capabilities.maxMessageBytes()) {
-            throw new InvalidRequestException(what + " of " + length + " bytes exceeds this domain's limit of "
-                    + capabilities.maxMessageBytes() + " bytes");
+            throw new InvalidRequestException(role + ": " + length + " bytes exceed this domain's limit of "
+                    + capabilities.maxMessageBytes() + " bytes per operation");
         }
         if (src == null) {
             if (length > 0) {
-                throw new InvalidRequestException("a " + what + " of " + length + " bytes needs a source registration");
+                throw new InvalidRequestException(role + " is null but " + length + " bytes are to be sent");
             }
             return null;
         }
-        LoopbackRegistration source = own(src, what + " source");
-        checkRange(source, address, length, what + " source");
+        LoopbackRegistration source = own(src, role);
+        checkRange(source, address, length, role);
         return source;
     }
 
