@@ -98,6 +98,9 @@ public final class LoopbackDomain implements ProviderDomain {
         if (!segment.scope().isAlive()) {
             throw new ClosedException("cannot register a segment whose arena is closed");
         }
+        if (remoteWrite && segment.isReadOnly()) {
+            throw new InvalidRequestException("cannot register a read-only segment for remote writes");
+        }
         MemorySegment view = LoopbackRegistration.viewFromAnyThread(segment);
         LoopbackRegistration registration =
                 new LoopbackRegistration(this, segment, view, registrations.newKey(), remoteWrite);
@@ -169,6 +172,9 @@ public final class LoopbackDomain implements ProviderDomain {
         ensureOpen();
         LoopbackRegistration buffer = own(dst, "receive buffer");
         checkRange(buffer, address, length, "receive buffer");
+        if (buffer.isReadOnly()) {
+            throw new InvalidRequestException("receive buffer " + buffer.describe() + " is read-only");
+        }
         if (isFull()) {
             return RETRY;
         }

@@ -21,6 +21,8 @@ final class LoopbackRegistration implements RegisteredMemory {
     private final long lengthBytes;
     private final long key;
     private final boolean remoteWrite;
+    /** The view of a confined segment is writable even when the segment is not: remember which it was. */
+    private final boolean readOnly;
     private volatile boolean registered = true;
 
     /** @param view {@link #viewFromAnyThread}{@code (segment)} */
@@ -33,6 +35,7 @@ final class LoopbackRegistration implements RegisteredMemory {
         this.lengthBytes = segment.byteSize();
         this.key = key;
         this.remoteWrite = remoteWrite;
+        this.readOnly = segment.isReadOnly();
     }
 
     /**
@@ -75,6 +78,10 @@ final class LoopbackRegistration implements RegisteredMemory {
     /** Whether the user's arena still holds the memory. */
     boolean isAlive() {
         return userSegment.scope().isAlive();
+    }
+
+    boolean isReadOnly() {
+        return readOnly;
     }
 
     boolean remoteWrite() {

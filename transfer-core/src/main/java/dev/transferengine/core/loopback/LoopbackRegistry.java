@@ -31,9 +31,4 @@ final class LoopbackRegistry {
     static LoopbackDomain find(long id) {
         return DOMAINS.get(id);
     }
-
-    /** How many loopback domains are open in this process (for tests and diagnostics). */
-    static int openDomains() {
-        return DOMAINS.size();
-    }
 }

@@ -98,6 +98,19 @@ class LoopbackPostValidationTest {
     }
 
     @Test
+    void readOnlyMemoryCannotBeWrittenRemotelyOrReceivedInto() {
+        try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            for (MemorySegment readOnly : List.of(src.asReadOnly(), confined.allocate(16).asReadOnly())) {
+                assertThrows(InvalidRequestException.class, () -> target.domain().register(readOnly, true));
+                RegisteredMemory sourceOnly = writer.domain().register(readOnly, false);
+                assertThrows(InvalidRequestException.class,
+                        () -> writer.domain().postReceive(sourceOnly, sourceOnly.address(), 8, 1));
+            }
+        }
+        assertNothingQueued();
+    }
+
+    @Test
     void everyCallOnAClosedDomainSaysClosed() {
         long peer = writer.peer(target);
         writer.domain().close();
