@@ -11,7 +11,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +55,7 @@ class LoopbackAllocationTest {
     @ParameterizedTest
     @ValueSource(strings = {"plain", "reorder+delay"})
     void steadyStateWritesAllocateNothing(String mode) {
-        com.sun.management.ThreadMXBean threads = threadBean();
+        AllocationMeter meter = AllocationMeter.forCurrentThread();
         Map<String, String> options = mode.equals("plain") ? Map.of()
                 : Map.of(LoopbackOptions.REORDER, "true", LoopbackOptions.DELAY_NANOS, "1");
         try (Arena arena = Arena.ofShared(); ProviderFabric fabric = new LoopbackProvider().open(options, 2)) {
@@ -68,9 +70,9 @@ class LoopbackAllocationTest {
             CountingSink targetSink = new CountingSink();
 
             writeMany(WARM_UP, writer, target, peer, local, remote, writerSink, targetSink);
-            long before = threads.getCurrentThreadAllocatedBytes();
+            long before = meter.bytes();
             writeMany(MEASURED, writer, target, peer, local, remote, writerSink, targetSink);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long allocated = meter.bytes() - before;
 
             assertEquals(WARM_UP + MEASURED, writerSink.completed);
             assertEquals(WARM_UP + MEASURED, targetSink.imms);
@@ -98,13 +100,37 @@ class LoopbackAllocationTest {
         }
     }
 
-    private static com.sun.management.ThreadMXBean threadBean() {
-        if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean)
-                || !bean.isThreadAllocatedMemorySupported()) {
-            Assumptions.abort("this JVM cannot measure per-thread allocation");
-            throw new AssertionError("unreachable");
+    /**
+     * {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, reached reflectively: the
+     * module {@code dev.transferengine.core} does not read {@code java.management}, so tests compiled into
+     * it cannot name it, while the class-path test JVM has it.
+     */
+    private record AllocationMeter(Object bean, MethodHandle allocatedBytes) {
+        static AllocationMeter forCurrentThread() {
+            try {
+                Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
+                Object bean = factory.getMethod("getThreadMXBean").invoke(null);
+                Class<?> extended = Class.forName("com.sun.management.ThreadMXBean");
+                Assumptions.assumeTrue(extended.isInstance(bean), "no per-thread allocation counter here");
+                Assumptions.assumeTrue((boolean) extended.getMethod("isThreadAllocatedMemorySupported").invoke(bean),
+                        "per-thread allocation counting unsupported");
+                extended.getMethod("setThreadAllocatedMemoryEnabled", boolean.class).invoke(bean, true);
+                MethodHandle handle = MethodHandles.publicLookup()
+                        .findVirtual(extended, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class))
+                        .asType(MethodType.methodType(long.class, Object.class));
+                return new AllocationMeter(bean, handle);
+            } catch (ReflectiveOperationException e) {
+                Assumptions.abort("cannot reach the thread allocation counter: " + e);
+                throw new AssertionError("unreachable", e);
+            }
         }
-        bean.setThreadAllocatedMemoryEnabled(true);
-        return bean;
+
+        long bytes() {
+            try {
+                return (long) allocatedBytes.invokeExact(bean);
+            } catch (Throwable e) {
+                throw new AssertionError(e);
+            }
+        }
     }
 }
