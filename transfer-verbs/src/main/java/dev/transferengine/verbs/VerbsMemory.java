@@ -1,0 +1,58 @@
+package dev.transferengine.verbs;
+
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One memory registration ({@code ibv_mr}) of one {@link VerbsDomain}: virtual addressing, so
+ * {@link #remoteBase()} is the address itself. Mutated (deregistered) only on the domain's worker thread.
+ */
+final class VerbsMemory implements RegisteredMemory {
+    final VerbsDomain owner;
+    final MemorySegment mr;
+    final int lkey;
+    private final int rkey;
+    private final long address;
+    private final long length;
+    boolean deregistered;
+
+    VerbsMemory(VerbsDomain owner, MemorySegment mr, int lkey, int rkey, long address, long length) {
+        this.owner = owner;
+        this.mr = mr;
+        this.lkey = lkey;
+        this.rkey = rkey;
+        this.address = address;
+        this.length = length;
+    }
+
+    @Override
+    public long address() {
+        return address;
+    }
+
+    @Override
+    public long lengthBytes() {
+        return length;
+    }
+
+    @Override
+    public long remoteKey() {
+        return Integer.toUnsignedLong(rkey);
+    }
+
+    @Override
+    public long remoteBase() {
+        return address;
+    }
+
+    /** Whether [{@code from}, {@code from + bytes}) lies inside this registration. */
+    boolean contains(long from, long bytes) {
+        return from >= address && bytes >= 0 && from - address <= length - bytes;
+    }
+
+    @Override
+    public String toString() {
+        return "verbs MR [0x" + Long.toHexString(address) + ", +" + length + ") rkey 0x" + Integer.toHexString(rkey);
+    }
+}
