@@ -3,17 +3,17 @@ package dev.transferengine.bench;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Prints the run as one JSON document ({@code {"run": {...}, "results": [...]}}) when it finishes. */
 final class JsonReport implements ResultSink {
-    private final PrintStream out;
+    private final PrintWriter out;
     private RunInfo info;
     private final List<CaseResult> results = new ArrayList<>();
 
-    JsonReport(PrintStream out) {
+    JsonReport(PrintWriter out) {
         this.out = out;
     }
 

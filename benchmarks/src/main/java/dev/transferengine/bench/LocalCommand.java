@@ -4,6 +4,8 @@ import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.TransferEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,6 +29,9 @@ final class LocalCommand implements Callable<Integer> {
     @Mixin
     SweepOptions sweep = new SweepOptions();
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         SweepPlan plan = sweep.plan();
@@ -37,8 +42,9 @@ final class LocalCommand implements Callable<Integer> {
             sourceSpan = Math.max(sourceSpan, c.sourceSpan());
             destinationBytes = Math.max(destinationBytes, plan.windowFor(c.bytesPerOp()) * c.bytesPerOp());
         }
-        ProgressBar progress = sweep.progress() ? ProgressBar.on(System.err, cases.size()) : ProgressBar.off();
-        ResultSink sink = sweep.json() ? new JsonReport(System.out) : new TableReport(System.out, progress);
+        ProgressBar progress = sweep.progress() ? ProgressBar.on(spec.commandLine().getErr(), cases.size()) : ProgressBar.off();
+        ResultSink sink = sweep.json() ? new JsonReport(spec.commandLine().getOut())
+                : new TableReport(spec.commandLine().getOut(), progress);
 
         try (TransferEngine receiver = engine.builder("bench-receiver").build();
              TransferEngine sender = engine.builder("bench-sender").build();

@@ -1,6 +1,8 @@
 package dev.transferengine.bench;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -12,25 +14,31 @@ final class NotYetImplemented {
     private NotYetImplemented() {
     }
 
-    static int refuse(String mode) {
-        System.err.println("transfer-bench " + mode + ": not yet implemented (issue 4). "
+    static int refuse(CommandSpec spec, String mode) {
+        spec.commandLine().getErr().println("transfer-bench " + mode + ": not yet implemented (issue 4). "
                 + "Use `transfer-bench local` to measure two engines in one process.");
         return 2;
     }
 
     @Command(name = "server", description = "Not yet implemented (issue 4): wait for a client and serve its writes.")
     static final class Server implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() {
-            return refuse("server");
+            return refuse(spec, "server");
         }
     }
 
     @Command(name = "client", description = "Not yet implemented (issue 4): connect to a server and sweep writes to it.")
     static final class Client implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() {
-            return refuse("client");
+            return refuse(spec, "client");
         }
     }
 }

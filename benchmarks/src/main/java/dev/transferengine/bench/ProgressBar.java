@@ -1,6 +1,6 @@
 package dev.transferengine.bench;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
 /**
  * A one-line progress bar on stderr: rows done of the sweep, the current row and its share done.
@@ -11,7 +11,7 @@ final class ProgressBar {
     private static final long REDRAW_NANOS = 100_000_000;
     private static final int WIDTH = 30;
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean enabled;
     private final int rows;
     private int row;
@@ -20,18 +20,18 @@ final class ProgressBar {
     private long lastDraw;
     private boolean drawn;
 
-    private ProgressBar(PrintStream out, boolean enabled, int rows) {
+    private ProgressBar(PrintWriter out, boolean enabled, int rows) {
         this.out = out;
         this.enabled = enabled;
         this.rows = rows;
     }
 
-    static ProgressBar on(PrintStream out, int rows) {
+    static ProgressBar on(PrintWriter out, int rows) {
         return new ProgressBar(out, true, rows);
     }
 
     static ProgressBar off() {
-        return new ProgressBar(System.err, false, 1);
+        return new ProgressBar(null, false, 1);
     }
 
     /** A new row of {@code ops} requests begins. */

@@ -1,6 +1,6 @@
 package dev.transferengine.bench;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -8,12 +8,12 @@ import java.util.Locale;
  * {@code %link} column appears only when the provider reports a link speed.
  */
 final class TableReport implements ResultSink {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final ProgressBar progress;
     private boolean showLink;
     private String section;
 
-    TableReport(PrintStream out, ProgressBar progress) {
+    TableReport(PrintWriter out, ProgressBar progress) {
         this.out = out;
         this.progress = progress;
     }
