@@ -2,6 +2,7 @@ package dev.transferengine.conformance;
 
 import dev.transferengine.api.Access;
 import dev.transferengine.api.Barrier;
+import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.PagedWrite;
@@ -12,6 +13,7 @@ import dev.transferengine.api.Scatter;
 import dev.transferengine.api.ScatterRouting;
 import dev.transferengine.api.ScatterTarget;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -311,5 +313,45 @@ public abstract class DataMovementConformance extends ConformanceBase {
         assertEquals(expected, got, "burst messages [seed " + f.seed + "]");
         assertEquals(4L * buffers, receives.received());
         srcBuf.assertMatches("send source");
+    }
+
+    /**
+     * Several registrations of one memory (the reference de-duplicated them by base address and handed the
+     * first one's key to remote writers) each work with their own bounds, and closing one leaves the others.
+     */
+    @ParameterizedTest(name = "{0} NICs")
+    @MethodSource("nics")
+    void overlappingRegistrationsOfOneMemoryEachWork(int nics) {
+        ConformanceFixture f = fixture(nics);
+        GuardedBuffer srcBuf = f.buffer(64 * KIB);
+        GuardedBuffer dstBuf = f.buffer(64 * KIB);
+        MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
+        MemoryRegion local = f.register(f.b, dstBuf, Access.LOCAL);
+        MemoryRegion whole = f.register(f.b, dstBuf, Access.REMOTE_WRITE);
+        MemoryRegion slice = f.b.register(dstBuf.body().asSlice(4 * KIB, 8 * KIB), Access.REMOTE_WRITE);
+        RemoteRegion sliceDescriptor = slice.descriptor();
+        local.close();
+
+        int imm = nextImm();
+        dstBuf.expectCopy(srcBuf, 0, 100, 1000);
+        dstBuf.expectCopy(srcBuf, 5000, 12 * KIB - 777, 777);
+        new Delivery("writes through two registrations of one memory", imm)
+                .submit(SingleWrite.withImm(src, 0, 1000, whole.descriptor(), 100, imm)).expectImms(f.b, nics)
+                .submit(SingleWrite.withImm(src, 5000, 777, sliceDescriptor, 8 * KIB - 777, imm)).expectImms(f.b, nics)
+                .check(dstBuf)
+                .run(f.a);
+        assertRejected(f.a, SingleWrite.of(src, 0, 100, sliceDescriptor, 8 * KIB - 50),
+                ErrorCategory.INVALID_ARGUMENT, "a write past a slice's registration");
+
+        slice.close();
+        TransferException e = Waits.failure(
+                f.a.submit(SingleWrite.of(src, 0, 100, sliceDescriptor, 0)), "a write through a closed slice registration");
+        assertEquals(ErrorCategory.REMOTE_ACCESS, e.category(), e::toString);
+        int after = nextImm();
+        dstBuf.expectCopy(srcBuf, 20_000, 30_000, 3000);
+        new Delivery("a write through the remaining registration", after)
+                .submit(SingleWrite.withImm(src, 20_000, 3000, whole.descriptor(), 30_000, after)).expectImms(f.b, nics)
+                .check(dstBuf, srcBuf)
+                .run(f.a);
     }
 }

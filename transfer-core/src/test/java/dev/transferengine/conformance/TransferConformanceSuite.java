@@ -11,6 +11,7 @@ import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCallback;
 import dev.transferengine.api.TransferCounter;
+import dev.transferengine.api.TransferException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -102,6 +104,90 @@ public abstract class TransferConformanceSuite extends BadInputConformance {
                 .check(dstBuf)
                 .run(f.a);
         assertEquals(10, thrown.get(), "a throwing callback was called again");
+    }
+
+    @ParameterizedTest(name = "{0} NICs")
+    @MethodSource("nics")
+    void concurrentSubmittersShareTheEngineSafely(int nics) {
+        ConformanceFixture f = fixture(nics);
+        GuardedBuffer srcBuf = f.buffer(64 * KIB);
+        GuardedBuffer dstBuf = f.buffer(64 * KIB);
+        MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
+        RemoteRegion dst = f.register(f.b, dstBuf, Access.REMOTE_WRITE).descriptor();
+        int threads = 4;
+        int perThread = 500;
+        int imm = nextImm();
+        ImmCounter arrived = f.b.immCounter(imm);
+        TransferCounter counter = f.a.newTransferCounter();
+        List<FutureTaskThread> submitters = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            // each thread re-submits its own request instance, to its own destination range
+            SingleWrite w = SingleWrite.withImm(src, 1000L * t, 3000 + t, dst, 8192L * t, imm);
+            dstBuf.expectCopy(srcBuf, 1000L * t, 8192L * t, 3000 + t);
+            submitters.add(FutureTaskThread.start(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    f.a.submit(w, counter);
+                }
+            }));
+        }
+        submitters.forEach(s -> s.join("a concurrent submitter"));
+        counter.await((long) threads * perThread, Waits.DEADLINE);
+        assertEquals(0, counter.failed(), () -> "concurrent submissions failed: " + counter.firstError());
+        long expected = (long) threads * perThread * nics;
+        arrived.await(expected, Waits.DEADLINE);
+        assertEquals(expected, arrived.arrived());
+        dstBuf.assertMatches("concurrent submitters [seed " + f.seed + "]");
+    }
+
+    /** Callbacks and future stages run on the callback executor and may submit more work from there. */
+    @ParameterizedTest(name = "{0} NICs")
+    @MethodSource("nics")
+    void completionsMaySubmitFollowUpTransfers(int nics) {
+        ConformanceFixture f = fixture(nics);
+        GuardedBuffer srcBuf = f.buffer(16 * KIB);
+        GuardedBuffer dstBuf = f.buffer(16 * KIB);
+        MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
+        RemoteRegion dst = f.register(f.b, dstBuf, Access.REMOTE_WRITE).descriptor();
+        int imm = nextImm();
+        ImmCounter arrived = f.b.immCounter(imm);
+        SingleWrite write = SingleWrite.withImm(src, 0, 4096, dst, 0, imm);
+        dstBuf.expectCopy(srcBuf, 0, 0, 4096);
+
+        int links = 50;
+        CompletableFuture<Void> chainEnd = new CompletableFuture<>();
+        AtomicInteger remaining = new AtomicInteger(links);
+        TransferCallback chain = new TransferCallback() {
+            @Override
+            public void onDone() {
+                try {
+                    if (remaining.decrementAndGet() > 0) {
+                        f.a.submit(write, this);
+                    } else {
+                        chainEnd.complete(null);
+                    }
+                } catch (RuntimeException e) {
+                    chainEnd.completeExceptionally(e);
+                }
+            }
+
+            @Override
+            public void onError(TransferException error) {
+                chainEnd.completeExceptionally(error);
+            }
+        };
+        f.a.submit(write, chain);
+        Waits.get(chainEnd, "a chain of " + links + " transfers submitted from callbacks");
+
+        CompletableFuture<Void> stages = f.a.submit(write);
+        for (int i = 1; i < 10; i++) {
+            stages = stages.thenCompose(v -> f.a.submit(write));
+        }
+        Waits.get(stages, "10 transfers chained with thenCompose");
+
+        long expected = (links + 10L) * nics;
+        arrived.await(expected, Waits.DEADLINE);
+        assertEquals(expected, arrived.arrived());
+        dstBuf.assertMatches("chained transfers");
     }
 
     private static final int IN_FLIGHT = 10_000;
