@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Conformance, part 2: receivers count exactly the imms {@link dev.transferengine.api.ImmAccounting} promises; expectations fire
- * once; counters work for imms before and after the await; surplus and uncounted imms reach the
+ * Conformance, part 2: receivers count exactly the imms {@link dev.transferengine.api.ImmAccounting}
+ * promises; expectations fire once; counters work for imms before and after the await; surplus and uncounted imms reach the
  * {@code onImm} handlers; and every completion form (callback, future, counter) completes exactly once.
  */
 public abstract class ImmConformance extends DataMovementConformance {
@@ -43,7 +44,7 @@ public abstract class ImmConformance extends DataMovementConformance {
         GuardedBuffer dstBuf = f.buffer(256 * KIB);
         MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
         RemoteRegion dst = f.register(f.b, dstBuf, Access.REMOTE_WRITE).descriptor();
-        List<java.util.function.IntFunction<TransferRequest>> shapes = List.of(
+        List<IntFunction<TransferRequest>> shapes = List.of(
                 imm -> SingleWrite.withImm(src, 0, 1000, dst, 0, imm),
                 imm -> SingleWrite.withImm(src, 0, 0, dst, 0, imm),
                 imm -> SingleWrite.withImm(src, 0, 50_000, dst, 0, imm).routed(Routing.sharded(Math.max(1, nics - 1))),
