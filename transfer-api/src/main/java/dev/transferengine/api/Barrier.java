@@ -10,9 +10,8 @@ import java.util.OptionalInt;
  */
 public record Barrier(List<RemoteRegion> dsts, int immValue, Routing routing) implements TransferRequest {
     public Barrier {
-        TransferRequest.requireNonNull(dsts, "dsts");
         TransferRequest.requireNonNull(routing, "routing");
-        dsts = List.copyOf(dsts);
+        dsts = TransferRequest.copyNoNulls(dsts, "dsts");
     }
 
     @Override

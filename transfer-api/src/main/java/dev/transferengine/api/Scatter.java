@@ -8,9 +8,8 @@ public record Scatter(MemoryRegion src, List<ScatterTarget> targets, OptionalInt
         implements TransferRequest {
     public Scatter {
         TransferRequest.requireNonNull(src, "src");
-        TransferRequest.requireNonNull(targets, "targets");
         TransferRequest.requireNonNull(imm, "imm");
         TransferRequest.requireNonNull(routing, "routing");
-        targets = List.copyOf(targets);
+        targets = TransferRequest.copyNoNulls(targets, "targets");
     }
 }

@@ -58,7 +58,7 @@ class LoopbackProviderTest {
             }
             assertEquals(id, decoded, "little-endian id after 'L'");
             assertSame(first, LoopbackRegistry.find(id));
-            assertTrue(first.capabilities().maxImmWrites());
+            assertTrue(first.capabilities().remoteImm());
             assertTrue(first.capabilities().hostMemoryOnly());
             first.close();
             assertNull(LoopbackRegistry.find(id), "a closed domain leaves the registry");
