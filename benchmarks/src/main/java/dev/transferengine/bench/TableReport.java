@@ -30,7 +30,8 @@ final class TableReport implements ResultSink {
                 info.window(), ByteSize.format(info.maxInflightBytes()), info.warmup(), info.iterations(),
                 ByteSize.format(info.bytesPerCase()), info.verify() ? ", bytes verified" : "");
         out.printf(Locale.ROOT, "%s; link speed %s%n", info.completionMeaning(),
-                showLink ? String.format(Locale.ROOT, "%.0f Gbps", info.linkBitsPerSecond() / 1e9) : "unknown");
+                showLink ? String.format(Locale.ROOT, "%.0f Gbps (as the provider reports it)", info.linkBitsPerSecond() / 1e9)
+                        : "unknown");
         out.flush();
     }
 
@@ -41,11 +42,11 @@ final class TableReport implements ResultSink {
             section = r.sweep();
             out.println();
             out.println(section.equals("paged") ? "paged writes (one WRITE and imm per page)" : "single writes (sharded over all NICs)");
-            out.printf(Locale.ROOT, "%-14s %6s %9s%s %9s %9s %9s %9s%n", section.equals("paged") ? "page x count" : "size",
+            out.printf(Locale.ROOT, "%-14s %6s %9s%s %10s %9s %9s %9s%n", section.equals("paged") ? "page x count" : "size",
                     "window", "Gbps", showLink ? String.format("%7s", "%link") : "", "Mops/s", "p50 us", "p99 us",
                     "p99.9 us");
         }
-        out.printf(Locale.ROOT, "%-14s %6d %9.2f%s %9.4f %9.1f %9.1f %9.1f%n", r.label(), r.window(), r.gbps(),
+        out.printf(Locale.ROOT, "%-14s %6d %9.2f%s %10.6f %9.1f %9.1f %9.1f%n", r.label(), r.window(), r.gbps(),
                 showLink ? String.format(Locale.ROOT, "%6.1f%%", r.linkPercent()) : "", r.mopsPerSecond(),
                 r.p50Micros(), r.p99Micros(), r.p999Micros());
         out.flush();
