@@ -87,8 +87,8 @@ te_ensure_packages() {
   # Quiet apt, but show its output if it fails: a broken mirror must be visible.
   local log
   log=$(mktemp)
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
-         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q \
+         && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing; } >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
     te_die "apt-get failed to install: $missing"
