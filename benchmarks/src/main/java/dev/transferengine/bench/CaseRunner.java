@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Runs one sweep row: builds the row's requests once per window slot, runs the warm-up, then the timed
  * writes, keeping {@code window} requests in flight (submit slot {@code i mod window} as soon as its
  * previous request is done), and records each request's latency from submit to done. Confined to the
- * benchmark thread; the timed loop allocates nothing.
+ * benchmark thread; the timed loop allocates nothing but the progress bar's redraws (ten a second, and
+ * only when the bar is shown).
  */
 final class CaseRunner {
     /** Latencies above this are clamped; the engine's own timeout is far below it. */
