@@ -51,7 +51,7 @@ public final class ProtectionDomain implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(VerbsLibrary.CALL_STATE);
             MemorySegment mr = (MemorySegment) VerbsLibrary.REG_MR_IOVA2.invokeExact(state, live(),
-                    MemorySegment.ofAddress(address), length, address, access);
+                    address, length, address, access);
             if (mr.address() == 0) {
                 throw NativeErrors.call("ibv_reg_mr_iova2(" + context.deviceName() + ", " + length + " bytes)",
                         VerbsLibrary.errno(state));
