@@ -1,0 +1,39 @@
+package dev.transferengine.efa;
+
+/**
+ * Option keys of the libfabric provider, passed with
+ * {@code TransferEngine.builder().providerOption(key, value)} or as system properties {@code te.<key>}.
+ * docs/libfabric.md describes each one. Constants only; thread-safe.
+ */
+public final class LibfabricOptions {
+    /** libfabric provider name: {@code efa} (default), {@code tcp;ofi_rxm}, {@code shm}, or any fi_info offers. */
+    public static final String PROVIDER = "libfabric.provider";
+    /** Node to bind to (passed to fi_getinfo with FI_SOURCE), e.g. {@code 127.0.0.1} to keep tcp on loopback. */
+    public static final String NODE = "libfabric.node";
+    /**
+     * The libfabric shared library to load. Also {@code -Dte.libfabric.path} or env {@code TE_LIBFABRIC_PATH};
+     * default: {@code /opt/amazon/efa/lib/libfabric.so.1} when present, else {@code libfabric.so.1}.
+     */
+    public static final String PATH = "libfabric.path";
+    /**
+     * {@code true} runs the code paths EFA needs on any provider: remote CQ data consuming posted receives
+     * (staged receives), provider-chosen keys and 64-byte contexts. For tests on tcp and shm.
+     */
+    public static final String FORCE_EFA_PATHS = "libfabric.forceEfaPaths";
+    /**
+     * {@code true}, {@code false} or {@code auto} (default): whether writes and sends complete only once the
+     * data is in the remote memory (FI_DELIVERY_COMPLETE). Auto turns it on for tcp and other socket-based
+     * providers (where it is what turns a bad remote key into an error) and off for shm and efa.
+     */
+    public static final String DELIVERY_COMPLETE = "libfabric.deliveryComplete";
+    /** Number of staged receives per domain in FI_RX_CQ_DATA mode (default 64). */
+    public static final String STAGED_RECEIVES = "libfabric.stagedReceives";
+    /** Bytes of each staged receive, the largest SEND a domain in FI_RX_CQ_DATA mode accepts (default 65536). */
+    public static final String STAGED_RECEIVE_BYTES = "libfabric.stagedReceiveBytes";
+
+    /** Environment variable naming the library, when no option or system property does. */
+    public static final String PATH_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_PATH";
+
+    private LibfabricOptions() {
+    }
+}

@@ -1,0 +1,131 @@
+package dev.transferengine.efa.internal;
+
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.CompletionSink;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Reads the domain's CQ and turns entries into {@link CompletionSink} calls. Reading is also what drives
+ * progress (tcp and shm are FI_PROGRESS_MANUAL), so the engine calls this continuously, for receive-only
+ * domains too.
+ *
+ * <p>Classification, in this order: FI_REMOTE_CQ_DATA means a peer's write with imm landed (only that flag and
+ * {@code data} are trusted: rxm reports len 0 and no FI_RMA bit); otherwise the op context names one of our
+ * posts. An error entry ({@code -FI_EAVAIL}) is read with {@code fi_cq_readerr} (err_data_size zeroed so the
+ * provider lends its own err_data) and explained with {@code fi_cq_strerror}. Single-threaded.
+ */
+final class CompletionReader {
+    static final int BATCH = 32;
+
+    private final LibfabricLibrary library;
+    private final FiEndpoint endpoint;
+    private final OpContexts contexts;
+    private final StagedReceives staged;
+    private final MemorySegment entries;
+    private final MemorySegment errorEntry;
+    private final MemorySegment errorText;
+
+    CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
+                     StagedReceives staged) {
+        this.library = library;
+        this.endpoint = endpoint;
+        this.contexts = contexts;
+        this.staged = staged;
+        this.entries = arena.allocate(FiLayouts.FI_CQ_DATA_ENTRY.byteSize() * BATCH, 64);
+        this.errorEntry = arena.allocate(FiLayouts.FI_CQ_ERR_ENTRY.byteSize() + FiLayouts.INPUT_HEADROOM_BYTES, 64);
+        this.errorText = arena.allocate(512);
+    }
+
+    int poll(CompletionSink sink, int maxEntries) {
+        int delivered = 0;
+        long n = FiCalls.dataPath(endpoint.cqRead, endpoint.cq, entries, Math.min(Math.max(maxEntries, 1), BATCH));
+        if (n > 0) {
+            for (int i = 0; i < n; i++) {
+                delivered += dispatch(sink, i * FiLayouts.FI_CQ_DATA_ENTRY.byteSize());
+            }
+        } else if (n == -FiConst.Err.FI_EAVAIL) {
+            delivered += readError(sink);
+        } else if (n != -FiConst.Err.FI_EAGAIN) {
+            throw FiErrors.callFailed(library, "fi_cq_read", n);
+        }
+        if (staged != null) {
+            delivered += staged.deliver(sink);
+        }
+        return delivered;
+    }
+
+    private int dispatch(CompletionSink sink, long at) {
+        long flags = entries.get(JAVA_LONG, at + FiLayouts.CQE_FLAGS);
+        long opContext = entries.get(JAVA_LONG, at + FiLayouts.CQE_OP_CONTEXT);
+        int slot = opContext == 0 ? -1 : contexts.slotOf(opContext);
+        if ((flags & FiConst.Flag.FI_REMOTE_CQ_DATA) != 0) {
+            sink.onImm((int) entries.get(JAVA_LONG, at + FiLayouts.CQE_DATA));
+            if (slot >= 0 && contexts.kind(slot) == OpContexts.STAGED_RECEIVE) {
+                staged.consumedByImm((int) contexts.engineContext(slot));
+            }
+            return 1;
+        }
+        if (slot < 0) {
+            return 0; // a remote write without imm on a provider that reports them anyway: nothing to deliver
+        }
+        long context = contexts.engineContext(slot);
+        switch (contexts.kind(slot)) {
+            case OpContexts.RECEIVE -> {
+                contexts.release(slot);
+                sink.onReceive(context, entries.get(JAVA_LONG, at + FiLayouts.CQE_LEN));
+            }
+            case OpContexts.STAGED_RECEIVE -> {
+                staged.messageArrived((int) context, entries.get(JAVA_LONG, at + FiLayouts.CQE_LEN));
+                return 0; // delivered later, when an engine receive is waiting
+            }
+            default -> {
+                contexts.release(slot);
+                sink.onComplete(context);
+            }
+        }
+        return 1;
+    }
+
+    private int readError(CompletionSink sink) {
+        errorEntry.fill((byte) 0);
+        long rc = FiCalls.cqReadErr(endpoint.cqReadErr, endpoint.cq, errorEntry);
+        if (rc == -FiConst.Err.FI_EAGAIN) {
+            return 0;
+        }
+        if (rc < 0) {
+            throw FiErrors.callFailed(library, "fi_cq_readerr", rc);
+        }
+        long opContext = errorEntry.get(JAVA_LONG, FiLayouts.ERR_OP_CONTEXT);
+        int err = errorEntry.get(JAVA_INT, FiLayouts.ERR_ERR);
+        int provErrno = errorEntry.get(JAVA_INT, FiLayouts.ERR_PROV_ERRNO);
+        long errData = errorEntry.get(JAVA_LONG, FiLayouts.ERR_ERR_DATA);
+        int slot = opContext == 0 ? -1 : contexts.slotOf(opContext);
+        if (slot < 0) {
+            return 0; // an error without one of our contexts (e.g. a failed incoming transfer): no one to tell
+        }
+        String providerText = FiCalls.cqStrerror(endpoint.cqStrerror, endpoint.cq, provErrno, errData, errorText);
+        byte kind = contexts.kind(slot);
+        long context = contexts.engineContext(slot);
+        TransferException error = FiErrors.completionFailed(library, describe(kind), err, provErrno, providerText);
+        if (kind == OpContexts.STAGED_RECEIVE) {
+            staged.failed((int) context, error);
+            return 0;
+        }
+        contexts.release(slot);
+        sink.onError(context, error);
+        return 1;
+    }
+
+    private static String describe(byte kind) {
+        return switch (kind) {
+            case OpContexts.WRITE -> "RMA write";
+            case OpContexts.SEND -> "send";
+            default -> "receive";
+        };
+    }
+}

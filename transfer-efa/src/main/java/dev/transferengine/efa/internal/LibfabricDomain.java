@@ -1,0 +1,258 @@
+package dev.transferengine.efa.internal;
+
+import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DomainCapabilities;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * One libfabric endpoint as an engine domain ("NIC"): its own fi_domain, CQ, AV and RDM endpoint, so several
+ * may be opened on the same fi_info entry and each has its own address.
+ *
+ * <p>Threading: {@link ProviderDomain}'s contract, single-threaded after construction. {@link #close()} may
+ * come from another thread once the owner has stopped using the domain.
+ *
+ * <p>Data path: every post takes a 64-byte op context from {@link OpContexts}, patches a pre-built template
+ * ({@link PostTemplates}) and calls the cached function pointer; -FI_EAGAIN releases the context and returns
+ * {@link #RETRY}. No allocation per post or per completion.
+ */
+final class LibfabricDomain implements ProviderDomain {
+    /** Largest write or send we announce, whatever max_msg_size says (shm and tcp say 2^64-1). */
+    static final long MAX_MESSAGE_BYTES = 1L << 30;
+    /** Upper bound on op contexts per domain. */
+    static final int MAX_CONTEXTS = 1 << 16;
+
+    private final LibfabricLibrary library;
+    private final FiInfo info;
+    private final Arena arena;
+    private final FiEndpoint endpoint;
+    private final DomainAddress address;
+    private final DomainCapabilities capabilities;
+    private final OpContexts contexts;
+    private final MemoryRegistrations registrations;
+    private final PeerTable peers;
+    private final PostTemplates templates;
+    private final StagedReceives staged;
+    private final CompletionReader reader;
+    private final Runnable onClose;
+    private final int stagedCount;
+    private volatile boolean closed;
+
+    LibfabricDomain(LibfabricLibrary library, MemorySegment fabric, FiInfo info, LibfabricSettings settings,
+                    List<Integer> restoredSignals, Runnable onClose) {
+        this.library = library;
+        this.info = info;
+        this.onClose = onClose;
+        this.arena = Arena.ofShared();
+        FiEndpoint ep = null;
+        MemoryRegistrations regs = null;
+        try {
+            boolean stagedMode = settings.forceEfaPaths() || info.hasMode(FiConst.Mode.FI_RX_CQ_DATA);
+            int queueDepth = (int) Math.min(Math.max(info.txSize(), 64) + Math.max(info.rxSize(), 64), MAX_CONTEXTS / 2);
+            ep = new FiEndpoint(library, fabric, info, queueDepth, restoredSignals);
+            this.endpoint = ep;
+            this.address = DomainAddress.of(ep.address);
+            this.stagedCount = stagedMode ? settings.stagedReceives() : 0;
+            this.contexts = new OpContexts(arena, Math.min(queueDepth + stagedCount, MAX_CONTEXTS));
+            // Keys are always read back with fi_mr_key; only whether we request our own depends on PROV_KEY.
+            regs = new MemoryRegistrations(library, ep, info.hasMrMode(FiConst.MrMode.FI_MR_VIRT_ADDR),
+                    info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY));
+            this.registrations = regs;
+            this.peers = new PeerTable(library, ep, info.addrFormat());
+            long completion = FiConst.Flag.FI_COMPLETION
+                    | (settings.deliveryCompleteFor(info.providerName()) ? FiConst.Flag.FI_DELIVERY_COMPLETE : 0);
+            this.templates = new PostTemplates(arena, ep, completion);
+            this.staged = stagedMode ? new StagedReceives(arena, regs, templates, contexts, stagedCount,
+                    settings.stagedReceiveBytes(), Math.max(64, (int) Math.min(info.rxSize(), 4096))) : null;
+            this.reader = new CompletionReader(arena, library, ep, contexts, staged);
+            this.capabilities = new DomainCapabilities(maxMessageBytes(info), info.cqDataSize() >= 4, true,
+                    info.linkSpeed());
+        } catch (RuntimeException | Error e) {
+            if (ep != null) {
+                ep.closeEndpoint();
+            }
+            if (regs != null) {
+                regs.closeAll();
+            }
+            if (ep != null) {
+                ep.close();
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static long maxMessageBytes(FiInfo info) {
+        long m = info.maxMsgSize();
+        return m <= 0 || m > MAX_MESSAGE_BYTES ? MAX_MESSAGE_BYTES : m;
+    }
+
+    @Override
+    public DomainAddress address() {
+        return address;
+    }
+
+    @Override
+    public DomainCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
+        requireOpen();
+        return registrations.register(segment, remoteWrite);
+    }
+
+    @Override
+    public void deregister(RegisteredMemory memory) {
+        if (closed) {
+            return; // closing released every registration already
+        }
+        registrations.deregister(memory);
+    }
+
+    @Override
+    public long resolvePeer(DomainAddress peer) {
+        requireOpen();
+        if (peer == null) {
+            throw new InvalidRequestException("peer address is null");
+        }
+        return peers.resolve(peer);
+    }
+
+    @Override
+    public int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
+                         long remoteKey, boolean withImm, int imm, long context) {
+        requireOpen();
+        long descriptor = 0;
+        if (length < 0 || length > capabilities.maxMessageBytes()) {
+            throw new InvalidRequestException("write length " + length + " outside 0.." + capabilities.maxMessageBytes());
+        }
+        if (length > 0) {
+            descriptor = localDescriptor(src, srcAddress, length);
+        }
+        requireKnownPeer(peer);
+        int slot = contexts.acquire(OpContexts.WRITE, context);
+        if (slot < 0) {
+            return RETRY;
+        }
+        long rc = templates.write(peer, srcAddress, length, descriptor, remoteAddress, remoteKey, withImm, imm,
+                contexts.address(slot));
+        return posted(slot, rc, "fi_writemsg");
+    }
+
+    @Override
+    public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
+        requireOpen();
+        if (length < 0 || length > capabilities.maxMessageBytes()) {
+            throw new InvalidRequestException("send length " + length + " outside 0.." + capabilities.maxMessageBytes());
+        }
+        long descriptor = length == 0 && src == null ? 0 : localDescriptor(src, address, length);
+        requireKnownPeer(peer);
+        int slot = contexts.acquire(OpContexts.SEND, context);
+        if (slot < 0) {
+            return RETRY;
+        }
+        long rc = templates.send(peer, address, length, descriptor, contexts.address(slot));
+        return posted(slot, rc, "fi_sendmsg");
+    }
+
+    @Override
+    public int postReceive(RegisteredMemory dst, long address, long length, long context) {
+        requireOpen();
+        if (length < 0) {
+            throw new InvalidRequestException("receive length " + length + " is negative");
+        }
+        long descriptor = localDescriptor(dst, address, length);
+        if (staged != null) {
+            return staged.enqueue(address, length, context) ? POSTED : RETRY;
+        }
+        int slot = contexts.acquire(OpContexts.RECEIVE, context);
+        if (slot < 0) {
+            return RETRY;
+        }
+        long rc = templates.receive(address, length, descriptor, contexts.address(slot));
+        return posted(slot, rc, "fi_recvmsg");
+    }
+
+    private int posted(int slot, long rc, String call) {
+        if (rc == 0) {
+            return POSTED;
+        }
+        contexts.release(slot);
+        if (rc == -FiConst.Err.FI_EAGAIN) {
+            return RETRY;
+        }
+        throw FiErrors.callFailed(library, call, rc);
+    }
+
+    private long localDescriptor(RegisteredMemory memory, long start, long length) {
+        LibfabricMemory m = registrations.ours(memory);
+        if (m == null) {
+            throw new InvalidRequestException("memory " + memory + " is not a live registration of this domain");
+        }
+        if (!m.covers(start, length)) {
+            throw new InvalidRequestException("range 0x" + Long.toHexString(start) + "+" + length
+                    + " is outside " + m);
+        }
+        return m.descriptor();
+    }
+
+    /** Use after close would call through freed native objects: fail loudly instead. */
+    private void requireOpen() {
+        if (closed) {
+            throw new ClosedException(this + " is closed");
+        }
+    }
+
+    private void requireKnownPeer(long peer) {
+        if (!peers.isKnown(peer)) {
+            throw new InvalidRequestException("peer handle " + peer + " was not returned by resolvePeer");
+        }
+    }
+
+    @Override
+    public int poll(CompletionSink sink, int maxEntries) {
+        requireOpen();
+        return reader.poll(sink, maxEntries);
+    }
+
+    /** Operations posted and not yet completed (for tests and diagnostics). */
+    int inFlight() {
+        return contexts.inFlight() - stagedCount;
+    }
+
+    FiInfo info() {
+        return info;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            endpoint.closeEndpoint();
+            registrations.closeAll();
+            endpoint.close();
+        } finally {
+            arena.close();
+            onClose.run();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LibfabricDomain[" + info.providerName() + " " + info.domainName() + " " + address + "]";
+    }
+}

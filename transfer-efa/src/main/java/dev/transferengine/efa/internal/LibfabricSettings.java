@@ -1,0 +1,95 @@
+package dev.transferengine.efa.internal;
+
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.efa.LibfabricOptions;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The libfabric provider's options, parsed and validated. Immutable.
+ *
+ * @param provider              libfabric provider name for fi_getinfo
+ * @param node                  node for fi_getinfo with FI_SOURCE, or null
+ * @param libraryPath           explicit library file, or null to search
+ * @param forceEfaPaths         run the EFA code paths (staged receives for FI_RX_CQ_DATA) on any provider
+ * @param deliveryComplete      TRUE / FALSE, or null for automatic (on unless the provider is efa)
+ * @param stagedReceives        staged receives per domain in FI_RX_CQ_DATA mode
+ * @param stagedReceiveBytes    bytes per staged receive
+ */
+public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
+                                Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes) {
+    public static final String DEFAULT_PROVIDER = "efa";
+
+    /** Reads {@code options}, falling back to system properties {@code te.<key>} (and the path's env variable). */
+    public static LibfabricSettings from(Map<String, String> options) {
+        String provider = get(options, LibfabricOptions.PROVIDER, DEFAULT_PROVIDER);
+        if (provider.isBlank()) {
+            throw new InvalidRequestException(LibfabricOptions.PROVIDER + " must name a libfabric provider");
+        }
+        String path = get(options, LibfabricOptions.PATH, System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE));
+        String delivery = get(options, LibfabricOptions.DELIVERY_COMPLETE, "auto").toLowerCase(Locale.ROOT);
+        Boolean deliveryComplete = switch (delivery) {
+            case "auto" -> null;
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> throw new InvalidRequestException(LibfabricOptions.DELIVERY_COMPLETE
+                    + " must be true, false or auto, got " + delivery);
+        };
+        return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
+                blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
+                positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
+                positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30));
+    }
+
+    /**
+     * Whether writes and sends ask for FI_DELIVERY_COMPLETE on this provider. Automatic: on for the socket-based
+     * providers (tcp, and anything layered with ofi_rxm), whose transmit completion comes before the target has
+     * checked the key and address, so a bad write would otherwise "succeed" and vanish; off for shm (1.17 never
+     * completes a zero-length write with it, and wedges the endpoint when the remote key is bad) and for efa (the
+     * NIC reports remote access errors by itself).
+     */
+    public boolean deliveryCompleteFor(String providerName) {
+        if (deliveryComplete != null) {
+            return deliveryComplete;
+        }
+        String p = providerName == null ? "" : providerName.toLowerCase(Locale.ROOT);
+        return p.contains("tcp") || p.contains("rxm") || p.contains("sockets") || p.contains("udp");
+    }
+
+    private static String get(Map<String, String> options, String key, String fallback) {
+        String v = options == null ? null : options.get(key);
+        if (v == null) {
+            v = System.getProperty("te." + key);
+        }
+        return v == null ? fallback : v.trim();
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    private static boolean bool(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidRequestException("expected true or false, got " + v);
+        };
+    }
+
+    private static int positive(Map<String, String> options, String key, int fallback, int max) {
+        String v = get(options, key, null);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new InvalidRequestException(key + " must be an integer in 1.." + max + ", got " + v);
+    }
+}

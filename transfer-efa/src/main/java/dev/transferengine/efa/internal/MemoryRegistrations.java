@@ -1,0 +1,88 @@
+package dev.transferengine.efa.internal;
+
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Memory registrations of one domain, following what fi_info's {@code mr_mode} says:
+ * <ul>
+ *   <li>FI_MR_VIRT_ADDR: peers address the region by virtual address ({@code remoteBase} = address);
+ *       otherwise by offset from the start of the registration ({@code remoteBase} = 0), as tcp;ofi_rxm wants
+ *       — a virtual address there is silently dropped;</li>
+ *   <li>FI_MR_PROV_KEY: the provider picks keys; otherwise we request keys unique within the domain. Either way
+ *       the key peers get is read back with {@code fi_mr_key};</li>
+ *   <li>FI_MR_LOCAL: {@code fi_mr_desc} goes with every post (we always pass it; it is harmless elsewhere).</li>
+ * </ul>
+ * Single-threaded (the domain's owner thread).
+ */
+final class MemoryRegistrations {
+    private final LibfabricLibrary library;
+    private final FiEndpoint endpoint;
+    private final boolean virtualAddressing;
+    private final boolean providerKeys;
+    private final List<LibfabricMemory> live = new ArrayList<>();
+    private long nextRequestedKey = 1;
+
+    MemoryRegistrations(LibfabricLibrary library, FiEndpoint endpoint, boolean virtualAddressing, boolean providerKeys) {
+        this.library = library;
+        this.endpoint = endpoint;
+        this.virtualAddressing = virtualAddressing;
+        this.providerKeys = providerKeys;
+    }
+
+    LibfabricMemory register(MemorySegment segment, boolean remoteWrite) {
+        if (segment == null || !segment.isNative() || segment.byteSize() == 0) {
+            throw new InvalidRequestException("only non-empty native memory can be registered, got " + segment);
+        }
+        long access = FiConst.Cap.FI_SEND | FiConst.Cap.FI_RECV | FiConst.Cap.FI_WRITE
+                | (remoteWrite ? FiConst.Cap.FI_REMOTE_WRITE : 0);
+        long requestedKey = providerKeys ? 0 : nextRequestedKey++;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int rc = FiCalls.mrReg(endpoint.mrReg, endpoint.domain, segment, segment.byteSize(), access, 0,
+                    requestedKey, 0, out);
+            if (rc != 0) {
+                throw FiErrors.callFailed(library, "fi_mr_reg of " + segment.byteSize() + " bytes", rc);
+            }
+            MemorySegment mr = out.get(ADDRESS, 0).reinterpret(FiLayouts.FID_MR.byteSize());
+            long key = mr.get(JAVA_LONG, FiLayouts.MR_KEY);
+            long desc = mr.get(JAVA_LONG, FiLayouts.MR_MEM_DESC);
+            LibfabricMemory m = new LibfabricMemory(this, segment.address(), segment.byteSize(), key,
+                    virtualAddressing ? segment.address() : 0, mr, desc);
+            live.add(m);
+            return m;
+        }
+    }
+
+    /** The registration if {@code memory} is a live one of this domain, else null. */
+    LibfabricMemory ours(RegisteredMemory memory) {
+        return memory instanceof LibfabricMemory m && m.owner() == this && m.isLive() ? m : null;
+    }
+
+    void deregister(RegisteredMemory memory) {
+        if (memory instanceof LibfabricMemory m && m.owner() == this && m.isLive()) {
+            m.markDead();
+            live.remove(m);
+            FiEndpoint.closeFid(m.mr());
+        }
+    }
+
+    /** Closes every registration left (after the endpoint is closed). */
+    void closeAll() {
+        for (LibfabricMemory m : List.copyOf(live)) {
+            deregister(m);
+        }
+    }
+
+    int liveCount() {
+        return live.size();
+    }
+}

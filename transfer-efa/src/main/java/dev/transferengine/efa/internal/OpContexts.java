@@ -1,0 +1,93 @@
+package dev.transferengine.efa.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The native operation contexts of one domain: a slab of 64-byte slots (the size of {@code fi_context2},
+ * which EFA requires; FI_CONTEXT providers use the first 32 bytes), each passed as the {@code context} of
+ * exactly one post and handed back in its completion. A slot maps back to the engine's opaque context
+ * and to what kind of operation it was. Fixed capacity, no allocation after construction.
+ *
+ * <p>Single-threaded (the domain's owner thread). The slab must outlive every posted operation: it is freed
+ * only with the domain's arena, after the endpoint is closed.
+ */
+final class OpContexts {
+    static final int SLOT_BYTES = (int) FiLayouts.FI_CONTEXT2.byteSize();
+
+    /** Kinds of operation a slot can carry. */
+    static final byte FREE = 0;
+    static final byte WRITE = 1;
+    static final byte SEND = 2;
+    static final byte RECEIVE = 3;
+    /** A receive the domain posts itself (FI_RX_CQ_DATA staging); its engine context is the staging index. */
+    static final byte STAGED_RECEIVE = 4;
+
+    private final long base;
+    private final int capacity;
+    private final long[] engineContext;
+    private final byte[] kind;
+    private final int[] freeSlots;
+    private int freeCount;
+
+    OpContexts(Arena arena, int capacity) {
+        MemorySegment slab = arena.allocate((long) capacity * SLOT_BYTES, SLOT_BYTES);
+        this.base = slab.address();
+        this.capacity = capacity;
+        this.engineContext = new long[capacity];
+        this.kind = new byte[capacity];
+        this.freeSlots = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            freeSlots[i] = capacity - 1 - i;
+        }
+        this.freeCount = capacity;
+    }
+
+    /** Takes a slot for an operation of {@code opKind}; -1 when all are in flight (the caller retries later). */
+    int acquire(byte opKind, long context) {
+        if (freeCount == 0) {
+            return -1;
+        }
+        int slot = freeSlots[--freeCount];
+        kind[slot] = opKind;
+        engineContext[slot] = context;
+        return slot;
+    }
+
+    /** Returns a slot whose operation completed, failed, or was never posted. */
+    void release(int slot) {
+        kind[slot] = FREE;
+        freeSlots[freeCount++] = slot;
+    }
+
+    /** The native address passed as the operation's context. */
+    long address(int slot) {
+        return base + (long) slot * SLOT_BYTES;
+    }
+
+    /** The slot whose address is {@code opContext}, or -1 when it is not one of ours (or not in flight). */
+    int slotOf(long opContext) {
+        long delta = opContext - base;
+        if (delta < 0 || delta % SLOT_BYTES != 0 || delta / SLOT_BYTES >= capacity) {
+            return -1;
+        }
+        int slot = (int) (delta / SLOT_BYTES);
+        return kind[slot] == FREE ? -1 : slot;
+    }
+
+    byte kind(int slot) {
+        return kind[slot];
+    }
+
+    long engineContext(int slot) {
+        return engineContext[slot];
+    }
+
+    int inFlight() {
+        return capacity - freeCount;
+    }
+
+    int capacity() {
+        return capacity;
+    }
+}

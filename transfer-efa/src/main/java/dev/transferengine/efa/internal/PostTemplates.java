@@ -1,0 +1,100 @@
+package dev.transferengine.efa.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Pre-built native messages for the data path ("work-request templates"): one {@code fi_msg_rma} with its
+ * iovec, rma_iov and desc slot for writes, one {@code fi_msg} with iovec and desc slot for sends and receives.
+ * Each post patches a few fields and calls the cached function pointer; nothing is allocated. Sharing one
+ * template per kind is safe because providers copy what they need during the call (we never offer
+ * FI_ASYNC_IOV), and the domain is single-threaded.
+ *
+ * <p>Every call returns the provider's raw result: 0, -FI_EAGAIN, or another negative error.
+ */
+final class PostTemplates {
+    private final FiEndpoint endpoint;
+    private final long completionFlags;
+
+    private final MemorySegment rmaMsg;
+    private final MemorySegment rmaLocalIov;
+    private final MemorySegment rmaRemoteIov;
+    private final MemorySegment rmaDesc;
+    private final MemorySegment msg;
+    private final MemorySegment msgIov;
+    private final MemorySegment msgDesc;
+
+    /**
+     * @param completionFlags flags every write and send carries: FI_COMPLETION, plus FI_DELIVERY_COMPLETE when
+     *                        the domain wants a write's completion to mean "landed in remote memory"
+     */
+    PostTemplates(Arena arena, FiEndpoint endpoint, long completionFlags) {
+        this.endpoint = endpoint;
+        this.completionFlags = completionFlags;
+        // Sizes with headroom: never let a provider read past what we allocated.
+        rmaMsg = arena.allocate(FiLayouts.FI_MSG_RMA.byteSize() + FiLayouts.INPUT_HEADROOM_BYTES, 64);
+        rmaLocalIov = arena.allocate(FiLayouts.IOVEC.byteSize(), 16);
+        rmaRemoteIov = arena.allocate(FiLayouts.FI_RMA_IOV.byteSize(), 16);
+        rmaDesc = arena.allocate(JAVA_LONG);
+        msg = arena.allocate(FiLayouts.FI_MSG.byteSize() + FiLayouts.INPUT_HEADROOM_BYTES, 64);
+        msgIov = arena.allocate(FiLayouts.IOVEC.byteSize(), 16);
+        msgDesc = arena.allocate(JAVA_LONG);
+
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_RMA_IOV, rmaRemoteIov.address());
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_RMA_IOV_COUNT, 1);
+        msg.set(JAVA_LONG, FiLayouts.MSG_IOV, msgIov.address());
+        msg.set(JAVA_LONG, FiLayouts.MSG_DESC, msgDesc.address());
+        msg.set(JAVA_LONG, FiLayouts.MSG_IOV_COUNT, 1);
+    }
+
+    /**
+     * {@code fi_writemsg}. A zero-length write has no local iov but still a valid remote iov (address and key):
+     * EFA rejects imm-only writes without one.
+     */
+    long write(long peer, long srcAddress, long length, long srcDescriptor, long remoteAddress, long remoteKey,
+               boolean withImm, int imm, long context) {
+        if (length > 0) {
+            rmaLocalIov.set(JAVA_LONG, FiLayouts.IOV_BASE, srcAddress);
+            rmaLocalIov.set(JAVA_LONG, FiLayouts.IOV_LEN, length);
+            rmaDesc.set(JAVA_LONG, 0, srcDescriptor);
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_IOV, rmaLocalIov.address());
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DESC, rmaDesc.address());
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_IOV_COUNT, 1);
+        } else {
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_IOV, 0);
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DESC, 0);
+            rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_IOV_COUNT, 0);
+        }
+        rmaRemoteIov.set(JAVA_LONG, FiLayouts.RMA_IOV_ADDR, remoteAddress);
+        rmaRemoteIov.set(JAVA_LONG, FiLayouts.RMA_IOV_LEN, length);
+        rmaRemoteIov.set(JAVA_LONG, FiLayouts.RMA_IOV_KEY, remoteKey);
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_ADDR, peer);
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_CONTEXT, context);
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DATA, withImm ? Integer.toUnsignedLong(imm) : 0);
+        long flags = completionFlags | (withImm ? FiConst.Flag.FI_REMOTE_CQ_DATA : 0);
+        return FiCalls.dataPath(endpoint.writemsg, endpoint.ep, rmaMsg, flags);
+    }
+
+    /** {@code fi_sendmsg}. */
+    long send(long peer, long address, long length, long descriptor, long context) {
+        fillMsg(peer, address, length, descriptor, context);
+        return FiCalls.dataPath(endpoint.sendmsg, endpoint.ep, msg, completionFlags);
+    }
+
+    /** {@code fi_recvmsg} from any peer. */
+    long receive(long address, long length, long descriptor, long context) {
+        fillMsg(FiConst.Enum.FI_ADDR_UNSPEC, address, length, descriptor, context);
+        return FiCalls.dataPath(endpoint.recvmsg, endpoint.ep, msg, FiConst.Flag.FI_COMPLETION);
+    }
+
+    private void fillMsg(long peer, long address, long length, long descriptor, long context) {
+        msgIov.set(JAVA_LONG, FiLayouts.IOV_BASE, address);
+        msgIov.set(JAVA_LONG, FiLayouts.IOV_LEN, length);
+        msgDesc.set(JAVA_LONG, 0, descriptor);
+        msg.set(JAVA_LONG, FiLayouts.MSG_ADDR, peer);
+        msg.set(JAVA_LONG, FiLayouts.MSG_CONTEXT, context);
+        msg.set(JAVA_LONG, FiLayouts.MSG_DATA, 0);
+    }
+}
