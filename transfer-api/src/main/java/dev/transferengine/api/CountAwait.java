@@ -7,16 +7,20 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * "Wait for n more" over a monotonically increasing count, correct whether the increments happen
  * before or after the wait starts: each waiter reserves its share of a second monotonic counter
- * (the negative-balance idea, split in two so neither counter ever goes backwards). Spins briefly,
- * then yields, then parks in short slices until the deadline; allocates nothing.
+ * (the negative-balance idea, split in two so neither counter ever goes backwards).
+ *
+ * <p>A waiter spins briefly, then yields, then parks; before parking it publishes itself so that
+ * {@link #add} unparks it at once (one waiter at a time is woken directly; further concurrent waiters
+ * wake within their park slice). Allocates nothing.
  */
 final class CountAwait {
     private static final int SPINS = 2_000;
-    private static final int YIELDS = 200;
-    private static final long PARK_NANOS = 20_000;
+    private static final int YIELDS = 50;
+    private static final long PARK_NANOS = 50_000;
 
-    private CountAwait() {
-    }
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicLong reserved = new AtomicLong();
+    private volatile Thread waiter;
 
     static long checkWait(long n, Duration timeout) {
         if (n < 0) {
@@ -25,23 +29,36 @@ final class CountAwait {
         if (timeout == null || timeout.isNegative()) {
             throw new InvalidRequestException("timeout must be a non-negative duration, got " + timeout);
         }
-        return saturatedNanos(timeout);
-    }
-
-    static long saturatedNanos(Duration d) {
         try {
-            return d.toNanos();
+            return timeout.toNanos();
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE / 4;
         }
     }
 
+    long count() {
+        return count.get();
+    }
+
+    long reserved() {
+        return reserved.get();
+    }
+
+    /** Adds {@code n} arrivals and wakes a parked waiter. */
+    void add(long n) {
+        count.addAndGet(n);
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
     /**
-     * Reserves {@code n} from {@code reserved} and waits until {@code count >= reservation}.
+     * Reserves {@code n} and waits until the count reaches the reservation.
      *
      * @return true when reached; false on timeout, in which case the reservation was given back
      */
-    static boolean await(AtomicLong count, AtomicLong reserved, long n, long timeoutNanos) {
+    boolean await(long n, long timeoutNanos) {
         long target = reserved.addAndGet(n);
         if (count.get() >= target) {
             return true;
@@ -49,7 +66,8 @@ final class CountAwait {
         long deadline = System.nanoTime() + timeoutNanos;
         int iteration = 0;
         while (count.get() < target) {
-            if (System.nanoTime() - deadline >= 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 if (count.get() >= target) {
                     return true;
                 }
@@ -61,7 +79,11 @@ final class CountAwait {
             } else if (iteration < SPINS + YIELDS) {
                 Thread.yield();
             } else {
-                LockSupport.parkNanos(PARK_NANOS);
+                waiter = Thread.currentThread();
+                if (count.get() < target) {
+                    LockSupport.parkNanos(this, Math.min(left, PARK_NANOS));
+                }
+                waiter = null;
             }
             iteration++;
         }

@@ -1,7 +1,6 @@
 package dev.transferengine.api;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A free-running count of the immediates with one value that arrived at this engine (on any NIC of
@@ -13,8 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ImmCounter {
     private final int imm;
-    private final AtomicLong arrived = new AtomicLong();
-    private final AtomicLong reserved = new AtomicLong();
+    private final CountAwait arrived = new CountAwait();
 
     /** Created by the engine. */
     public ImmCounter(int imm) {
@@ -28,12 +26,12 @@ public final class ImmCounter {
 
     /** Imms counted since the counter was created. */
     public long arrived() {
-        return arrived.get();
+        return arrived.count();
     }
 
     /** Imms still to be taken by awaits: {@code arrived - awaited}, negative while a wait is pending. */
     public long balance() {
-        return arrived.get() - reserved.get();
+        return arrived.count() - arrived.reserved();
     }
 
     /**
@@ -43,7 +41,7 @@ public final class ImmCounter {
      */
     public void await(long n, Duration timeout) {
         long nanos = CountAwait.checkWait(n, timeout);
-        if (!CountAwait.await(arrived, reserved, n, nanos)) {
+        if (!arrived.await(n, nanos)) {
             throw new TransferTimeoutException("timed out after " + timeout + " waiting for " + n + " imms of 0x"
                     + Integer.toHexString(imm) + " (balance " + balance() + ")");
         }
@@ -51,6 +49,6 @@ public final class ImmCounter {
 
     /** Adds {@code count} arrivals. Called by the engine. */
     public void add(long count) {
-        arrived.addAndGet(count);
+        arrived.add(count);
     }
 }

@@ -13,14 +13,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * may await. Awaiting works whether completions happened before or after the call.
  */
 public final class TransferCounter {
-    private final AtomicLong completed = new AtomicLong();
-    private final AtomicLong reserved = new AtomicLong();
+    private final CountAwait completed = new CountAwait();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<TransferException> firstError = new AtomicReference<>();
 
     /** Requests completed so far (successes and failures). */
     public long completed() {
-        return completed.get();
+        return completed.count();
     }
 
     /** Requests that failed so far. */
@@ -49,21 +48,21 @@ public final class TransferCounter {
      */
     public void await(long n, Duration timeout) {
         long nanos = CountAwait.checkWait(n, timeout);
-        if (!CountAwait.await(completed, reserved, n, nanos)) {
+        if (!completed.await(n, nanos)) {
             throw new TransferTimeoutException("timed out after " + timeout + " waiting for " + n
-                    + " completions (completed so far: " + completed.get() + ")");
+                    + " completions (completed so far: " + completed.count() + ")");
         }
     }
 
     /** Records a successful completion. Called by the engine. */
     public void onSuccess() {
-        completed.incrementAndGet();
+        completed.add(1);
     }
 
     /** Records a failed completion. Called by the engine. */
     public void onFailure(TransferException error) {
         firstError.compareAndSet(null, error);
         failed.incrementAndGet();
-        completed.incrementAndGet();
+        completed.add(1);
     }
 }

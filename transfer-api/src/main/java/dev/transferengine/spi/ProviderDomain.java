@@ -64,6 +64,15 @@ public interface ProviderDomain extends AutoCloseable {
      */
     int poll(CompletionSink sink, int maxEntries);
 
+    /**
+     * Gives the domain a way to wake its worker. Called once by the engine, before any other use. A
+     * provider that learns of new work for this domain on another thread (the loopback provider, when a
+     * peer queues an imm or a receive for it) may run {@code wakeup}; it is thread-safe, cheap when the
+     * worker is awake, and never blocks. Providers whose completions arrive from hardware ignore it.
+     */
+    default void setWakeup(Runnable wakeup) {
+    }
+
     /** Frees the endpoint, its queues and any registrations left. Idempotent. */
     @Override
     void close();

@@ -33,6 +33,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The worker of one group: an agent whose {@link #doWork()} takes requests from the group's queue,
@@ -79,6 +80,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private int[] receiveSlotIndex = new int[0];
     private final ArrayList<Integer> receiveRetries = new ArrayList<>();
     private volatile boolean stopRequested;
+    /** True while the worker may be parked in its idle strategy; producers then unpark it. */
+    private volatile boolean sleeping;
     private volatile String pinningOutcome = "not requested";
     private long iterations;
 
@@ -125,6 +128,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                     LOG.log(Level.INFO, "worker " + group + " not pinned: " + failure);
                 }
             }
+            // Short idle parks must stay short: the default 50 µs slack would add that to every wake-up.
+            Libc.setTimerSlackNanos(1_000);
             // Opened after pinning, so per-domain memory is allocated near the pinned CPU.
             ProviderDomain[] opened = new ProviderDomain[domainInfos.size()];
             try {
@@ -140,6 +145,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 throw e;
             }
             domains = new DomainGroup(opened);
+            for (ProviderDomain d : opened) {
+                d.setWakeup(this::wakeUp);
+            }
             started.complete(null);
         } catch (Throwable t) {
             started.completeExceptionally(t);
@@ -147,7 +155,19 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         }
         try {
             while (!stopRequested) {
-                idle.idle(doWork());
+                int work = doWork();
+                if (work > 0) {
+                    idle.idle(work);
+                    continue;
+                }
+                // Publish "may park" before the last look at the queues; a producer that enqueues after
+                // the look sees the flag and unparks (both sides use volatile accesses: no lost wake-up
+                // for requests and calls; an inbound provider event racing the flag waits one park at most).
+                sleeping = true;
+                if (requests.isEmpty() && calls.isEmpty() && reposts.isEmpty() && !stopRequested) {
+                    idle.idle(0);
+                }
+                sleeping = false;
             }
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
@@ -173,6 +193,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     void requestStop() {
         stopRequested = true;
+        LockSupport.unpark(thread);
     }
 
     /** Waits for the thread to end. */
@@ -222,7 +243,18 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     /** Offers a request; false when the queue is full. */
     boolean offer(Object payload, Object completion) {
-        return requests.offer(payload, completion);
+        if (!requests.offer(payload, completion)) {
+            return false;
+        }
+        wakeUp();
+        return true;
+    }
+
+    /** Unparks the worker if it may be parked. Any thread; no allocation. */
+    void wakeUp() {
+        if (sleeping) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /** Runs {@code task} on the worker thread and waits for its result. */
@@ -239,6 +271,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 result.completeExceptionally(t);
             }
         });
+        wakeUp();
         try {
             return result.get(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
@@ -567,6 +600,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 }
             } finally {
                 reposts.add(slot);
+                wakeUp();
             }
         });
     }

@@ -42,9 +42,20 @@ final class Inbound {
         this.buffer = reorder == null ? null : new long[queue.capacity() * L];
     }
 
+    /** Wakes the owning worker after an event was queued; set once by the engine. */
+    private volatile Runnable wakeup = () -> { };
+
+    void setWakeup(Runnable wakeup) {
+        this.wakeup = wakeup;
+    }
+
     /** Any thread: queues one event; false when the queue is full (the caller keeps it and retries). */
     boolean offer(long kind, long a, long b, long c) {
-        return queue.offer(kind, a, b, c);
+        if (!queue.offer(kind, a, b, c)) {
+            return false;
+        }
+        wakeup.run();
+        return true;
     }
 
     /** Owner thread: delivers up to {@code budget} events; returns how many. */

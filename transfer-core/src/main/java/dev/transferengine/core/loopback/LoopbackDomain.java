@@ -68,6 +68,11 @@ public final class LoopbackDomain implements ProviderDomain {
         return domain;
     }
 
+    @Override
+    public void setWakeup(Runnable wakeup) {
+        inbound.setWakeup(wakeup);
+    }
+
     /** The registry id inside {@link #address()}. */
     public long id() {
         return id;
