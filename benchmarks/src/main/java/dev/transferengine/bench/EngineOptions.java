@@ -1,29 +1,14 @@
 package dev.transferengine.bench;
 
-import dev.transferengine.api.IdleStrategy;
 import dev.transferengine.api.TransferEngine;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /** Command-line options that decide how an engine is built (picocli mixin). Not thread-safe. */
 public final class EngineOptions {
-
-    /** Worker idle strategies a user can pick. */
-    public enum Idle {
-        BACKOFF(IdleStrategy::backoff),
-        SPIN(IdleStrategy::busySpin),
-        YIELD(IdleStrategy::yielding);
-
-        private final Supplier<IdleStrategy> factory;
-
-        Idle(Supplier<IdleStrategy> factory) {
-            this.factory = factory;
-        }
-    }
 
     @Option(names = "--provider", paramLabel = "NAME", defaultValue = "loopback",
             description = "loopback, tcp, shm, efa or verbs (default: ${DEFAULT-VALUE}).")
@@ -40,7 +25,7 @@ public final class EngineOptions {
     @Option(names = "--idle", paramLabel = "STRATEGY", defaultValue = "backoff",
             description = "Worker idle strategy: backoff, spin or yield (default: ${DEFAULT-VALUE}). "
                     + "Spin only with a spare core per worker.")
-    Idle idle = Idle.BACKOFF;
+    IdleChoice idle = IdleChoice.BACKOFF;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "Transfer and operation timeout of the engines, and the longest wait for one write (default: ${DEFAULT-VALUE}).")
@@ -75,7 +60,7 @@ public final class EngineOptions {
                 .name(name)
                 .provider(provider.engineProvider())
                 .groups(1, nicsPerGpu)
-                .idleStrategy(idle.factory)
+                .idleStrategy(idle.factory())
                 .transferTimeout(timeout())
                 .operationTimeout(timeout());
         effectiveProviderOptions().forEach(b::providerOption);

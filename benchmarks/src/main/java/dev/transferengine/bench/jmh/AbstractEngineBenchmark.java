@@ -1,7 +1,7 @@
 package dev.transferengine.bench.jmh;
 
-import dev.transferengine.api.IdleStrategy;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.bench.IdleChoice;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
@@ -11,7 +11,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * What every TransferEngine micro-benchmark shares: one fork with the flags the engine needs, short
@@ -38,17 +37,7 @@ public abstract class AbstractEngineBenchmark {
                 .name(name)
                 .provider(provider)
                 .groups(1, nics)
-                .idleStrategy(idleStrategy(idle))
+                .idleStrategy(IdleChoice.named(idle).factory())
                 .build();
-    }
-
-    /** "backoff" (the engine default), "spin" or "yield". */
-    protected static Supplier<IdleStrategy> idleStrategy(String name) {
-        return switch (name) {
-            case "backoff" -> IdleStrategy::backoff;
-            case "spin" -> IdleStrategy::busySpin;
-            case "yield" -> IdleStrategy::yielding;
-            default -> throw new IllegalArgumentException("idle must be backoff, spin or yield, got " + name);
-        };
     }
 }
