@@ -31,6 +31,12 @@ public final class LibfabricOptions {
     /** Bytes of each staged receive, the largest SEND a domain in FI_RX_CQ_DATA mode accepts (default 65536). */
     public static final String STAGED_RECEIVE_BYTES = "libfabric.stagedReceiveBytes";
 
+    /**
+     * Milliseconds posts to one peer may keep returning -FI_EAGAIN (no connection, wedged queue) before they fail
+     * with PEER_UNREACHABLE (default 5000). Ordinary back-pressure clears within milliseconds.
+     */
+    public static final String RETRY_TIMEOUT_MILLIS = "libfabric.retryTimeoutMillis";
+
     /** Environment variable naming the library, when no option or system property does. */
     public static final String PATH_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_PATH";
 

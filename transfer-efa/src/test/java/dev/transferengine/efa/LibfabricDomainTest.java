@@ -237,6 +237,12 @@ class LibfabricDomainTest {
             assertTrue(e.category() == ErrorCategory.PROVIDER || e.category() == ErrorCategory.REMOTE_ACCESS, e::toString);
             DomainPair.assertBytes(d.bufB, 0, 8192, (byte) 0);
             assertTrue(d.sinkB.imms.isEmpty());
+
+            // tcp dropped the connection; the next write reconnects instead of failing into the dead one
+            d.write(0, 4096, 0, true, 8, 53);
+            d.pollUntil("a valid write after the forged one", () -> d.sinkA.finished(53) && d.sinkB.imms.contains(8));
+            assertTrue(d.sinkA.completed.contains(53L), () -> "" + d.sinkA.errors.get(53L));
+            DomainPair.assertBytes(d.bufB, 0, 4096, (byte) 0x77);
         }
     }
 

@@ -29,10 +29,14 @@ final class CompletionReader {
     private final MemorySegment entries;
     private final MemorySegment errorEntry;
     private final MemorySegment errorText;
+    private final boolean provErrnoIsErrno;
+    private final NotConnectedRetries retries;
 
     CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
-                     StagedReceives staged) {
+                     StagedReceives staged, NotConnectedRetries retries, boolean provErrnoIsErrno) {
+        this.retries = retries;
         this.library = library;
+        this.provErrnoIsErrno = provErrnoIsErrno;
         this.endpoint = endpoint;
         this.contexts = contexts;
         this.staged = staged;
@@ -55,6 +59,9 @@ final class CompletionReader {
         }
         if (staged != null) {
             delivered += staged.deliver(sink);
+        }
+        if (retries != null) {
+            delivered += retries.repost(sink);
         }
         return delivered;
     }
@@ -111,10 +118,14 @@ final class CompletionReader {
         String providerText = FiCalls.cqStrerror(endpoint.cqStrerror, endpoint.cq, provErrno, errData, errorText);
         byte kind = contexts.kind(slot);
         long context = contexts.engineContext(slot);
-        TransferException error = FiErrors.completionFailed(library, describe(kind), err, provErrno, providerText);
+        TransferException error = FiErrors.completionFailed(library, describe(kind), err, provErrno,
+                provErrnoIsErrno, providerText);
         if (kind == OpContexts.STAGED_RECEIVE) {
             staged.failed((int) context, error);
             return 0;
+        }
+        if (retries != null && retries.offer(slot, err)) {
+            return 0; // never sent: posted again once the connection is back
         }
         contexts.release(slot);
         sink.onError(context, error);

@@ -65,13 +65,17 @@ final class LibfabricDomain implements ProviderDomain {
             regs = new MemoryRegistrations(library, ep, info.hasMrMode(FiConst.MrMode.FI_MR_VIRT_ADDR),
                     info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY));
             this.registrations = regs;
-            this.peers = new PeerTable(library, ep, info.addrFormat());
+            long retryTimeoutNanos = settings.retryTimeoutMillis() * 1_000_000L;
+            this.peers = new PeerTable(library, ep, info.addrFormat(), retryTimeoutNanos);
             long completion = FiConst.Flag.FI_COMPLETION
                     | (settings.deliveryCompleteFor(info.providerName()) ? FiConst.Flag.FI_DELIVERY_COMPLETE : 0);
             this.templates = new PostTemplates(arena, ep, completion);
             this.staged = stagedMode ? new StagedReceives(arena, regs, templates, contexts, stagedCount,
                     settings.stagedReceiveBytes(), Math.max(64, (int) Math.min(info.rxSize(), 4096))) : null;
-            this.reader = new CompletionReader(arena, library, ep, contexts, staged);
+            NotConnectedRetries retries = LibfabricSettings.socketBased(info.providerName())
+                    ? new NotConnectedRetries(library, contexts, templates, peers, retryTimeoutNanos) : null;
+            this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries,
+                    FiErrors.provErrnoIsErrno(info.providerName()));
             this.capabilities = new DomainCapabilities(maxMessageBytes(info), info.cqDataSize() >= 4, true,
                     info.linkSpeed());
         } catch (RuntimeException | Error e) {
@@ -138,14 +142,15 @@ final class LibfabricDomain implements ProviderDomain {
         if (length > 0) {
             descriptor = localDescriptor(src, srcAddress, length);
         }
-        requireKnownPeer(peer);
+        int peerIndex = peers.index(peer);
         int slot = contexts.acquire(OpContexts.WRITE, context);
         if (slot < 0) {
             return RETRY;
         }
-        long rc = templates.write(peer, srcAddress, length, descriptor, remoteAddress, remoteKey, withImm, imm,
-                contexts.address(slot));
-        return posted(slot, rc, "fi_writemsg");
+        contexts.recordWrite(slot, peerIndex, srcAddress, length, descriptor, remoteAddress, remoteKey, withImm, imm);
+        long rc = templates.write(peers.fiAddr(peerIndex), srcAddress, length, descriptor, remoteAddress, remoteKey,
+                withImm, imm, contexts.address(slot));
+        return posted(slot, rc, "fi_writemsg", peerIndex);
     }
 
     @Override
@@ -155,13 +160,14 @@ final class LibfabricDomain implements ProviderDomain {
             throw new InvalidRequestException("send length " + length + " outside 0.." + capabilities.maxMessageBytes());
         }
         long descriptor = length == 0 && src == null ? 0 : localDescriptor(src, address, length);
-        requireKnownPeer(peer);
+        int peerIndex = peers.index(peer);
         int slot = contexts.acquire(OpContexts.SEND, context);
         if (slot < 0) {
             return RETRY;
         }
-        long rc = templates.send(peer, address, length, descriptor, contexts.address(slot));
-        return posted(slot, rc, "fi_sendmsg");
+        contexts.recordSend(slot, peerIndex, address, length, descriptor);
+        long rc = templates.send(peers.fiAddr(peerIndex), address, length, descriptor, contexts.address(slot));
+        return posted(slot, rc, "fi_sendmsg", peerIndex);
     }
 
     @Override
@@ -179,15 +185,21 @@ final class LibfabricDomain implements ProviderDomain {
             return RETRY;
         }
         long rc = templates.receive(address, length, descriptor, contexts.address(slot));
-        return posted(slot, rc, "fi_recvmsg");
+        return posted(slot, rc, "fi_recvmsg", -1);
     }
 
-    private int posted(int slot, long rc, String call) {
+    private int posted(int slot, long rc, String call, int peerIndex) {
         if (rc == 0) {
+            if (peerIndex >= 0) {
+                peers.accepted(peerIndex);
+            }
             return POSTED;
         }
         contexts.release(slot);
         if (rc == -FiConst.Err.FI_EAGAIN) {
+            if (peerIndex >= 0) {
+                peers.refused(peerIndex); // throws PEER_UNREACHABLE once the refusals last too long
+            }
             return RETRY;
         }
         throw FiErrors.callFailed(library, call, rc);
@@ -209,12 +221,6 @@ final class LibfabricDomain implements ProviderDomain {
     private void requireOpen() {
         if (closed) {
             throw new ClosedException(this + " is closed");
-        }
-    }
-
-    private void requireKnownPeer(long peer) {
-        if (!peers.isKnown(peer)) {
-            throw new InvalidRequestException("peer handle " + peer + " was not returned by resolvePeer");
         }
     }
 

@@ -16,9 +16,12 @@ import java.util.Map;
  * @param deliveryComplete      TRUE / FALSE, or null for automatic (on unless the provider is efa)
  * @param stagedReceives        staged receives per domain in FI_RX_CQ_DATA mode
  * @param stagedReceiveBytes    bytes per staged receive
+ * @param retryTimeoutMillis    how long posts to one peer may keep being refused (-FI_EAGAIN) before they fail
+ *                              with PEER_UNREACHABLE
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
-                                Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes) {
+                                Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
+                                int retryTimeoutMillis) {
     public static final String DEFAULT_PROVIDER = "efa";
 
     /** Reads {@code options}, falling back to system properties {@code te.<key>} (and the path's env variable). */
@@ -39,7 +42,8 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
                 blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
                 positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
-                positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30));
+                positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
+                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000));
     }
 
     /**
@@ -53,6 +57,11 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         if (deliveryComplete != null) {
             return deliveryComplete;
         }
+        return socketBased(providerName);
+    }
+
+    /** tcp, and anything layered with ofi_rxm or on sockets: connections that a refused write tears down. */
+    public static boolean socketBased(String providerName) {
         String p = providerName == null ? "" : providerName.toLowerCase(Locale.ROOT);
         return p.contains("tcp") || p.contains("rxm") || p.contains("sockets") || p.contains("udp");
     }

@@ -27,6 +27,17 @@ final class OpContexts {
     private final int capacity;
     private final long[] engineContext;
     private final byte[] kind;
+    /** What a write or send posted, so {@link NotConnectedRetries} can post it again. */
+    private final int[] peer;
+    private final long[] local;
+    private final long[] length;
+    private final long[] descriptor;
+    private final long[] remoteAddress;
+    private final long[] remoteKey;
+    /** The imm as an unsigned value, or -1 for a write without imm. */
+    private final long[] imm;
+    /** When the operation first failed with a retryable error; 0 when it has not. */
+    private final long[] firstFailureNanos;
     private final int[] freeSlots;
     private int freeCount;
 
@@ -36,6 +47,14 @@ final class OpContexts {
         this.capacity = capacity;
         this.engineContext = new long[capacity];
         this.kind = new byte[capacity];
+        this.peer = new int[capacity];
+        this.local = new long[capacity];
+        this.length = new long[capacity];
+        this.descriptor = new long[capacity];
+        this.remoteAddress = new long[capacity];
+        this.remoteKey = new long[capacity];
+        this.imm = new long[capacity];
+        this.firstFailureNanos = new long[capacity];
         this.freeSlots = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             freeSlots[i] = capacity - 1 - i;
@@ -51,7 +70,68 @@ final class OpContexts {
         int slot = freeSlots[--freeCount];
         kind[slot] = opKind;
         engineContext[slot] = context;
+        firstFailureNanos[slot] = 0;
         return slot;
+    }
+
+    /** Records what a write in {@code slot} posts. */
+    void recordWrite(int slot, int peerIndex, long src, long bytes, long desc, long remote, long key, boolean withImm,
+                     int immValue) {
+        peer[slot] = peerIndex;
+        local[slot] = src;
+        length[slot] = bytes;
+        descriptor[slot] = desc;
+        remoteAddress[slot] = remote;
+        remoteKey[slot] = key;
+        imm[slot] = withImm ? Integer.toUnsignedLong(immValue) : -1;
+    }
+
+    /** Records what a send in {@code slot} posts. */
+    void recordSend(int slot, int peerIndex, long src, long bytes, long desc) {
+        peer[slot] = peerIndex;
+        local[slot] = src;
+        length[slot] = bytes;
+        descriptor[slot] = desc;
+    }
+
+    int peer(int slot) {
+        return peer[slot];
+    }
+
+    long local(int slot) {
+        return local[slot];
+    }
+
+    long length(int slot) {
+        return length[slot];
+    }
+
+    long descriptor(int slot) {
+        return descriptor[slot];
+    }
+
+    long remoteAddress(int slot) {
+        return remoteAddress[slot];
+    }
+
+    long remoteKey(int slot) {
+        return remoteKey[slot];
+    }
+
+    boolean hasImm(int slot) {
+        return imm[slot] >= 0;
+    }
+
+    int imm(int slot) {
+        return (int) imm[slot];
+    }
+
+    /** When the operation first failed retryably (set on the first call); 0 before. */
+    long firstFailureNanos(int slot, long now) {
+        if (firstFailureNanos[slot] == 0) {
+            firstFailureNanos[slot] = now;
+        }
+        return firstFailureNanos[slot];
     }
 
     /** Returns a slot whose operation completed, failed, or was never posted. */

@@ -15,60 +15,113 @@ import java.util.Map;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Peer addresses inserted into the domain's address vector, cached by address. Addresses are checked
- * against the domain's {@code addr_format} before they reach {@code fi_av_insert}, so a tcp address handed to
- * shm, or garbage, is an {@link InvalidRequestException} rather than undefined provider behaviour. Posts check
- * their peer handle with {@link #isKnown} (a binary search; no allocation). Single-threaded.
+ * The peers of one domain. The handle the engine gets from {@link #resolve} is an index into this table, not
+ * the {@code fi_addr_t}: that lets the table re-insert a peer (new fi_addr, new connection) without the engine
+ * noticing, and makes checking a handle a bounds check.
+ *
+ * <p>Addresses are checked against the domain's {@code addr_format} before they reach {@code fi_av_insert},
+ * so a tcp address handed to shm, or garbage, is an {@link InvalidRequestException} rather than undefined
+ * provider behaviour.
+ *
+ * <p>When posts to one peer keep returning -FI_EAGAIN for longer than the retry timeout (tcp;ofi_rxm retries a
+ * connection to a closed port forever; shm's queue to a peer can wedge), the next refusal fails with
+ * PEER_UNREACHABLE instead of leaving the engine to retry until its transfer deadline. Single-threaded.
  */
 final class PeerTable {
     private final LibfabricLibrary library;
     private final FiEndpoint endpoint;
     private final int addrFormat;
-    private final Map<DomainAddress, Long> handles = new HashMap<>();
-    private long[] sortedHandles = new long[0];
+    private final long retryTimeoutNanos;
+    private final Map<DomainAddress, Integer> indexByAddress = new HashMap<>();
 
-    PeerTable(LibfabricLibrary library, FiEndpoint endpoint, int addrFormat) {
+    private int count;
+    private DomainAddress[] addresses = new DomainAddress[8];
+    private long[] fiAddr = new long[8];
+    /** When the peer's current run of -FI_EAGAIN began; 0 when none. */
+    private long[] refusedSince = new long[8];
+
+    PeerTable(LibfabricLibrary library, FiEndpoint endpoint, int addrFormat, long retryTimeoutNanos) {
         this.library = library;
         this.endpoint = endpoint;
         this.addrFormat = addrFormat;
+        this.retryTimeoutNanos = retryTimeoutNanos;
     }
 
+    /** The handle (index) of {@code peer}, inserting it into the AV on first use. */
     long resolve(DomainAddress peer) {
-        Long known = handles.get(peer);
+        Integer known = indexByAddress.get(peer);
         if (known != null) {
             return known;
         }
+        validate(peer.bytes());
+        long inserted = insert(peer);
+        if (count == addresses.length) {
+            int n = count * 2;
+            addresses = Arrays.copyOf(addresses, n);
+            fiAddr = Arrays.copyOf(fiAddr, n);
+            refusedSince = Arrays.copyOf(refusedSince, n);
+        }
+        int index = count++;
+        addresses[index] = peer;
+        fiAddr[index] = inserted;
+        indexByAddress.put(peer, index);
+        return index;
+    }
+
+    private long insert(DomainAddress peer) {
         byte[] raw = peer.bytes();
-        validate(raw);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment addr = arena.allocate(raw.length, 8);
             addr.copyFrom(MemorySegment.ofArray(raw));
-            MemorySegment fiAddr = arena.allocate(JAVA_LONG);
-            fiAddr.set(JAVA_LONG, 0, FiConst.Enum.FI_ADDR_UNSPEC);
-            int rc = FiCalls.avInsert(endpoint.avInsert, endpoint.av, addr, fiAddr);
-            long handle = fiAddr.get(JAVA_LONG, 0);
+            MemorySegment out = arena.allocate(JAVA_LONG);
+            out.set(JAVA_LONG, 0, FiConst.Enum.FI_ADDR_UNSPEC);
+            int rc = FiCalls.avInsert(endpoint.avInsert, endpoint.av, addr, out);
+            long handle = out.get(JAVA_LONG, 0);
             if (rc != 1 || handle == FiConst.Enum.FI_ADDR_UNSPEC) {
                 String text = rc < 0 ? library.strerror(-rc) : "address not inserted";
                 throw new TransferException(ErrorCategory.PEER_UNREACHABLE, "fi_av_insert rejected peer " + peer,
                         Math.min(rc, 0), text, null);
             }
-            handles.put(peer, handle);
-            long[] grown = Arrays.copyOf(sortedHandles, sortedHandles.length + 1);
-            grown[grown.length - 1] = handle;
-            Arrays.sort(grown);
-            sortedHandles = grown;
             return handle;
         }
     }
 
-    boolean isKnown(long handle) {
-        return Arrays.binarySearch(sortedHandles, handle) >= 0;
+    /** The index of a handle from {@link #resolve}; throws for anything else. */
+    int index(long handle) {
+        if (handle < 0 || handle >= count) {
+            throw new InvalidRequestException("peer handle " + handle + " was not returned by resolvePeer");
+        }
+        return (int) handle;
+    }
+
+    /** The fi_addr to post to. */
+    long fiAddr(int index) {
+        return fiAddr[index];
+    }
+
+    /** A post to the peer was accepted: its run of refusals is over. */
+    void accepted(int index) {
+        refusedSince[index] = 0;
+    }
+
+    /** A post to the peer returned -FI_EAGAIN; throws PEER_UNREACHABLE once that has lasted too long. */
+    void refused(int index) {
+        long now = System.nanoTime();
+        long since = refusedSince[index];
+        if (since == 0) {
+            refusedSince[index] = now;
+        } else if (now - since > retryTimeoutNanos) {
+            refusedSince[index] = 0;
+            throw new TransferException(ErrorCategory.PEER_UNREACHABLE, "posts to peer " + addresses[index]
+                    + " were refused (-FI_EAGAIN) for " + (now - since) / 1_000_000 + " ms: it is not reachable",
+                    -FiConst.Err.FI_EAGAIN, library.strerror(FiConst.Err.FI_EAGAIN), null);
+        }
     }
 
     private void validate(byte[] raw) {
         switch (addrFormat) {
-            case FiConst.Enum.FI_SOCKADDR_IN -> expect(raw, 16, 2);
-            case FiConst.Enum.FI_SOCKADDR_IN6 -> expect(raw, 28, 10);
+            case FiConst.Enum.FI_SOCKADDR_IN -> expectSockaddr(raw, 16, 2);
+            case FiConst.Enum.FI_SOCKADDR_IN6 -> expectSockaddr(raw, 28, 10);
             case FiConst.Enum.FI_ADDR_STR -> expectString(raw);
             default -> {
                 if (raw.length != endpoint.address.length) {
@@ -80,7 +133,7 @@ final class PeerTable {
     }
 
     /** sockaddr: fixed length, and the family in the first two bytes (little-endian on Linux). */
-    private static void expect(byte[] raw, int length, int family) {
+    private static void expectSockaddr(byte[] raw, int length, int family) {
         int f = raw.length >= 2 ? (raw[0] & 0xff) | (raw[1] & 0xff) << 8 : -1;
         if (raw.length != length || f != family) {
             throw new InvalidRequestException("peer address is not a " + length + "-byte sockaddr of family "
@@ -88,7 +141,7 @@ final class PeerTable {
         }
     }
 
-    /** FI_ADDR_STR: printable ASCII ending in NUL, as fi_getname returns it ("fi_shm://..."). */
+    /** FI_ADDR_STR: printable ASCII ending in NUL, with this provider's scheme ("fi_shm://..."). */
     private void expectString(byte[] raw) {
         int nul = -1;
         for (int i = 0; i < raw.length; i++) {
@@ -103,15 +156,15 @@ final class PeerTable {
         if (nul <= 0) {
             throw new InvalidRequestException("peer address is not a NUL-terminated string address");
         }
-        String own = prefix(endpoint.address);
-        String theirs = prefix(raw);
+        String own = scheme(endpoint.address);
+        String theirs = scheme(raw);
         if (!own.equals(theirs)) {
             throw new InvalidRequestException("peer address scheme '" + theirs + "' does not match this provider's '"
                     + own + "'");
         }
     }
 
-    private static String prefix(byte[] raw) {
+    private static String scheme(byte[] raw) {
         String s = new String(raw, StandardCharsets.US_ASCII);
         int i = s.indexOf("://");
         return i < 0 ? "" : s.substring(0, i);
