@@ -32,8 +32,10 @@ import java.util.concurrent.TimeUnit;
  * their one set to the other's.
  *
  * <p><b>Failures.</b> An error completion on the current set (peer gone, remote access error) breaks RC
- * queue pairs for good: the set is retired (moved to ERR; its requests flush) and a new set is handshaken. A
- * FAILED peer is retried when it sends a message or when the engine resolves it again.
+ * queue pairs for good: the set is retired (moved to ERR; its requests flush) and a new set is handshaken. So
+ * does a set whose requests got no completion for {@code peerTimeoutMillis} (a watchdog: a dead peer's queue
+ * pairs do not always make RC retries fail, see docs/verbs.md). A FAILED peer is retried when it sends a
+ * message or when the engine resolves it again.
  */
 final class ConnectionManager {
     private final QueuePairSet.Factory factory;
@@ -49,6 +51,9 @@ final class ConnectionManager {
     private int peerCount;
     private final List<PeerConnection> connecting = new ArrayList<>();
     private final List<QueuePairSet> retired = new ArrayList<>();
+    /** The stall watchdog runs every this many ticks (a power of two). */
+    private static final int WATCHDOG_POLLS = 128;
+    private int ticks;
 
     ConnectionManager(QueuePairSet.Factory factory, HandshakeChannel channel, VerbsAddress self, int localMtu,
                       int sgidIndex, VerbsOptions options) {
@@ -228,12 +233,19 @@ final class ConnectionManager {
         connecting.remove(p);
     }
 
-    /** Re-sends unanswered handshakes and fails peers past their deadline. */
+    /**
+     * Re-sends unanswered handshakes, fails peers past their handshake deadline and, every
+     * {@link #WATCHDOG_POLLS} polls, replaces connections whose peer stopped acknowledging.
+     */
     void tick(CompletionSink sink) {
-        if (connecting.isEmpty()) {
+        boolean watchdog = (++ticks & (WATCHDOG_POLLS - 1)) == 0;
+        if (connecting.isEmpty() && !watchdog) {
             return;
         }
         long now = System.nanoTime();
+        if (watchdog) {
+            replaceStalled(now, sink);
+        }
         for (int i = connecting.size() - 1; i >= 0; i--) {
             PeerConnection p = connecting.get(i);
             if (p.state != PeerConnection.State.CONNECTING) {
@@ -244,6 +256,18 @@ final class ConnectionManager {
                         + " ms (is its engine running and polling, and is the address right?)"), sink);
             } else if (now - p.nextSendNanos >= 0) {
                 announce(p, now);
+            }
+        }
+    }
+
+    private void replaceStalled(long now, CompletionSink sink) {
+        long limit = TimeUnit.MILLISECONDS.toNanos(options.peerTimeoutMillis());
+        for (int i = 0; i < peerCount; i++) {
+            PeerConnection p = byHandle[i];
+            if (p.state == PeerConnection.State.READY && p.current.stalled(now, limit)) {
+                replace(p, new TransferException(ErrorCategory.PEER_UNREACHABLE, "verbs: peer " + p.remote
+                        + " acknowledged nothing for " + options.peerTimeoutMillis() + " ms (gone, or a SEND found"
+                        + " no receive posted); its requests were flushed"), sink);
             }
         }
     }

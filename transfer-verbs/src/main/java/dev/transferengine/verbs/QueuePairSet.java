@@ -139,6 +139,16 @@ final class QueuePairSet {
         return false;
     }
 
+    /** Whether any queue of this set has had requests with the NIC and no completion for {@code limitNanos}. */
+    boolean stalled(long nowNanos, long limitNanos) {
+        for (SendQueue q : queues) {
+            if (q.stalled(nowNanos, limitNanos)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Requests posted by this set's queues and not yet completed. */
     int outstanding() {
         int n = 0;

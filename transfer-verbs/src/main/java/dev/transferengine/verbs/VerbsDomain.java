@@ -223,7 +223,10 @@ final class VerbsDomain implements ProviderDomain {
         checkOpen();
         int lkey = sourceKey(src, srcAddress, length);
         if (remoteKey < 0 || remoteKey > 0xffff_ffffL) {
-            throw new InvalidRequestException("verbs: remote key " + remoteKey + " is not a 32-bit rkey");
+            // a key from a (forged or foreign) descriptor that no verbs registration can have: the remote side
+            // would reject it, so report what the NIC would, before anything is posted
+            throw new TransferException(ErrorCategory.REMOTE_ACCESS, "verbs: remote key 0x"
+                    + Long.toHexString(remoteKey) + " is wider than 32 bits: no verbs registration has it");
         }
         PeerConnection p = connections.peer(peer);
         if (!isReady(p)) {

@@ -19,13 +19,16 @@ import java.util.Map;
  * @param signalInterval         a send work request is signalled at least every this many
  * @param handshakeTimeoutMillis how long a connection may take before posts to the peer fail
  * @param handshakeRetryMillis   how often an unanswered handshake message is sent again
+ * @param peerTimeoutMillis      a connection whose requests see no completion for this long is replaced and
+ *                               its requests fail with PEER_UNREACHABLE
  * @param ackTimeout             RC local ACK timeout code (4.096 us * 2^code per attempt)
  * @param retryCount             RC transport retries before a send fails (0..7)
  * @param relaxedOrdering        register memory with IBV_ACCESS_RELAXED_ORDERING (ignored where unsupported)
  */
 record VerbsOptions(String device, int port, int gidIndex, int rmaQpsPerPeer, int sendQueueDepth,
                     int completionQueueDepth, int messageReceiveDepth, int immReceiveDepth, int signalInterval,
-                    long handshakeTimeoutMillis, long handshakeRetryMillis, int ackTimeout, int retryCount,
+                    long handshakeTimeoutMillis, long handshakeRetryMillis, long peerTimeoutMillis, int ackTimeout,
+                    int retryCount,
                     boolean relaxedOrdering) {
 
     static final int MAX_RMA_QPS = 16;
@@ -46,8 +49,9 @@ record VerbsOptions(String device, int port, int gidIndex, int rmaQpsPerPeer, in
                 r.integer("messageReceiveDepth", 512, 16, 1 << 15),
                 r.integer("immReceiveDepth", 1024, 16, 1 << 15),
                 r.integer("signalInterval", 16, 1, 1 << 15),
-                r.integer("handshakeTimeoutMillis", 20_000, 10, Integer.MAX_VALUE),
+                r.integer("handshakeTimeoutMillis", 10_000, 10, Integer.MAX_VALUE),
                 r.integer("handshakeRetryMillis", 400, 1, Integer.MAX_VALUE),
+                r.integer("peerTimeoutMillis", 10_000, 100, Integer.MAX_VALUE),
                 r.integer("ackTimeout", 16, 1, 31),
                 r.integer("retryCount", 7, 0, 7),
                 r.bool("relaxedOrdering", true));

@@ -18,7 +18,7 @@ import java.util.Map;
  * <p>Options ({@code verbs.*}, see {@link VerbsOptions}): {@code device}, {@code port}, {@code gidIndex},
  * {@code rmaQpsPerPeer}, {@code sendQueueDepth}, {@code completionQueueDepth}, {@code messageReceiveDepth},
  * {@code immReceiveDepth}, {@code signalInterval}, {@code handshakeTimeoutMillis},
- * {@code handshakeRetryMillis}, {@code ackTimeout}, {@code retryCount}, {@code relaxedOrdering}.
+ * {@code handshakeRetryMillis}, {@code peerTimeoutMillis}, {@code ackTimeout}, {@code retryCount}, {@code relaxedOrdering}.
  */
 public final class VerbsTransportProvider implements TransportProvider {
     /** The provider name users pass to the builder. */

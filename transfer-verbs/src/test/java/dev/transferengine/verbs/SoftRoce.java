@@ -10,19 +10,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * set by the pom's {@code softroce} profile) a missing device fails the test; anywhere else it skips it with
  * the provider's reason.
  */
-final class SoftRoce {
+public final class SoftRoce {
     /** The JUnit tag of tests that need a device; the softroce profile runs exactly these in the guest. */
-    static final String TAG = "softroce";
+    public static final String TAG = "softroce";
 
     private SoftRoce() {
     }
 
-    static boolean insideGuest() {
+    public static boolean insideGuest() {
         return Boolean.getBoolean("te.softroce");
     }
 
     /** Returns normally when the verbs provider can run here; otherwise skips (host) or fails (guest). */
-    static void requireDevice() {
+    public static void requireDevice() {
         Availability a = new VerbsTransportProvider().availability();
         if (a.available()) {
             return;

@@ -173,8 +173,9 @@ class VerbsDomainTest {
                     1, false, 0, 1), "memory of another domain");
             assertThrows(InvalidRequestException.class, () -> p.a.postWrite(peer, srcMr, src.address(), -1, 0, 1,
                     false, 0, 1), "negative length");
-            assertThrows(InvalidRequestException.class, () -> p.a.postWrite(peer, srcMr, src.address(), 8, 0,
-                    1L << 32, false, 0, 1), "rkey wider than 32 bits");
+            TransferException wide = assertThrows(TransferException.class, () -> p.a.postWrite(peer, srcMr,
+                    src.address(), 8, 0, 1L << 32, false, 0, 1), "rkey wider than 32 bits");
+            assertEquals(ErrorCategory.REMOTE_ACCESS, wide.category(), "no registration has such a key");
             assertThrows(InvalidRequestException.class, () -> p.a.resolvePeer(DomainAddress.of(new byte[] {1, 2, 3})),
                     "not a verbs address");
             assertThrows(InvalidRequestException.class, () -> p.a.register(MemorySegment.ofArray(new byte[64]), true),
@@ -183,6 +184,37 @@ class VerbsDomainTest {
             p.a.deregister(srcMr); // idempotent
             assertThrows(InvalidRequestException.class, () -> p.a.postWrite(peer, srcMr, src.address(), 8, 0, 1,
                     false, 0, 1), "deregistered memory");
+        }
+    }
+
+    @Test
+    void writesToADomainThatClosedFailWithPeerUnreachable() {
+        try (DomainPair p = new DomainPair(Map.of("verbs.peerTimeoutMillis", "3000"))) {
+            MemorySegment src = p.buffer(4096);
+            MemorySegment dst = p.buffer(4096);
+            RegisteredMemory srcMr = p.a.register(src, false);
+            RegisteredMemory dstMr = p.b.register(dst, true);
+            long peer = p.a.resolvePeer(p.b.address());
+            p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
+                    false, 0, 1), "write while connected");
+            p.pollUntil(() -> p.ra.done(1), "the first write");
+            p.b.close(); // its queue pairs are gone: nothing acknowledges A's packets any more
+            long start = System.nanoTime();
+            for (int i = 0; i < 4; i++) {
+                long ctx = 10 + i;
+                assertEquals(ProviderDomain.POSTED, p.a.postWrite(peer, srcMr, src.address(), 4096,
+                        dstMr.remoteBase(), dstMr.remoteKey(), false, 0, ctx));
+            }
+            long deadline = start + DomainPair.DEADLINE.toNanos();
+            while (p.ra.errors.size() < 4 && System.nanoTime() - deadline < 0) {
+                p.a.poll(p.ra, 64);
+            }
+            System.out.printf("writes to a closed domain failed after %d ms: %s%n",
+                    (System.nanoTime() - start) / 1_000_000, p.ra.errors.values());
+            assertEquals(4, p.ra.errors.size(), "all four writes failed");
+            for (TransferException e : p.ra.errors.values()) {
+                assertEquals(ErrorCategory.PEER_UNREACHABLE, e.category(), e::toString);
+            }
         }
     }
 }

@@ -16,14 +16,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p><b>Batching.</b> {@code append*} only fills a slot and links it to the previous unposted one; {@link #flush}
  * hands the whole chain to the NIC with one {@code ibv_post_send} (WR chaining: one doorbell per batch).
  *
- * <p><b>Selective signalling.</b> Only every {@code signalInterval}-th work request, and the last of each
- * flushed chain, asks for a completion. An RC send queue completes in order, so a completion for sequence
+ * <p><b>Selective signalling.</b> Only every {@code signalInterval}-th work request, every large one (so a
+ * slow link still reports progress often), and the last of each flushed chain, asks for a completion. An RC send queue completes in order, so a completion for sequence
  * {@code s} also completes every earlier unsignalled request; an error completion means the ones before it
  * succeeded, and a flush completion means every one up to it was flushed.
  *
  * <p>Nothing here allocates on the Java heap after construction.
  */
 public final class SendQueue implements AutoCloseable {
+    /** Writes and sends of at least this many bytes are always signalled. */
+    static final int SIGNAL_BYTES = 256 * 1024;
     private static final long WR_BYTES = IbvLayouts.IBV_SEND_WR.byteSize();
     private static final long SGE_BYTES = IbvLayouts.IBV_SGE.byteSize();
     private static final long WR_ID = IbvLayouts.offset(IbvLayouts.IBV_SEND_WR, "wr_id");
@@ -53,6 +55,8 @@ public final class SendQueue implements AutoCloseable {
     private final int owner;
     private final int signalInterval;
     private final SendBudget budget;
+    /** When the NIC last made progress on this queue (a completion, or posting to an idle queue). */
+    private long lastProgressNanos;
     /** Whether the domain has this queue on its list of queues to flush. */
     private boolean flushPending;
 
@@ -162,7 +166,7 @@ public final class SendQueue implements AutoCloseable {
         slab.set(JAVA_LONG, w + NEXT, 0L);
         slab.set(JAVA_INT, w + NUM_SGE, length == 0 ? 0 : 1);
         slab.set(JAVA_INT, w + OPCODE, opcode);
-        boolean signal = ++sinceSignal >= signalInterval;
+        boolean signal = ++sinceSignal >= signalInterval || length >= SIGNAL_BYTES;
         if (signal) {
             sinceSignal = 0;
         }
@@ -190,6 +194,9 @@ public final class SendQueue implements AutoCloseable {
     public int flush() {
         if (posted == tail) {
             return 0;
+        }
+        if (head == posted) {
+            lastProgressNanos = System.nanoTime(); // the NIC had nothing of ours: the clock starts now
         }
         long last = wr((int) ((tail - 1) & mask));
         slab.set(JAVA_INT, last + SEND_FLAGS, slab.get(JAVA_INT, last + SEND_FLAGS) | Ibv.IBV_SEND_SIGNALED);
@@ -244,7 +251,17 @@ public final class SendQueue implements AutoCloseable {
         }
         head = seq + 1;
         budget.release(n);
+        lastProgressNanos = System.nanoTime();
         return n;
+    }
+
+    /**
+     * Whether requests are with the NIC and nothing completed for longer than {@code limitNanos}: the peer
+     * stopped acknowledging (RC retries should report that, but a dead peer's queue pairs do not always
+     * produce an error completion: see docs/verbs.md).
+     */
+    public boolean stalled(long nowNanos, long limitNanos) {
+        return head != posted && nowNanos - lastProgressNanos > limitNanos;
     }
 
     /** Requests never handed to the NIC fail now with {@code error}. @return how many */

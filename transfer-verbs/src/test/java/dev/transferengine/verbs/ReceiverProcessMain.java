@@ -1,0 +1,95 @@
+package dev.transferengine.verbs;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.TransferEngine;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The other process of {@link VerbsTwoProcessTest}: an engine on the verbs provider with one registered
+ * region and persistent receives, driven by line commands on stdin, answering on stdout (one line per
+ * command, prefixed so stray output cannot be mistaken for an answer):
+ * <pre>
+ *   (start)              -> "@READY &lt;main address hex&gt; &lt;region descriptor hex&gt;"
+ *   COUNT imm            -> "@OK"          start counting imm
+ *   AWAIT imm n          -> "@OK" | "@ERR msg"   wait (60 s) until imm arrived n times
+ *   CRC offset length    -> "@CRC value"   CRC32 of region bytes
+ *   MESSAGE              -> "@MSG length crc" of the next received message (60 s) | "@ERR msg"
+ *   HALT                 -> exits at once without closing anything, like a crash
+ * </pre>
+ */
+public final class ReceiverProcessMain {
+    static final int REGION_BYTES = 1 << 20;
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private ReceiverProcessMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        LinkedBlockingQueue<byte[]> messages = new LinkedBlockingQueue<>();
+        Map<Integer, ImmCounter> counters = new HashMap<>();
+        try (Arena arena = Arena.ofShared();
+             TransferEngine engine = TransferEngine.builder().provider("verbs").groups(1, 1).name("receiver").build()) {
+            MemorySegment memory = arena.allocate(REGION_BYTES, 4096);
+            MemoryRegion region = engine.register(memory, Access.REMOTE_WRITE);
+            engine.postReceives(4096, 4, m -> messages.add(m.toArray(JAVA_BYTE)));
+            System.out.println("@READY " + engine.mainAddress().toHex() + " " + region.descriptor().toHex());
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String[] w = line.trim().split("\\s+");
+                String answer;
+                try {
+                    answer = switch (w[0]) {
+                        case "COUNT" -> {
+                            counters.put(Integer.parseInt(w[1]), engine.immCounter(Integer.parseInt(w[1])));
+                            yield "@OK";
+                        }
+                        case "AWAIT" -> {
+                            counters.get(Integer.parseInt(w[1])).await(Long.parseLong(w[2]), WAIT);
+                            yield "@OK";
+                        }
+                        case "CRC" -> "@CRC " + crc(memory.asSlice(Long.parseLong(w[1]), Long.parseLong(w[2])));
+                        case "MESSAGE" -> {
+                            byte[] m = messages.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+                            yield m == null ? "@ERR no message within " + WAIT : "@MSG " + m.length + " " + crc(m);
+                        }
+                        case "HALT" -> {
+                            Runtime.getRuntime().halt(0);
+                            yield "@ERR unreachable";
+                        }
+                        default -> "@ERR unknown command " + w[0];
+                    };
+                } catch (RuntimeException e) {
+                    answer = "@ERR " + e;
+                }
+                System.out.println(answer);
+                System.out.flush();
+            }
+        }
+    }
+
+    static long crc(MemorySegment s) {
+        return crc(s.toArray(JAVA_BYTE));
+    }
+
+    static long crc(byte[] bytes) {
+        CRC32 c = new CRC32();
+        c.update(bytes);
+        return c.getValue();
+    }
+}
