@@ -73,15 +73,20 @@ te_missing_packages() {
 }
 
 # Installs the packages of "$@" that are missing: with apt-get as root, otherwise fails with the
-# exact command to run.
+# exact command to run (and, with `--hint TEXT` first, TEXT as another way out).
 te_ensure_packages() {
-  local missing
+  local missing hint=""
+  if [ "${1:-}" = "--hint" ]; then
+    hint="
+  $2"
+    shift 2
+  fi
   missing=$(te_missing_packages "$@" | tr '\n' ' ')
   missing=${missing% }
   [ -n "$missing" ] || return 0
   if [ "$(id -u)" -ne 0 ]; then
     te_die "missing Debian packages: $missing
-  Run as root:  apt-get update && apt-get install -y --no-install-recommends $missing"
+  Run as root:  apt-get update && apt-get install -y --no-install-recommends $missing$hint"
   fi
   te_info "installing missing Debian packages: $missing"
   # Quiet apt, but show its output if it fails: a broken mirror must be visible.
