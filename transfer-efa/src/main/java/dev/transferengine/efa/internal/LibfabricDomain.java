@@ -43,6 +43,8 @@ final class LibfabricDomain implements ProviderDomain {
     private final CompletionReader reader;
     private final Runnable onClose;
     private final int stagedCount;
+    /** Whether the native close waits for the process's other endpoints ({@link RetiredEndpoints}). */
+    private final boolean retire;
     private volatile boolean closed;
 
     LibfabricDomain(LibfabricLibrary library, MemorySegment fabric, FiInfo info, LibfabricSettings settings,
@@ -78,6 +80,10 @@ final class LibfabricDomain implements ProviderDomain {
                     FiErrors.provErrnoIsErrno(info.providerName()));
             this.capabilities = new DomainCapabilities(maxMessageBytes(info), info.cqDataSize() >= 4, true,
                     info.linkSpeed());
+            this.retire = RetiredEndpoints.applies(info.providerName());
+            if (retire) {
+                RetiredEndpoints.opened();
+            }
         } catch (RuntimeException | Error e) {
             if (ep != null) {
                 ep.closeEndpoint();
@@ -248,12 +254,23 @@ final class LibfabricDomain implements ProviderDomain {
             closed = true;
         }
         try {
+            if (retire) {
+                RetiredEndpoints.closed(this::closeNative, RetiredEndpoints.shmFileOf(endpoint.address));
+            } else {
+                closeNative();
+            }
+        } finally {
+            onClose.run();
+        }
+    }
+
+    private void closeNative() {
+        try {
             endpoint.closeEndpoint();
             registrations.closeAll();
             endpoint.close();
         } finally {
             arena.close();
-            onClose.run();
         }
     }
 

@@ -120,12 +120,21 @@ public final class LibfabricFabric implements ProviderFabric {
         for (LibfabricDomain d : domains) {
             d.close();
         }
+        List<MemorySegment> toClose;
         synchronized (this) {
-            for (MemorySegment fabric : fabrics.values()) {
+            toClose = List.copyOf(fabrics.values());
+            fabrics.clear();
+        }
+        Runnable closeNative = () -> {
+            for (MemorySegment fabric : toClose) {
                 FiEndpoint.closeFid(fabric);
             }
-            fabrics.clear();
             infos.close();
+        };
+        if (RetiredEndpoints.applies(settings.provider())) {
+            RetiredEndpoints.closeAfterEndpoints(closeNative); // the retired endpoints still use fabric and fi_info
+        } else {
+            closeNative.run();
         }
     }
 }
