@@ -14,8 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * wake within their park slice). Allocates nothing.
  */
 final class CountAwait {
-    private static final int SPINS = 2_000;
-    private static final int YIELDS = 50;
+    private static final int SPINS = 200;
+    private static final int YIELDS = 20;
     private static final long PARK_NANOS = 50_000;
 
     private final AtomicLong count = new AtomicLong();
