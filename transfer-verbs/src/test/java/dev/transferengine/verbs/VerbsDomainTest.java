@@ -217,4 +217,24 @@ class VerbsDomainTest {
             }
         }
     }
+
+    @Test
+    void writesSpreadOverSeveralQueuePairsPerPeer() {
+        try (DomainPair p = new DomainPair(Map.of("verbs.rmaQpsPerPeer", "3", "verbs.signalInterval", "4"))) {
+            MemorySegment src = p.buffer(64 * 1024);
+            MemorySegment dst = p.buffer(64 * 1024);
+            fill(src, 6);
+            RegisteredMemory srcMr = p.a.register(src, false);
+            RegisteredMemory dstMr = p.b.register(dst, true);
+            long peer = p.a.resolvePeer(p.b.address());
+            for (int i = 0; i < 64; i++) {
+                long off = 1024L * i;
+                long ctx = i;
+                p.post(() -> p.a.postWrite(peer, srcMr, src.address() + off, 1024, dstMr.remoteBase() + off,
+                        dstMr.remoteKey(), true, 3, ctx), "write " + i);
+            }
+            p.pollUntil(() -> p.ra.completed.size() == 64 && p.rb.immCount(3) == 64, "64 writes over 3 QPs");
+            assertEquals(-1, src.mismatch(dst), "bytes");
+        }
+    }
 }

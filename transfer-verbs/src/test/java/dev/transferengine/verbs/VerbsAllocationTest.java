@@ -1,0 +1,145 @@
+package dev.transferengine.verbs;
+
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.RegisteredMemory;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The steady-state data path (postWrite with imm, chaining, selective signalling, polling both completion
+ * queues, re-posting immediate receives) allocates nothing on the Java heap, measured on the posting thread.
+ */
+@Tag(SoftRoce.TAG)
+class VerbsAllocationTest {
+    private static final int WARM_UP = 4000;
+    private static final int MEASURED = 5000;
+    /** Slack for the measurement itself (the counter's own call, a stray class init); far below 1 B/write. */
+    private static final long ALLOWED_BYTES = 2048;
+
+    /** Counts, allocating nothing. */
+    private static final class Counting implements CompletionSink {
+        long completed;
+        long imms;
+        long errors;
+
+        @Override
+        public void onComplete(long context) {
+            completed++;
+        }
+
+        @Override
+        public void onReceive(long context, long lengthBytes) {
+        }
+
+        @Override
+        public void onError(long context, TransferException error) {
+            errors++;
+        }
+
+        @Override
+        public void onImm(int imm) {
+            imms++;
+        }
+    }
+
+    @Test
+    void postingAndPollingWritesAllocatesNothing() {
+        // a small signal interval exercises the signalled and unsignalled paths alike
+        try (DomainPair p = new DomainPair(Map.of("verbs.signalInterval", "8"))) {
+            MemorySegment src = p.buffer(4096);
+            MemorySegment dst = p.buffer(4096);
+            RegisteredMemory srcMr = p.a.register(src, false);
+            RegisteredMemory dstMr = p.b.register(dst, true);
+            long peer = p.a.resolvePeer(p.b.address());
+            p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 64, dstMr.remoteBase(), dstMr.remoteKey(),
+                    true, 1, 0), "connect");
+            p.pollUntil(() -> p.ra.done(0), "connected");
+            Counting a = new Counting();
+            Counting b = new Counting();
+            run(p, a, b, peer, srcMr, src.address(), dstMr, WARM_UP);
+            AllocationMeter meter = AllocationMeter.forCurrentThread();
+            long before = meter.bytes();
+            run(p, a, b, peer, srcMr, src.address(), dstMr, MEASURED);
+            long allocated = meter.bytes() - before;
+            System.out.printf("verbs data path: %d bytes allocated by %d writes%n", allocated, MEASURED);
+            assertEquals(0, a.errors + b.errors, "errors on the data path");
+            assertEquals(WARM_UP + MEASURED, a.completed, "every write completed");
+            assertEquals(WARM_UP + MEASURED, b.imms, "every imm arrived");
+            assertTrue(allocated < ALLOWED_BYTES, allocated + " bytes allocated by " + MEASURED + " writes");
+        }
+    }
+
+    private static void run(DomainPair p, Counting a, Counting b, long peer, RegisteredMemory srcMr, long srcAddress,
+                            RegisteredMemory dstMr, int writes) {
+        long targetCompleted = a.completed + writes;
+        long targetImms = b.imms + writes;
+        long deadline = System.nanoTime() + DomainPair.DEADLINE.toNanos();
+        for (int i = 0; i < writes; i++) {
+            long offset = (i & 63) * 64L;
+            while (p.a.postWrite(peer, srcMr, srcAddress + offset, 64, dstMr.remoteBase() + offset,
+                    dstMr.remoteKey(), true, 7, i) == ProviderDomain.RETRY) {
+                p.a.poll(a, 64);
+                p.b.poll(b, 64);
+                check(deadline);
+            }
+            if ((i & 15) == 0) {
+                p.a.poll(a, 64);
+                p.b.poll(b, 64);
+            }
+        }
+        while (a.completed < targetCompleted || b.imms < targetImms) {
+            p.a.poll(a, 64);
+            p.b.poll(b, 64);
+            check(deadline);
+        }
+    }
+
+    private static void check(long deadline) {
+        if (System.nanoTime() - deadline > 0) {
+            throw new AssertionError("deadline of " + DomainPair.DEADLINE + " passed on the data path");
+        }
+    }
+
+    /**
+     * {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, reached reflectively: test code
+     * is compiled into the module {@code dev.transferengine.verbs}, which does not read {@code java.management}.
+     */
+    private record AllocationMeter(Object bean, MethodHandle allocatedBytes) {
+        static AllocationMeter forCurrentThread() {
+            try {
+                Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
+                Object bean = factory.getMethod("getThreadMXBean").invoke(null);
+                Class<?> extended = Class.forName("com.sun.management.ThreadMXBean");
+                Assumptions.assumeTrue(extended.isInstance(bean), "no per-thread allocation counter here");
+                extended.getMethod("setThreadAllocatedMemoryEnabled", boolean.class).invoke(bean, true);
+                MethodHandle handle = MethodHandles.publicLookup()
+                        .findVirtual(extended, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class))
+                        .asType(MethodType.methodType(long.class, Object.class));
+                return new AllocationMeter(bean, handle);
+            } catch (ReflectiveOperationException e) {
+                Assumptions.abort("cannot reach the thread allocation counter: " + e);
+                throw new AssertionError("unreachable", e);
+            }
+        }
+
+        long bytes() {
+            try {
+                return (long) allocatedBytes.invokeExact(bean);
+            } catch (Throwable e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
