@@ -1,0 +1,122 @@
+package dev.transferengine.efa;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.ReceiveSet;
+import dev.transferengine.api.TransferEngine;
+import dev.transferengine.api.TransferTimeoutException;
+import dev.transferengine.efa.internal.SignalHandlers;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The other process of the two-process tests: an engine with a registered target region and posted
+ * receives, driven by one-line commands on stdin, answering on stdout. Started by {@link ChildJvm}.
+ *
+ * <p>Arguments: {@code <provider alias> <nics> <region bytes> <imm>...} (one free-running counter per imm,
+ * created before the process says READY, so no imm can arrive uncounted). Commands:
+ * <pre>
+ *   COUNT imm n         wait until n imms of that value arrived  -> COUNTED imm arrived | TIMEOUT imm arrived
+ *   CHECKSUM off len    CRC32 of the region's bytes              -> SUM crc
+ *   MESSAGES n          wait for n SEND messages                 -> MSGS len:crc,len:crc,...
+ *   GC                  a few full GCs (safepoints, SIGSEGVs)    -> GC-DONE sigsegv=owner
+ *   QUIT                close the engine and exit                -> BYE
+ * </pre>
+ */
+public final class TargetProcessMain {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    private TargetProcessMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String provider = args[0];
+        int nics = Integer.parseInt(args[1]);
+        long regionBytes = Long.parseLong(args[2]);
+        List<String> messages = new ArrayList<>();
+        try (Arena arena = Arena.ofShared();
+             TransferEngine engine = TransferEngine.builder().provider(provider).groups(1, nics)
+                     .name("target-" + ProcessHandle.current().pid()).build()) {
+            MemorySegment buffer = arena.allocate(regionBytes, 4096);
+            MemoryRegion region = engine.register(buffer, Access.REMOTE_WRITE);
+            List<ImmCounter> counters = new ArrayList<>();
+            for (int i = 3; i < args.length; i++) {
+                counters.add(engine.immCounter(Integer.parseInt(args[i])));
+            }
+            ReceiveSet receives = engine.postReceives(8192, 16, message -> {
+                byte[] bytes = message.toArray(JAVA_BYTE);
+                synchronized (messages) {
+                    messages.add(bytes.length + ":" + crc(bytes));
+                    messages.notifyAll();
+                }
+            });
+            say("READY addr=" + engine.mainAddress().toHex() + " region=" + region.descriptor().toHex()
+                    + " sigsegv=" + SignalHandlers.owner(11));
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String[] w = line.trim().split(" ");
+                switch (w[0]) {
+                    case "COUNT" -> count(counters, Integer.parseInt(w[1]), Long.parseLong(w[2]));
+                    case "CHECKSUM" -> say("SUM " + crc(buffer.asSlice(Long.parseLong(w[1]), Long.parseLong(w[2]))
+                            .toArray(JAVA_BYTE)));
+                    case "MESSAGES" -> say("MSGS " + awaitMessages(messages, Integer.parseInt(w[1])));
+                    case "GC" -> {
+                        for (int i = 0; i < 5; i++) {
+                            System.gc();
+                        }
+                        say("GC-DONE sigsegv=" + SignalHandlers.owner(11));
+                    }
+                    case "QUIT" -> {
+                        receives.close();
+                        say("BYE");
+                        return;
+                    }
+                    default -> say("ERROR unknown command " + line);
+                }
+            }
+        }
+    }
+
+    private static void count(List<ImmCounter> counters, int imm, long n) {
+        ImmCounter c = counters.stream().filter(x -> x.imm() == imm).findFirst().orElseThrow();
+        try {
+            c.await(n, WAIT);
+            say("COUNTED " + imm + " " + c.arrived());
+        } catch (TransferTimeoutException e) {
+            say("TIMEOUT " + imm + " " + c.arrived());
+        }
+    }
+
+    private static String awaitMessages(List<String> messages, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        synchronized (messages) {
+            while (messages.size() < n && System.nanoTime() < deadline) {
+                messages.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+            return String.join(",", messages);
+        }
+    }
+
+    static long crc(byte[] bytes) {
+        CRC32 c = new CRC32();
+        c.update(bytes);
+        return c.getValue();
+    }
+
+    private static void say(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+}
