@@ -6,8 +6,9 @@
 #   run-softroce.sh --build-only          # just build/refresh the cached image
 #
 # Options:
-#   -v HOST[:GUEST[:ro|rw]]  share a host directory into the guest over virtio-9p
-#                            (repeatable; GUEST defaults to HOST, mode to rw)
+#   -v HOST[:GUEST[:ro|rw|rwl]]  share a host directory into the guest over virtio-9p (repeatable; GUEST
+#                            defaults to HOST, mode to rw; rwl = writable with the read cache of ro shares,
+#                            much faster for class loading, for trees the guest mostly reads)
 #   -a HOST:GUEST            copy a host directory into the guest's RAM root at GUEST (appended cpio;
 #                            faster than 9p for read-mostly trees such as a jlink'd runtime; repeatable)
 #   -C DIR                   working directory in the guest (default: $PWD, or /root with --no-cwd)
@@ -213,7 +214,11 @@ add_share() {  # host guest mode
   local h g m cache ro=""
   h=$(cd "$1" && pwd) || die "no such directory: $1"; g=$2; m=$3
   n=$((n + 1))
-  if [ "$m" = ro ]; then cache=loose; ro=",readonly=on"; else cache=mmap; fi
+  case "$m" in
+    ro) cache=loose; ro=",readonly=on" ;;
+    rwl) cache=loose; m=rw ;;   # writable, but cached like a read-only share: the guest only reads it, mostly
+    *) cache=mmap ;;
+  esac
   VIRTFS+=(-virtfs "local,path=$h,mount_tag=s$n,security_model=none$ro")
   echo "s$n $g $cache $m" >> "$JOB/mounts"
 }
