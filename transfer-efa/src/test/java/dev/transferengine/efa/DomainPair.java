@@ -38,13 +38,17 @@ public final class DomainPair implements AutoCloseable {
     public final RecordingSink sinkB = new RecordingSink();
 
     public DomainPair(Map<String, String> options) {
+        this(options, BUFFER_BYTES);
+    }
+
+    public DomainPair(Map<String, String> options, long bufferBytes) {
         LibfabricSettings settings = LibfabricSettings.from(options);
         fabric = new LibfabricFabric(LibfabricLibrary.load(settings.libraryPath()), settings);
         DomainInfo info = fabric.domains().get(0);
         a = fabric.openDomain(info);
         b = fabric.openDomain(info);
-        bufA = arena.allocate(BUFFER_BYTES, 4096);
-        bufB = arena.allocate(BUFFER_BYTES, 4096);
+        bufA = arena.allocate(bufferBytes, 4096);
+        bufB = arena.allocate(bufferBytes, 4096);
         memA = a.register(bufA, true);
         memB = b.register(bufB, true);
         peerOfA = a.resolvePeer(b.address());

@@ -82,7 +82,7 @@ final class LibfabricDomain implements ProviderDomain {
                     info.linkSpeed());
             this.retire = RetiredEndpoints.applies(info.providerName());
             if (retire) {
-                RetiredEndpoints.opened();
+                RetiredEndpoints.opened(RetiredEndpoints.shmFileOf(ep.address));
             }
         } catch (RuntimeException | Error e) {
             if (ep != null) {

@@ -15,8 +15,8 @@ import java.util.Locale;
  * next write to it from the other endpoint, or the other endpoint's progress writing a response into it, crashes
  * the JVM (SIGSEGV in {@code pthread_spin_lock}). So while any endpoint of a shm-using provider is open in this
  * process, the native close of the others is deferred; when the last one closes, everything deferred is closed,
- * in order. A JVM that exits with endpoints still retired has their {@code /dev/shm} files removed by a shutdown
- * hook (unlinking does not unmap anything).
+ * in order. A JVM that exits with endpoints still open or retired has their {@code /dev/shm} files removed by a
+ * shutdown hook (unlinking does not unmap anything; without it every such exit leaves a 16 MiB file behind).
  *
  * <p>Applies to the shm provider and to efa, which uses shm inside for peers on the same node. Thread-safe.
  */
@@ -35,28 +35,36 @@ final class RetiredEndpoints {
         return p.startsWith("shm") || p.startsWith("efa");
     }
 
-    static synchronized void opened() {
+    /** An endpoint opened; {@code shmFile} (or null) is removed at exit unless it was closed by then. */
+    static synchronized void opened(Path shmFile) {
         live++;
+        if (shmFile != null) {
+            shmFiles.add(shmFile);
+            installHook();
+        }
     }
 
     /**
      * An endpoint was closed by its owner: {@code nativeClose} runs now if no other endpoint is open, otherwise
      * when the last one closes.
      *
-     * @param shmFile the endpoint's file under /dev/shm, removed at exit if still deferred then; or null
+     * @param shmFile the endpoint's file under /dev/shm (as given to {@link #opened}), or null
      */
     static void closed(Runnable nativeClose, Path shmFile) {
         List<Runnable> now;
         synchronized (RetiredEndpoints.class) {
             live--;
-            deferred.add(nativeClose);
-            if (shmFile != null) {
-                shmFiles.add(shmFile);
-                installHook();
-            }
+            deferred.add(shmFile == null ? nativeClose : () -> {
+                nativeClose.run();
+                forget(shmFile);
+            });
             now = drainIfIdle();
         }
         now.forEach(Runnable::run);
+    }
+
+    private static synchronized void forget(Path shmFile) {
+        shmFiles.remove(shmFile);
     }
 
     /** A fabric (or anything else the endpoints depend on) to close after them. */
@@ -80,7 +88,6 @@ final class RetiredEndpoints {
         }
         List<Runnable> all = List.copyOf(deferred);
         deferred.clear();
-        shmFiles.clear();
         return all;
     }
 
