@@ -44,6 +44,7 @@ struct options {
     long warmup;            /* writes per size before timing */
     int window;             /* writes in flight */
     int delivery_complete;  /* add FI_DELIVERY_COMPLETE to every write */
+    int no_hmem;            /* do not ask for FI_HMEM first */
 };
 
 struct endpoint {
@@ -119,7 +120,11 @@ static long drain_cq(struct fid_cq *cq, long *imms)
 
 static void open_endpoint(struct endpoint *e, size_t buflen, uint64_t requested_key)
 {
-    struct fi_cq_attr cq_attr = { .format = FI_CQ_FORMAT_DATA, .wait_obj = FI_WAIT_NONE };
+    /* The engine's CQ depth: tx_size + rx_size (each at least 64), at most 32768. */
+    size_t tx = info->tx_attr->size > 64 ? info->tx_attr->size : 64;
+    size_t rx = info->rx_attr->size > 64 ? info->rx_attr->size : 64;
+    struct fi_cq_attr cq_attr = { .size = tx + rx < 32768 ? tx + rx : 32768, .format = FI_CQ_FORMAT_DATA,
+                                  .wait_obj = FI_WAIT_NONE };
     struct fi_av_attr av_attr = { .type = FI_AV_TABLE };
 
     CHECK(fi_domain(fabric, info, &e->domain, NULL));
@@ -215,11 +220,12 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: fi_write_bench -p PROVIDER [-n NODE] [-s SIZE,...] [-i ITERATIONS] [-u WARMUP]\n"
-            "                      [-w WINDOW] [-D]\n"
+            "                      [-w WINDOW] [-D] [-H]\n"
             "  -p  libfabric provider, e.g. 'tcp;ofi_rxm' or shm\n"
             "  -n  node for fi_getinfo with FI_SOURCE (127.0.0.1 keeps tcp on loopback)\n"
             "  -s  comma-separated sizes with K/M/G suffixes (default 64K,1M,16M)\n"
-            "  -D  FI_DELIVERY_COMPLETE on every write\n");
+            "  -D  FI_DELIVERY_COMPLETE on every write\n"
+            "  -H  do not ask for FI_HMEM first (the Java engine does, then falls back without it)\n");
     exit(2);
 }
 
@@ -227,7 +233,7 @@ int main(int argc, char **argv)
 {
     struct options o = { .iterations = 1000, .warmup = 100, .window = 64 };
     int c;
-    while ((c = getopt(argc, argv, "p:n:s:i:u:w:D")) != -1) {
+    while ((c = getopt(argc, argv, "p:n:s:i:u:w:DH")) != -1) {
         switch (c) {
         case 'p': o.provider = optarg; break;
         case 'n': o.node = optarg; break;
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
         case 'u': o.warmup = atol(optarg); break;
         case 'w': o.window = atoi(optarg); break;
         case 'D': o.delivery_complete = 1; break;
+        case 'H': o.no_hmem = 1; break;
         default: usage();
         }
     }
@@ -260,15 +267,23 @@ int main(int argc, char **argv)
     /* Debian's libfabric pulls in libpsm-infinipath, whose constructor hijacks SIGSEGV unless told not to. */
     setenv("IPATH_NO_BACKTRACE", "1", 1);
 
-    struct fi_info *hints = fi_allocinfo();
-    hints->caps = FI_MSG | FI_RMA | FI_WRITE | FI_REMOTE_WRITE;
-    hints->mode = FI_CONTEXT | FI_CONTEXT2;
-    hints->ep_attr->type = FI_EP_RDM;
-    hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
-    hints->domain_attr->threading = FI_THREAD_DOMAIN;
-    hints->fabric_attr->prov_name = strdup(o.provider);
-    CHECK(fi_getinfo(FI_VERSION(1, 17), o.node, NULL, o.node ? FI_SOURCE : 0, hints, &info));
-    fi_freeinfo(hints);
+    /* The hints the Java engine's libfabric provider uses (transfer-efa InfoList): the same caps, modes, MR
+     * modes and threading, FI_HMEM asked for first and dropped if nothing offers it. Same hints, same fi_info
+     * entry, same protocol inside the provider. */
+    int rc = -FI_ENODATA;
+    for (int hmem = o.no_hmem ? 0 : 1; hmem >= 0 && rc != 0; hmem--) {
+        struct fi_info *hints = fi_allocinfo();
+        hints->caps = FI_MSG | FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_SEND | FI_RECV | (hmem ? FI_HMEM : 0);
+        hints->mode = FI_CONTEXT | FI_CONTEXT2;
+        hints->ep_attr->type = FI_EP_RDM;
+        hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY
+                                      | (hmem ? FI_MR_HMEM : 0);
+        hints->domain_attr->threading = FI_THREAD_DOMAIN;
+        hints->fabric_attr->prov_name = strdup(o.provider);
+        rc = fi_getinfo(FI_VERSION(1, 17), o.node, NULL, o.node ? FI_SOURCE : 0, hints, &info);
+        fi_freeinfo(hints);
+    }
+    CHECK(rc);
     CHECK(fi_fabric(info->fabric_attr, &fabric, NULL));
 
     open_endpoint(&writer, maxsize, 1);
@@ -280,9 +295,9 @@ int main(int argc, char **argv)
     if (fi_av_insert(writer.av, name, 1, &target_addr, 0, NULL) != 1) {
         die("fi_av_insert", -FI_EINVAL);
     }
-    fprintf(stderr, "# fi_write_bench provider=%s mr_mode=0x%x window=%d iterations=%ld delivery_complete=%d\n",
-            info->fabric_attr->prov_name, info->domain_attr->mr_mode, o.window, o.iterations,
-            o.delivery_complete);
+    fprintf(stderr, "# fi_write_bench provider=%s fabric=%s hmem=%d mr_mode=0x%x window=%d iterations=%ld "
+            "delivery_complete=%d\n", info->fabric_attr->prov_name, info->fabric_attr->name,
+            (info->caps & FI_HMEM) != 0, info->domain_attr->mr_mode, o.window, o.iterations, o.delivery_complete);
 
     pthread_t thread;
     pthread_create(&thread, NULL, target_loop, NULL);

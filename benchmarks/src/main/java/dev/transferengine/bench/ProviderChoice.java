@@ -11,7 +11,8 @@ import java.util.Map;
  */
 public enum ProviderChoice {
     LOOPBACK("loopback", Map.of()),
-    TCP("libfabric", Map.of("libfabric.provider", "tcp")),
+    /** tcp;ofi_rxm bound to 127.0.0.1: on loopback, whatever other interfaces the machine has. */
+    TCP("libfabric", Map.of("libfabric.provider", "tcp;ofi_rxm", "libfabric.node", "127.0.0.1")),
     SHM("libfabric", Map.of("libfabric.provider", "shm")),
     EFA("libfabric", Map.of("libfabric.provider", "efa")),
     VERBS("verbs", Map.of());

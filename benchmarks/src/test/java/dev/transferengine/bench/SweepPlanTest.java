@@ -81,9 +81,10 @@ class SweepPlanTest {
     @Test
     void providerChoicesMapToEngineProvidersAndExplicitOptionsWin() {
         assertEquals("libfabric", ProviderChoice.TCP.engineProvider());
-        assertEquals(Map.of("libfabric.provider", "tcp"), ProviderChoice.TCP.options(Map.of()));
-        assertEquals(Map.of("libfabric.provider", "tcp;ofi_rxm"),
-                ProviderChoice.TCP.options(Map.of("libfabric.provider", "tcp;ofi_rxm")));
+        assertEquals(Map.of("libfabric.provider", "tcp;ofi_rxm", "libfabric.node", "127.0.0.1"),
+                ProviderChoice.TCP.options(Map.of()));
+        assertEquals(Map.of("libfabric.provider", "tcp", "libfabric.node", "127.0.0.1"),
+                ProviderChoice.TCP.options(Map.of("libfabric.provider", "tcp")));
         assertEquals("loopback", ProviderChoice.LOOPBACK.engineProvider());
         assertEquals(Map.of(), ProviderChoice.LOOPBACK.options(Map.of()));
     }
