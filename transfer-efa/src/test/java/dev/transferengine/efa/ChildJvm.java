@@ -34,6 +34,8 @@ final class ChildJvm implements AutoCloseable {
     final DomainAddress address;
     final RemoteRegion region;
     final String sigsegvOwner;
+    /** Signals whose handlers libfabric replaced in the child and the provider restored ("none" or "11,7"). */
+    final String restoredSignals;
 
     /**
      * @param keepIpathVariable false to start the child without IPATH_NO_BACKTRACE in its environment, so it
@@ -61,6 +63,7 @@ final class ChildJvm implements AutoCloseable {
         address = DomainAddress.fromHex(field(ready, "addr"));
         region = RemoteRegion.fromHex(field(ready, "region"));
         sigsegvOwner = field(ready, "sigsegv");
+        restoredSignals = field(ready, "restored");
     }
 
     private void pump() {

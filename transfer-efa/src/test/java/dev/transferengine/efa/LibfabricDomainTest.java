@@ -316,6 +316,8 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.options)) {
             assertTrue(dev.transferengine.efa.internal.SignalHandlers.jvmOwnsSigsegv(),
                     () -> "SIGSEGV owner: " + dev.transferengine.efa.internal.SignalHandlers.owner(11));
+            assertTrue(dev.transferengine.efa.internal.SignalHandlers.restoredSoFar().contains(11),
+                    "shm's first endpoint took SIGSEGV and the provider put the JVM's handler back");
             for (int i = 0; i < 5; i++) {
                 System.gc(); // safepoints: HotSpot takes SIGSEGVs; shm's handler would unlink its files here
                 byte[][] garbage = new byte[1000][];

@@ -63,7 +63,8 @@ public final class TargetProcessMain {
                 }
             });
             say("READY addr=" + engine.mainAddress().toHex() + " region=" + region.descriptor().toHex()
-                    + " sigsegv=" + SignalHandlers.owner(11));
+                    + " sigsegv=" + SignalHandlers.owner(11) + " restored=" + SignalHandlers.restoredSoFar()
+                    .stream().map(String::valueOf).reduce((x, y) -> x + "," + y).orElse("none"));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String[] w = line.trim().split(" ");

@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -46,7 +45,7 @@ final class FiEndpoint implements AutoCloseable {
     private final LibfabricLibrary library;
     private boolean closed;
 
-    FiEndpoint(LibfabricLibrary library, MemorySegment fabric, FiInfo info, int cqSize, List<Integer> restoredSignals) {
+    FiEndpoint(LibfabricLibrary library, MemorySegment fabric, FiInfo info, int cqSize) {
         this.library = library;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
@@ -71,7 +70,7 @@ final class FiEndpoint implements AutoCloseable {
             av = remember(out, FiLayouts.FID_AV.byteSize());
 
             MemorySegment endpointFn = FiCalls.function(domain, FiLayouts.DOMAIN_OPS, FiLayouts.FI_OPS_DOMAIN, "endpoint");
-            check(SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT, restoredSignals,
+            check(SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT,
                     () -> FiCalls.open(endpointFn, domain, info.pointer(), out, MemorySegment.NULL)), "fi_endpoint");
             ep = remember(out, FiLayouts.FID_EP.byteSize());
 
@@ -79,7 +78,7 @@ final class FiEndpoint implements AutoCloseable {
             check(FiCalls.bind(bind, ep, av, 0), "fi_ep_bind(av)");
             check(FiCalls.bind(bind, ep, cq, FiConst.Cap.FI_TRANSMIT | FiConst.Cap.FI_RECV), "fi_ep_bind(cq)");
             MemorySegment control = FiCalls.function(ep, FiLayouts.FID_OPS, FiLayouts.FI_OPS, "control");
-            check(SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT, restoredSignals,
+            check(SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT,
                     () -> FiCalls.control(control, ep, FiConst.Enum.FI_ENABLE, MemorySegment.NULL)), "fi_enable");
 
             // Ops tables may change on bind/enable: read the pointers only now.

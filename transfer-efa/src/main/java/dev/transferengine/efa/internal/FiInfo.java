@@ -76,10 +76,6 @@ record FiInfo(MemorySegment pointer, String providerName, String fabricName, Str
         return (mrMode & bit) != 0;
     }
 
-    boolean hasCap(long bit) {
-        return (caps & bit) != 0;
-    }
-
     /** One line for logs and DomainInfo.description(). */
     String describe() {
         return "provider=" + providerName + " fabric=" + fabricName + " domain=" + domainName

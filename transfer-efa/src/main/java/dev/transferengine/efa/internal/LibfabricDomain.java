@@ -10,7 +10,6 @@ import dev.transferengine.spi.RegisteredMemory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.List;
 
 /**
  * One libfabric endpoint as an engine domain ("NIC"): its own fi_domain, CQ, AV and RDM endpoint, so several
@@ -42,13 +41,12 @@ final class LibfabricDomain implements ProviderDomain {
     private final StagedReceives staged;
     private final CompletionReader reader;
     private final Runnable onClose;
-    private final int stagedCount;
     /** Whether the native close waits for the process's other endpoints ({@link RetiredEndpoints}). */
     private final boolean retire;
     private volatile boolean closed;
 
     LibfabricDomain(LibfabricLibrary library, MemorySegment fabric, FiInfo info, LibfabricSettings settings,
-                    List<Integer> restoredSignals, Runnable onClose) {
+                    Runnable onClose) {
         this.library = library;
         this.info = info;
         this.onClose = onClose;
@@ -58,10 +56,10 @@ final class LibfabricDomain implements ProviderDomain {
         try {
             boolean stagedMode = settings.forceEfaPaths() || info.hasMode(FiConst.Mode.FI_RX_CQ_DATA);
             int queueDepth = (int) Math.min(Math.max(info.txSize(), 64) + Math.max(info.rxSize(), 64), MAX_CONTEXTS / 2);
-            ep = new FiEndpoint(library, fabric, info, queueDepth, restoredSignals);
+            ep = new FiEndpoint(library, fabric, info, queueDepth);
             this.endpoint = ep;
             this.address = DomainAddress.of(ep.address);
-            this.stagedCount = stagedMode ? settings.stagedReceives() : 0;
+            int stagedCount = stagedMode ? settings.stagedReceives() : 0;
             this.contexts = new OpContexts(arena, Math.min(queueDepth + stagedCount, MAX_CONTEXTS));
             // Keys are always read back with fi_mr_key; only whether we request our own depends on PROV_KEY.
             regs = new MemoryRegistrations(library, ep, info.hasMrMode(FiConst.MrMode.FI_MR_VIRT_ADDR),
@@ -234,11 +232,6 @@ final class LibfabricDomain implements ProviderDomain {
     public int poll(CompletionSink sink, int maxEntries) {
         requireOpen();
         return reader.poll(sink, maxEntries);
-    }
-
-    /** Operations posted and not yet completed (for tests and diagnostics). */
-    int inFlight() {
-        return contexts.inFlight() - stagedCount;
     }
 
     FiInfo info() {

@@ -31,7 +31,6 @@ public final class LibfabricFabric implements ProviderFabric {
     private final Map<DomainInfo, FiInfo> byDomain = new LinkedHashMap<>();
     private final Map<FiInfo, MemorySegment> fabrics = new HashMap<>();
     private final List<LibfabricDomain> open = new ArrayList<>();
-    private final List<Integer> restoredSignals = new ArrayList<>();
     private boolean closed;
 
     public LibfabricFabric(LibfabricLibrary library, LibfabricSettings settings) {
@@ -68,8 +67,7 @@ public final class LibfabricFabric implements ProviderFabric {
             throw new InvalidRequestException("no libfabric domain " + domain + "; this fabric offers " + domains());
         }
         LibfabricDomain[] self = new LibfabricDomain[1];
-        LibfabricDomain d = new LibfabricDomain(library, fabricFor(info), info, settings, restoredSignals,
-                () -> forget(self[0]));
+        LibfabricDomain d = new LibfabricDomain(library, fabricFor(info), info, settings, () -> forget(self[0]));
         self[0] = d;
         open.add(d);
         return d;
@@ -87,7 +85,7 @@ public final class LibfabricFabric implements ProviderFabric {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             long attr = info.pointer().get(JAVA_LONG, FiLayouts.INFO_FABRIC_ATTR);
-            int rc = SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT, restoredSignals,
+            int rc = SignalHandlers.preserving(SignalHandlers.AT_ENDPOINT,
                     () -> library.fabric(MemorySegment.ofAddress(attr), out));
             if (rc != 0) {
                 throw FiErrors.callFailed(library, "fi_fabric", rc);
@@ -96,15 +94,6 @@ public final class LibfabricFabric implements ProviderFabric {
             fabrics.put(info, fabric);
             return fabric;
         }
-    }
-
-    /** Signals whose handlers endpoint creation replaced and this fabric put back (shm: SIGSEGV, SIGBUS). */
-    public synchronized List<Integer> restoredSignals() {
-        return List.copyOf(restoredSignals);
-    }
-
-    public LibfabricLibrary library() {
-        return library;
     }
 
     @Override

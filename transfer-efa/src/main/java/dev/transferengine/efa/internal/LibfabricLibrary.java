@@ -32,7 +32,6 @@ public final class LibfabricLibrary {
     private static LibfabricLibrary loaded;
 
     private final String path;
-    private final List<Integer> signalsRestoredAtLoad;
     private final MethodHandle getinfo;
     private final MethodHandle dupinfo;
     private final MethodHandle freeinfo;
@@ -40,9 +39,8 @@ public final class LibfabricLibrary {
     private final MethodHandle strerror;
     private final int version;
 
-    private LibfabricLibrary(String path, SymbolLookup lookup, List<Integer> restored) {
+    private LibfabricLibrary(String path, SymbolLookup lookup) {
         this.path = path;
-        this.signalsRestoredAtLoad = List.copyOf(restored);
         this.getinfo = exported(lookup, "fi_getinfo",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
         this.dupinfo = exported(lookup, "fi_dupinfo", FunctionDescriptor.of(ADDRESS, ADDRESS));
@@ -84,10 +82,9 @@ public final class LibfabricLibrary {
         List<String> candidates = candidates(explicitPath);
         List<String> failures = new ArrayList<>();
         for (String candidate : candidates) {
-            List<Integer> restored = SignalHandlers.newReport();
             SymbolLookup lookup;
             try {
-                lookup = SignalHandlers.preserving(SignalHandlers.AT_LOAD, restored,
+                lookup = SignalHandlers.preserving(SignalHandlers.AT_LOAD,
                         () -> SymbolLookup.libraryLookup(candidate, Arena.global()));
             } catch (IllegalArgumentException e) {
                 failures.add(candidate + ": " + e.getMessage());
@@ -97,7 +94,7 @@ public final class LibfabricLibrary {
                 throw new ProviderUnavailableException("after loading " + candidate + " SIGSEGV is handled by "
                         + SignalHandlers.owner(FiConst.Sig.SIGSEGV) + ", not the JVM; refusing to continue", null);
             }
-            loaded = new LibfabricLibrary(candidate, lookup, restored);
+            loaded = new LibfabricLibrary(candidate, lookup);
             return loaded;
         }
         throw new ProviderUnavailableException("libfabric not found (" + String.join("; ", failures)
@@ -125,11 +122,6 @@ public final class LibfabricLibrary {
     /** fi_version() of the loaded library: major in the high 16 bits. */
     public int version() {
         return version;
-    }
-
-    /** The signals whose handlers loading replaced and we put back (empty when IPATH_NO_BACKTRACE worked). */
-    public List<Integer> signalsRestoredAtLoad() {
-        return signalsRestoredAtLoad;
     }
 
     /** fi_strerror for a positive FI_* error number. */

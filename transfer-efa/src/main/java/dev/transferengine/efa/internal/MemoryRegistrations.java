@@ -81,8 +81,4 @@ final class MemoryRegistrations {
             deregister(m);
         }
     }
-
-    int liveCount() {
-        return live.size();
-    }
 }

@@ -163,10 +163,6 @@ final class OpContexts {
         return engineContext[slot];
     }
 
-    int inFlight() {
-        return capacity - freeCount;
-    }
-
     int capacity() {
         return capacity;
     }

@@ -77,11 +77,6 @@ final class RetiredEndpoints {
         now.forEach(Runnable::run);
     }
 
-    /** Closures still deferred (for tests and diagnostics). */
-    static synchronized int deferredCount() {
-        return deferred.size();
-    }
-
     private static List<Runnable> drainIfIdle() {
         if (live > 0) {
             return List.of();

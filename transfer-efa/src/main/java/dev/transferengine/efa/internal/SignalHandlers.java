@@ -33,12 +33,11 @@ public final class SignalHandlers {
     private SignalHandlers() {
     }
 
-    /**
-     * Runs {@code call}, then restores every handler in {@code signals} that it replaced.
-     *
-     * @param replaced receives the numbers of the signals whose handler had to be restored
-     */
-    static <T> T preserving(int[] signals, List<Integer> replaced, Supplier<T> call) {
+    /** Every signal whose handler a guarded call replaced and we put back, in order, process-wide. */
+    private static final List<Integer> RESTORED = new ArrayList<>();
+
+    /** Runs {@code call}, then restores every handler in {@code signals} that it replaced. */
+    static <T> T preserving(int[] signals, Supplier<T> call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment[] saved = new MemorySegment[signals.length];
             for (int i = 0; i < signals.length; i++) {
@@ -53,7 +52,9 @@ public final class SignalHandlers {
                     Libc.sigaction(signals[i], MemorySegment.NULL, now);
                     if (changed(saved[i], now)) {
                         Libc.sigaction(signals[i], saved[i], MemorySegment.NULL);
-                        replaced.add(signals[i]);
+                        synchronized (RESTORED) {
+                            RESTORED.add(signals[i]);
+                        }
                     }
                 }
             }
@@ -95,7 +96,14 @@ public final class SignalHandlers {
         return owner == null || owner.contains("libjvm");
     }
 
-    static List<Integer> newReport() {
-        return new ArrayList<>();
+    /**
+     * The signals (numbers, in order) whose handlers libfabric replaced and this class restored so far in this
+     * process: shm's first endpoint shows up as SIGSEGV and SIGBUS; loading libfabric without
+     * IPATH_NO_BACKTRACE as SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGINT, SIGTERM.
+     */
+    public static List<Integer> restoredSoFar() {
+        synchronized (RESTORED) {
+            return List.copyOf(RESTORED);
+        }
     }
 }

@@ -157,8 +157,4 @@ final class StagedReceives {
     private long slotAddress(int index) {
         return buffersBase + (long) index * slotBytes;
     }
-
-    int slotBytes() {
-        return slotBytes;
-    }
 }
