@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One NIC endpoint with its completion queue. <b>Single-threaded:</b> after {@link ProviderFabric#openDomain}
- * returns, every method is called from the owning worker thread only, so implementations need no locks.
+ * returns, every method is called from the owning worker thread only, so implementations need no locks;
+ * the exceptions are {@link #address()} and {@link #capabilities()}, which must return immutable values and
+ * may be called from any thread.
  *
  * <p>Posting is non-blocking: a full queue returns {@link #RETRY}; the engine then polls completions
  * and retries. Errors a post can detect synchronously are thrown as

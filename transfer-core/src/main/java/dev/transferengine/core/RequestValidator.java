@@ -7,7 +7,6 @@ import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.PagedWrite;
-import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.Routing;
 import dev.transferengine.api.Scatter;
 import dev.transferengine.api.ScatterRouting;
@@ -148,9 +147,5 @@ final class RequestValidator {
             throw new InvalidRequestException("a single write of " + bytes + " bytes exceeds the provider's maximum of "
                     + max + " bytes; shard it over more NICs or split the request");
         }
-    }
-
-    static void remoteRange(RemoteRegion dst, long offset, long length) {
-        inRange(offset, length, dst.lengthBytes(), "destination");
     }
 }
