@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * queue pairs for good: the set is retired (moved to ERR; its requests flush) and a new set is handshaken. So
  * does a set whose requests got no completion for {@code peerTimeoutMillis} (a watchdog: a dead peer's queue
  * pairs do not always make RC retries fail, see docs/verbs.md). A FAILED peer is retried when it sends a
- * message or when the engine resolves it again.
+ * message, when the engine resolves it again, or on the first post once the failure is a handshake timeout
+ * old (see {@link #usable}).
  */
 final class ConnectionManager {
     private final QueuePairSet.Factory factory;
@@ -230,7 +231,27 @@ final class ConnectionManager {
         retire(p, reason, sink);
         p.state = PeerConnection.State.FAILED;
         p.failure = reason;
+        p.failedAtNanos = System.nanoTime();
         connecting.remove(p);
+    }
+
+    /**
+     * Whether posts to {@code p} may go out now: READY yes, CONNECTING no (RETRY). A FAILED peer throws
+     * PEER_UNREACHABLE with the reason for {@code handshakeTimeoutMillis} after the failure; the first post after
+     * that starts a new handshake (a peer that came up late becomes reachable without re-resolving it).
+     */
+    boolean usable(PeerConnection p) {
+        if (p.state == PeerConnection.State.READY) {
+            return true;
+        }
+        if (p.state == PeerConnection.State.CONNECTING) {
+            return false;
+        }
+        if (System.nanoTime() - p.failedAtNanos > TimeUnit.MILLISECONDS.toNanos(options.handshakeTimeoutMillis())) {
+            restart(p);
+            return false;
+        }
+        throw new TransferException(ErrorCategory.PEER_UNREACHABLE, p.failure.getMessage(), p.failure);
     }
 
     /**

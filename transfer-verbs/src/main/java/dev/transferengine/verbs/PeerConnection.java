@@ -36,8 +36,9 @@ final class PeerConnection {
     int minRemoteEpoch = 1;
     long deadlineNanos;
     long nextSendNanos;
-    /** Why the peer is FAILED. */
+    /** Why the peer is FAILED, and since when. */
     TransferException failure;
+    long failedAtNanos;
 
     PeerConnection(int handle, DomainAddress address, VerbsAddress remote, Route route, MemorySegment addressHandle) {
         this.handle = handle;

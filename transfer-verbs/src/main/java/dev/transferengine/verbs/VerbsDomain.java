@@ -229,7 +229,7 @@ final class VerbsDomain implements ProviderDomain {
                     + Long.toHexString(remoteKey) + " is wider than 32 bits: no verbs registration has it");
         }
         PeerConnection p = connections.peer(peer);
-        if (!isReady(p)) {
+        if (!connections.usable(p)) {
             return RETRY;
         }
         SendQueue q = p.current.nextRmaQueue();
@@ -246,7 +246,7 @@ final class VerbsDomain implements ProviderDomain {
         checkOpen();
         int lkey = sourceKey(src, address, length);
         PeerConnection p = connections.peer(peer);
-        if (!isReady(p)) {
+        if (!connections.usable(p)) {
             return RETRY;
         }
         SendQueue q = p.current.messageQueue();
@@ -256,17 +256,6 @@ final class VerbsDomain implements ProviderDomain {
         q.appendSend(context, lkey, address, (int) length);
         queued(q);
         return POSTED;
-    }
-
-    /** READY: post; CONNECTING: RETRY; FAILED: throws PEER_UNREACHABLE with the reason. */
-    private static boolean isReady(PeerConnection p) {
-        if (p.state == PeerConnection.State.READY) {
-            return true;
-        }
-        if (p.state == PeerConnection.State.FAILED) {
-            throw new TransferException(ErrorCategory.PEER_UNREACHABLE, p.failure.getMessage(), p.failure);
-        }
-        return false;
     }
 
     private void queued(SendQueue q) {

@@ -155,6 +155,14 @@ class VerbsDomainTest {
             assertTrue(thrown[0].getMessage().contains("did not complete the connection handshake within 1500 ms"),
                     thrown[0].getMessage());
             assertTrue(p.ra.completed.isEmpty() && p.ra.errors.isEmpty(), "nothing was posted");
+            // once the failure is a handshake timeout old, the next post starts a new attempt (RETRY again)
+            p.pollUntil(() -> {
+                try {
+                    return p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1) == ProviderDomain.RETRY;
+                } catch (TransferException stillFailed) {
+                    return false;
+                }
+            }, "a new handshake attempt");
         }
     }
 
