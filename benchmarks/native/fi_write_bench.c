@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
 #include <rdma/fi_rma.h>
 
 #define CQ_BATCH 16
+/* Empty polls in a row before a thread in -y mode yields its core: the engine's back-off also spins 100 times. */
+#define IDLE_SPINS 100
 #define MAX_SIZES 64
 
 struct options {
@@ -45,6 +48,7 @@ struct options {
     int window;             /* writes in flight */
     int delivery_complete;  /* add FI_DELIVERY_COMPLETE to every write */
     int no_hmem;            /* do not ask for FI_HMEM first */
+    int yield;              /* sched_yield() after IDLE_SPINS empty polls in a row */
 };
 
 struct endpoint {
@@ -118,6 +122,19 @@ static long drain_cq(struct fid_cq *cq, long *imms)
     return n;
 }
 
+static int yield_when_idle; /* -y */
+
+/* Called after every poll with what it found: in -y mode, yields after IDLE_SPINS empty polls in a row. */
+static void idle(long found, int *empty)
+{
+    if (found > 0 || !yield_when_idle) {
+        *empty = 0;
+    } else if (++*empty >= IDLE_SPINS) {
+        *empty = 0;
+        sched_yield();
+    }
+}
+
 static void open_endpoint(struct endpoint *e, size_t buflen, uint64_t requested_key)
 {
     /* The engine's CQ depth: tx_size + rx_size (each at least 64), at most 32768. */
@@ -160,10 +177,13 @@ static void *target_loop(void *arg)
 {
     (void)arg;
     long seen = 0;
+    int empty = 0;
     while (atomic_load_explicit(&target_running, memory_order_relaxed)) {
-        if (drain_cq(target.cq, &seen) > 0) {
+        long n = drain_cq(target.cq, &seen);
+        if (n > 0) {
             atomic_store_explicit(&imms_seen, seen, memory_order_release);
         }
+        idle(n, &empty);
     }
     return NULL;
 }
@@ -183,6 +203,7 @@ static void run_writes(size_t size, long count, int window, uint64_t flags, uint
     atomic_store(&imms_expected, target_imms);
 
     long posted = 0, completed = 0;
+    int empty = 0;
     int w = window < 1024 ? window : 1024;
     while (completed < count) {
         while (posted < count && posted - completed < w) {
@@ -196,10 +217,12 @@ static void run_writes(size_t size, long count, int window, uint64_t flags, uint
             }
             posted++;
         }
-        completed += drain_cq(writer.cq, NULL);
+        long n = drain_cq(writer.cq, NULL);
+        completed += n;
+        idle(n, &empty);
     }
     while (atomic_load_explicit(&imms_seen, memory_order_acquire) < target_imms) {
-        drain_cq(writer.cq, NULL); /* keep the writer's side progressing (manual progress) */
+        idle(drain_cq(writer.cq, NULL), &empty); /* keep the writer's side progressing (manual progress) */
     }
 }
 
@@ -220,12 +243,13 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: fi_write_bench -p PROVIDER [-n NODE] [-s SIZE,...] [-i ITERATIONS] [-u WARMUP]\n"
-            "                      [-w WINDOW] [-D] [-H]\n"
+            "                      [-w WINDOW] [-D] [-H] [-y]\n"
             "  -p  libfabric provider, e.g. 'tcp;ofi_rxm' or shm\n"
             "  -n  node for fi_getinfo with FI_SOURCE (127.0.0.1 keeps tcp on loopback)\n"
             "  -s  comma-separated sizes with K/M/G suffixes (default 64K,1M,16M)\n"
             "  -D  FI_DELIVERY_COMPLETE on every write\n"
-            "  -H  do not ask for FI_HMEM first (the Java engine does, then falls back without it)\n");
+            "  -H  do not ask for FI_HMEM first (the Java engine does, then falls back without it)\n"
+            "  -y  sched_yield() after 100 empty CQ polls in a row (for machines with fewer free cores than threads)\n");
     exit(2);
 }
 
@@ -233,7 +257,7 @@ int main(int argc, char **argv)
 {
     struct options o = { .iterations = 1000, .warmup = 100, .window = 64 };
     int c;
-    while ((c = getopt(argc, argv, "p:n:s:i:u:w:DH")) != -1) {
+    while ((c = getopt(argc, argv, "p:n:s:i:u:w:DHy")) != -1) {
         switch (c) {
         case 'p': o.provider = optarg; break;
         case 'n': o.node = optarg; break;
@@ -250,6 +274,7 @@ int main(int argc, char **argv)
         case 'w': o.window = atoi(optarg); break;
         case 'D': o.delivery_complete = 1; break;
         case 'H': o.no_hmem = 1; break;
+        case 'y': o.yield = 1; break;
         default: usage();
         }
     }
@@ -263,6 +288,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.nsizes; i++) {
         maxsize = o.sizes[i] > maxsize ? o.sizes[i] : maxsize;
     }
+
+    yield_when_idle = o.yield;
 
     /* Debian's libfabric pulls in libpsm-infinipath, whose constructor hijacks SIGSEGV unless told not to. */
     setenv("IPATH_NO_BACKTRACE", "1", 1);
@@ -296,8 +323,9 @@ int main(int argc, char **argv)
         die("fi_av_insert", -FI_EINVAL);
     }
     fprintf(stderr, "# fi_write_bench provider=%s fabric=%s hmem=%d mr_mode=0x%x window=%d iterations=%ld "
-            "delivery_complete=%d\n", info->fabric_attr->prov_name, info->fabric_attr->name,
-            (info->caps & FI_HMEM) != 0, info->domain_attr->mr_mode, o.window, o.iterations, o.delivery_complete);
+            "delivery_complete=%d yield=%d\n", info->fabric_attr->prov_name, info->fabric_attr->name,
+            (info->caps & FI_HMEM) != 0, info->domain_attr->mr_mode, o.window, o.iterations, o.delivery_complete,
+            o.yield);
 
     pthread_t thread;
     pthread_create(&thread, NULL, target_loop, NULL);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * {@code transfer-bench compare}: the C baseline ({@code benchmarks/native/fi_write_bench.c}, straight over
@@ -74,6 +75,15 @@ final class CompareCommand implements Callable<Integer> {
             description = "The Java engines' worker idle strategy: backoff, spin or yield (default: ${DEFAULT-VALUE}).")
     IdleChoice idle = IdleChoice.BACKOFF;
 
+    /** How the C baseline's two threads idle between CQ polls that found nothing. */
+    enum BaselineIdle { SPIN, YIELD }
+
+    @Option(names = "--baseline-idle", paramLabel = "MODE", defaultValue = "yield",
+            description = "The C baseline's threads after 100 empty CQ polls in a row: spin on, or yield the core "
+                    + "(fi_write_bench -y; like the engine's back-off, and the only sane choice with fewer free "
+                    + "cores than its two threads) (default: ${DEFAULT-VALUE}).")
+    BaselineIdle baselineIdle = BaselineIdle.YIELD;
+
     @Option(names = "--provider-option", paramLabel = "KEY=VALUE",
             description = "Option for the Java engines (repeatable). libfabric.deliveryComplete=true|false also "
                     + "decides the C side's -D; by default it is on for tcp and off for shm, as the engine's auto.")
@@ -112,6 +122,7 @@ final class CompareCommand implements Callable<Integer> {
         String libfabricProvider = javaOptions.get(LibfabricOptions.PROVIDER);
         String node = javaOptions.get(LibfabricOptions.NODE);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        boolean yields = baselineIdle == BaselineIdle.YIELD;
 
         NativeBaseline baseline = NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
         EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions));
@@ -137,14 +148,19 @@ final class CompareCommand implements Callable<Integer> {
         for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < iters.length; i++) {
                 long size = sizeList.get(i);
+                int w = warm[i];
+                int n = iters[i];
+                Supplier<RateSample> cRun = () -> baseline.run(libfabricProvider, node, deliveryComplete, yields, size,
+                        w, n, window, timeout);
+                Supplier<RateSample> javaRun = () -> java.measure(size, w, n, window);
                 RateSample c;
                 RateSample j;
                 if (round % 2 == 0) {
-                    c = baseline.run(libfabricProvider, node, deliveryComplete, size, warm[i], iters[i], window, timeout);
-                    j = java.measure(size, warm[i], iters[i], window);
+                    c = cRun.get();
+                    j = javaRun.get();
                 } else {
-                    j = java.measure(size, warm[i], iters[i], window);
-                    c = baseline.run(libfabricProvider, node, deliveryComplete, size, warm[i], iters[i], window, timeout);
+                    j = javaRun.get();
+                    c = cRun.get();
                 }
                 cSamples.get(i).add(c);
                 javaSamples.get(i).add(j);
@@ -159,7 +175,7 @@ final class CompareCommand implements Callable<Integer> {
         }
         CompareReport.Header header = new CompareReport.Header(provider.choice.cliName(), libfabricProvider, node,
                 deliveryComplete, window, warmup, rounds, idle.name().toLowerCase(Locale.ROOT),
-                baseline.binary().toString(), javaOptions, Runtime.version().toString());
+                baseline.binary() + (yields ? " -y" : ""), javaOptions, Runtime.version().toString());
         if (json) {
             CompareReport.json(out, header, rows);
         } else {

@@ -117,9 +117,10 @@ final class NativeBaseline {
      *
      * @param libfabricProvider e.g. {@code shm} or {@code tcp;ofi_rxm}
      * @param node              fi_getinfo node with FI_SOURCE, or null
+     * @param yieldWhenIdle     {@code -y}: the baseline's threads yield after 100 empty polls in a row
      */
-    RateSample run(String libfabricProvider, String node, boolean deliveryComplete, long size, int warmup,
-                   int iterations, int window, Duration timeout) {
+    RateSample run(String libfabricProvider, String node, boolean deliveryComplete, boolean yieldWhenIdle, long size,
+                   int warmup, int iterations, int window, Duration timeout) {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-p", libfabricProvider, "-s",
                 Long.toString(size), "-u", Integer.toString(warmup), "-i", Integer.toString(iterations),
                 "-w", Integer.toString(window)));
@@ -128,6 +129,9 @@ final class NativeBaseline {
         }
         if (deliveryComplete) {
             cmd.add("-D");
+        }
+        if (yieldWhenIdle) {
+            cmd.add("-y");
         }
         Result r;
         try {
