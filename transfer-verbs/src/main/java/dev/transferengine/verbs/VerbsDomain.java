@@ -13,15 +13,12 @@ import dev.transferengine.verbs.PortDiscovery.VerbsPort;
 import dev.transferengine.verbs.internal.DeviceContext;
 import dev.transferengine.verbs.internal.HandshakeChannel;
 import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.IbvLayouts;
 import dev.transferengine.verbs.internal.ImmReceives;
 import dev.transferengine.verbs.internal.MessageReceives;
 import dev.transferengine.verbs.internal.NativeErrors;
 import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.SendBudget;
 import dev.transferengine.verbs.internal.SendQueue;
-import dev.transferengine.verbs.internal.VerbsLibrary;
-import dev.transferengine.verbs.internal.WorkRequestId;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,9 +28,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One verbs domain: its own device context, protection domain, completion queue, two shared receive queues
@@ -46,19 +40,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #poll} (or when a chain reaches {@link #CHAIN_LIMIT}).
  */
 final class VerbsDomain implements ProviderDomain {
-    /** Completions read per ibv_poll_cq. */
-    private static final int WC_BATCH = 32;
     /** A ring with this many unposted requests is flushed right away instead of at the next poll. */
     private static final int CHAIN_LIMIT = 32;
     private static final int HANDSHAKE_COMPLETIONS = 64 + 16; // the UD queue pair's receive + send depth
-    private static final long WC_BYTES = IbvLayouts.IBV_WC.byteSize();
-    private static final long WC_WR_ID = IbvLayouts.offset(IbvLayouts.IBV_WC, "wr_id");
-    private static final long WC_STATUS = IbvLayouts.offset(IbvLayouts.IBV_WC, "status");
-    private static final long WC_VENDOR_ERR = IbvLayouts.offset(IbvLayouts.IBV_WC, "vendor_err");
-    private static final long WC_BYTE_LEN = IbvLayouts.offset(IbvLayouts.IBV_WC, "byte_len");
-    private static final long WC_IMM = IbvLayouts.offset(IbvLayouts.IBV_WC, "imm_data");
-    private static final long WC_QP_NUM = IbvLayouts.offset(IbvLayouts.IBV_WC, "qp_num");
-    private static final long WC_FLAGS = IbvLayouts.offset(IbvLayouts.IBV_WC, "wc_flags");
 
     private final VerbsPort port;
     private final VerbsOptions options;
@@ -67,10 +51,7 @@ final class VerbsDomain implements ProviderDomain {
     private final DeviceContext context;
     private final ProtectionDomain pd;
     private final MemorySegment cq;
-    private final long cqAddress;
-    private final MemorySegment pollFunction;
-    private final MemorySegment completions;
-    private final long completionsAddress;
+    private final CompletionRouter completions;
     private final HandshakeChannel handshake;
     private final MessageReceives messageReceives;
     private final ImmReceives immReceives;
@@ -107,10 +88,6 @@ final class VerbsDomain implements ProviderDomain {
             }
             this.cq = ctx.createCompletionQueue(cqDepth);
             teardown.add(() -> DeviceContext.destroyCompletionQueue(cq));
-            this.cqAddress = cq.address();
-            this.pollFunction = ctx.pollCqFunction();
-            this.completions = arena.allocate(WC_BYTES * WC_BATCH, 64);
-            this.completionsAddress = completions.address();
             MemorySegment messageSrq = pd.createSharedReceiveQueue(messageDepth);
             teardown.add(() -> ProtectionDomain.destroySharedReceiveQueue(messageSrq));
             MemorySegment immSrq = pd.createSharedReceiveQueue(immDepth);
@@ -135,6 +112,8 @@ final class VerbsDomain implements ProviderDomain {
             this.connections = new ConnectionManager(factory, handshake, self, port.activeMtu(), port.gid().index(),
                     options);
             teardown.add(() -> connections.closeAll(registry));
+            this.completions = new CompletionRouter(ctx, cq, arena, registry, messageReceives, immReceives, handshake,
+                    connections);
             long maxMessage = Math.min(port.maxMessageBytes(), Integer.MAX_VALUE);
             this.capabilities = new DomainCapabilities(maxMessage, true, true, port.linkSpeedBitsPerSec());
         } catch (RuntimeException e) {
@@ -291,20 +270,7 @@ final class VerbsDomain implements ProviderDomain {
         if (toFlushCount > 0) {
             flushQueued(sink);
         }
-        int delivered = 0;
-        int n;
-        try {
-            n = (int) VerbsLibrary.POLL_CQ.invokeExact(pollFunction, cqAddress, Math.max(1, Math.min(maxEntries, WC_BATCH)),
-                    completionsAddress);
-        } catch (Throwable t) {
-            throw NativeErrors.unexpected("ibv_poll_cq", t);
-        }
-        if (n < 0) {
-            throw NativeErrors.call("ibv_poll_cq(" + port.name() + ")", -n);
-        }
-        for (int i = 0; i < n; i++) {
-            delivered += dispatch(WC_BYTES * i, sink);
-        }
+        int delivered = completions.poll(sink, maxEntries);
         if (immReceives.deficit() > 0) {
             immReceives.refill(); // a failure is retried on the next poll
         }
@@ -333,66 +299,6 @@ final class VerbsDomain implements ProviderDomain {
             }
         }
         toFlushCount = kept;
-    }
-
-    /** Handles one work completion; returns how many contexts it completed for the engine. */
-    private int dispatch(long at, CompletionSink sink) {
-        MemorySegment wc = completions;
-        long wrId = wc.get(JAVA_LONG, at + WC_WR_ID);
-        int status = wc.get(JAVA_INT, at + WC_STATUS);
-        switch (WorkRequestId.kind(wrId)) {
-            case WorkRequestId.SEND -> {
-                SendQueue q = registry.get(WorkRequestId.owner(wrId));
-                if (q == null) {
-                    return 0;
-                }
-                TransferException error = status == Ibv.IBV_WC_SUCCESS ? null
-                        : CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "RDMA WRITE/SEND");
-                int n = q.complete(wrId, status, error, sink);
-                if (error != null && status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onSendQueueError(q, error, sink);
-                }
-                return n;
-            }
-            case WorkRequestId.MESSAGE_RECEIVE -> {
-                TransferException error = status == Ibv.IBV_WC_SUCCESS ? null
-                        : CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "receive");
-                messageReceives.complete(wrId, status, wc.get(JAVA_INT, at + WC_BYTE_LEN), error, sink);
-                if (error != null && status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM), error, sink);
-                }
-                return 1;
-            }
-            case WorkRequestId.IMM_RECEIVE -> {
-                immReceives.consumed();
-                if (status == Ibv.IBV_WC_SUCCESS) {
-                    if ((wc.get(JAVA_INT, at + WC_FLAGS) & Ibv.IBV_WC_WITH_IMM) == 0) {
-                        return 0; // a SEND reached an RMA queue pair: cannot happen between our own domains
-                    }
-                    sink.onImm(Integer.reverseBytes(wc.get(JAVA_INT, at + WC_IMM))); // imm_data is big-endian
-                    return 1;
-                }
-                if (status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM),
-                            CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "immediate receive"), sink);
-                }
-                return 0;
-            }
-            case WorkRequestId.HANDSHAKE_RECEIVE -> {
-                byte[] payload = handshake.onReceived(wrId, status, wc.get(JAVA_INT, at + WC_BYTE_LEN));
-                if (payload != null) {
-                    connections.onMessage(payload, sink);
-                }
-                return 0;
-            }
-            case WorkRequestId.HANDSHAKE_SEND -> {
-                handshake.onSendCompleted(wrId);
-                return 0;
-            }
-            default -> {
-                return 0;
-            }
-        }
     }
 
     private void checkOpen() {
