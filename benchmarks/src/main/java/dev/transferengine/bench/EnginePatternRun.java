@@ -5,9 +5,7 @@ import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
-import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
-import dev.transferengine.api.TransferTimeoutException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,7 +24,8 @@ import java.time.Duration;
  *   <li>a run of {@code count} writes ends when all of them completed locally and the target counted all
  *       {@code count} imms; the warm-up is such a run, untimed, just before the timed one.</li>
  * </ul>
- * The time runs from the first submit to the last imm. Used by one thread; the timed loop allocates nothing.
+ * The time runs from the first submit to the last imm ({@link WriteWindow}). Used by one thread; the timed loop
+ * allocates nothing.
  */
 final class EnginePatternRun {
     /** The imm every write carries (the C baseline uses 7; the value does not matter). */
@@ -55,68 +54,15 @@ final class EnginePatternRun {
                 RemoteRegion destination = RemoteRegion.fromHex(dstRegion.descriptor().toHex());
                 SingleWrite write = SingleWrite.withImm(srcRegion, 0, size, destination, 0, IMM);
                 ImmCounter imms = target.immCounter(IMM);
-                Window warm = new Window(writer, write, imms, window, timeout);
-                warm.run(warmup);
-                Window timed = new Window(writer, write, imms, window, timeout);
+                WriteWindow writes = new WriteWindow(writer, write, imms, window, timeout);
+                writes.run(warmup);
                 long start = System.nanoTime();
-                timed.run(iterations);
+                writes.run(iterations);
                 long elapsed = System.nanoTime() - start;
                 if (dst.mismatch(src) >= 0) {
                     throw new BenchFailure("the writes of " + ByteSize.format(size) + " did not land: destination differs");
                 }
                 return new RateSample(size, iterations, Math.max(elapsed, 1) / 1e9);
-            }
-        }
-    }
-
-    /** One run of writes with a window, against a fresh completion counter. */
-    private static final class Window {
-        private final TransferEngine writer;
-        private final SingleWrite write;
-        private final ImmCounter imms;
-        private final int window;
-        private final Duration timeout;
-        private final TransferCounter done = new TransferCounter();
-        /** Completions reserved by our awaits so far (TransferCounter.await is relative). */
-        private long awaited;
-
-        Window(TransferEngine writer, SingleWrite write, ImmCounter imms, int window, Duration timeout) {
-            this.writer = writer;
-            this.write = write;
-            this.imms = imms;
-            this.window = window;
-            this.timeout = timeout;
-        }
-
-        void run(long count) {
-            if (count == 0) {
-                return;
-            }
-            long posted = 0;
-            while (posted < count) {
-                long room = window - (posted - done.completed());
-                if (room <= 0) {
-                    awaitCompleted(posted - window + 1);
-                    continue;
-                }
-                // Refill the whole window at once, as the C baseline does after reading its CQ.
-                for (; room > 0 && posted < count; room--, posted++) {
-                    writer.submit(write, done);
-                }
-            }
-            awaitCompleted(count);
-            try {
-                imms.await(count, timeout);
-            } catch (TransferTimeoutException e) {
-                throw new BenchFailure("the target counted " + imms.arrived() + " imms, expected " + count + " more", e);
-            }
-            WindowCompletion.throwIfFailed(done);
-        }
-
-        private void awaitCompleted(long total) {
-            if (total > awaited) {
-                WindowCompletion.awaitLocal(done, total - awaited, timeout.toNanos());
-                awaited = total;
             }
         }
     }

@@ -81,16 +81,12 @@ class LocalCommandTest {
     }
 
     @Test
-    void badOptionsAreUsageErrorsAndUnbuiltModesSaySo() {
+    void badOptionsAreUsageErrors() {
         Run badSize = run("local", "--sizes", "12Q");
         assertEquals(2, badSize.exitCode());
         assertTrue(badSize.err().contains("not a byte size"), badSize.err());
 
         Run unknownOption = run("local", "--loopback.reorder");
         assertEquals(2, unknownOption.exitCode());
-
-        Run server = run("server");
-        assertEquals(2, server.exitCode());
-        assertTrue(server.err().contains("not yet implemented (issue 4)"), server.err());
     }
 }
