@@ -3,6 +3,7 @@ package dev.transferengine.bench;
 import dev.transferengine.api.Access;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.ReceiveSet;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferEngine;
@@ -19,20 +20,16 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code transfer-bench client}: writes to a {@code server} in another process, given the address and
- * descriptor the server printed. Per size: warm-up writes, then a {@link RowAnnouncement} SEND, then the timed
- * writes ({@link WriteWindow}: a window in flight, every write from offset 0 to offset 0 with the row's imm),
- * and prints the client's view (first submit to the last local completion); the server prints its own view.
- * Runs on the command's thread.
+ * descriptor the server printed. Per size: warm-up writes, a {@link RowAnnouncement} SEND, the timed writes
+ * ({@link WriteWindow}: a window in flight, every write from offset 0 to offset 0 with the row's imm), then the
+ * server's {@link RowResult}; prints both views. Runs on the command's thread.
  */
 @Command(name = "client", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Write to a transfer-bench server in another process (pass the address and descriptor it "
-                + "printed); print bandwidth and write rate as this side sees them (local completions)."})
+                + "printed); print bandwidth and write rate as both sides saw them."})
 final class ClientCommand implements Callable<Integer> {
 
     @Mixin
@@ -52,13 +49,14 @@ final class ClientCommand implements Callable<Integer> {
             description = "Writes in flight (default: ${DEFAULT-VALUE}).")
     int window = 64;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "200",
-            description = "Untimed writes per size (default: ${DEFAULT-VALUE}).")
-    int warmup = 200;
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "5000",
+            description = "Untimed writes per size, also the JIT's warm-up (default: ${DEFAULT-VALUE}); capped by "
+                    + "--bytes-per-row / 4.")
+    int warmup = 5000;
 
-    @Option(names = "--iterations", paramLabel = "N", defaultValue = "3000",
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "5000",
             description = "Timed writes per size (default: ${DEFAULT-VALUE}); capped by --bytes-per-row, at least 16.")
-    int iterations = 3000;
+    int iterations = 5000;
 
     @Option(names = "--bytes-per-row", paramLabel = "BYTES", defaultValue = "1G",
             description = "Bytes one size's timed writes move at most (default: ${DEFAULT-VALUE}).")
@@ -87,53 +85,52 @@ final class ClientCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Duration timeout = engine.timeout();
+        MessageInbox<RowResult> inbox = new MessageInbox<>(RowResult::decode);
         try (TransferEngine client = engine.builder("bench-client").build();
              Arena arena = Arena.ofShared()) {
             MemorySegment src = arena.allocate(largest, 4096);
-            MemorySegment message = arena.allocate(RowAnnouncement.BYTES, 64);
+            MemorySegment message = arena.allocate(RowAnnouncement.MAX_BYTES, 64);
             try (MemoryRegion srcRegion = client.register(src, Access.LOCAL);
-                 MemoryRegion messageRegion = client.register(message, Access.LOCAL)) {
-                out.printf(Locale.ROOT, "transfer-bench client: provider %s (engine provider \"%s\"), window %d, "
-                        + "warm-up %d; Gbps and Mops/s from the first submit to the last local completion%n",
-                        engine.provider().cliName(), client.providerName(), window, warmup);
-                out.printf(Locale.ROOT, "%-3s %-9s %6s %9s %10s%n", "row", "size", "iters", "Gbps", "Mops/s");
+                 MemoryRegion messageRegion = client.register(message, Access.LOCAL);
+                 ReceiveSet results = client.postReceives(RowResult.BYTES, TwoProcessModes.RECEIVE_BUFFERS, inbox)) {
+                out.printf(Locale.ROOT, "transfer-bench client: provider %s (engine provider \"%s\"), window %d%n",
+                        engine.provider().cliName(), client.providerName(), window);
+                out.println("client: first submit to last local completion; server: announcement to last imm");
+                out.printf(Locale.ROOT, "%-3s %-9s %6s %6s %11s %13s %11s %13s  %s%n", "row", "size", "warmup", "iters",
+                        "client Gbps", "client Mops/s", "server Gbps", "server Mops/s", "bytes");
                 out.flush();
                 for (int row = 0; row < sizeList.size(); row++) {
                     long size = sizeList.get(row);
                     int n = (int) Math.max(Math.min(iterations, SweepPlan.MIN_ITERATIONS), Math.min(iterations, perRow / size));
+                    int warm = (int) Math.min(warmup, Math.max(Math.min(warmup, 1), perRow / 4 / size));
                     RowPattern.fill(src, size, row);
-                    SingleWrite warm = SingleWrite.withImm(srcRegion, 0, size, destination, 0, RowAnnouncement.WARMUP_IMM);
-                    new WriteWindow(client, warm, null, window, timeout).run(warmup);
-                    announce(client, server, messageRegion, message, new RowAnnouncement(row, size, n), timeout);
+                    SingleWrite warmWrite = SingleWrite.withImm(srcRegion, 0, size, destination, 0, RowAnnouncement.WARMUP_IMM);
+                    new WriteWindow(client, warmWrite, null, window, timeout).run(warm);
+                    int length = new RowAnnouncement(row, size, n, client.mainAddress()).encode(message);
+                    TwoProcessModes.sendAndWait(client, server, messageRegion, length, timeout, "row " + row + "'s announcement");
                     SingleWrite timed = SingleWrite.withImm(srcRegion, 0, size, destination, 0, RowAnnouncement.immOf(row));
                     WriteWindow writes = new WriteWindow(client, timed, null, window, timeout);
                     long start = System.nanoTime();
                     writes.run(n);
-                    RateSample s = new RateSample(size, n, Math.max(System.nanoTime() - start, 1) / 1e9);
-                    out.printf(Locale.ROOT, "%-3d %-9s %6d %9.3f %10.4f%n", row, ByteSize.format(size), n, s.gbps(),
-                            s.mops());
+                    RateSample mine = new RateSample(size, n, Math.max(System.nanoTime() - start, 1) / 1e9);
+                    RowResult result = inbox.next(timeout, "the server's result of row " + row).message();
+                    if (result.row() != row) {
+                        throw new BenchFailure("the server answered row " + result.row() + " when row " + row + " ended");
+                    }
+                    RateSample theirs = new RateSample(size, n, result.nanos() / 1e9);
+                    out.printf(Locale.ROOT, "%-3d %-9s %6d %6d %11.3f %13.4f %11.3f %13.4f  %s%n", row,
+                            ByteSize.format(size), warm, n, mine.gbps(), mine.mops(), theirs.gbps(), theirs.mops(),
+                            result.verified() ? "verified" : "WRONG BYTE " + result.firstWrongByte());
                     out.flush();
+                    if (!result.verified()) {
+                        throw new BenchFailure("row " + row + ": the server found destination byte "
+                                + result.firstWrongByte() + " wrong");
+                    }
                 }
-                announce(client, server, messageRegion, message, RowAnnouncement.end(sizeList.size()), timeout);
+                int length = RowAnnouncement.end(sizeList.size(), client.mainAddress()).encode(message);
+                TwoProcessModes.sendAndWait(client, server, messageRegion, length, timeout, "the end announcement");
             }
         }
         return 0;
-    }
-
-    /** Sends {@code a} and waits for the send to complete, so the message buffer may be reused. */
-    private static void announce(TransferEngine client, DomainAddress server, MemoryRegion region, MemorySegment message,
-                                 RowAnnouncement a, Duration timeout) {
-        a.encode(message);
-        try {
-            client.send(server, region, 0, RowAnnouncement.BYTES).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new BenchFailure("announcing row " + a.row() + " to the server failed: " + e.getCause().getMessage(),
-                    e.getCause());
-        } catch (TimeoutException e) {
-            throw new BenchFailure("announcing row " + a.row() + " took longer than " + timeout.toSeconds() + " s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BenchFailure("interrupted while announcing row " + a.row(), e);
-        }
     }
 }

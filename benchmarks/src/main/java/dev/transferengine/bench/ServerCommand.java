@@ -15,25 +15,21 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code transfer-bench server}: registers a destination region, prints its engine's address and the region's
  * descriptor in hex (like fabric-debug), then serves one client: for every row the client announces (one SEND,
  * {@link RowAnnouncement}) it counts the row's imms, times them from the announcement's arrival to the last imm,
- * checks the bytes ({@link RowPattern}) and prints a line; the client's end announcement ends the process.
- * Runs on the command's thread; the receive handler only queues announcements.
+ * checks the bytes ({@link RowPattern}), prints a line and answers with a {@link RowResult}; the client's end
+ * announcement ends the process. Runs on the command's thread; the receive handler only queues messages.
  */
 @Command(name = "server", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Serve one transfer-bench client in another process: print this engine's address and a "
                 + "destination descriptor, count the client's writes per row, check the bytes, print results."})
 final class ServerCommand implements Callable<Integer> {
-    private static final int RECEIVE_BUFFER_BYTES = 64;
-    private static final int RECEIVE_BUFFERS = 16;
 
     @Mixin
     EngineOptions engine = new EngineOptions();
@@ -49,49 +45,51 @@ final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** A received announcement and when it arrived, or a message that was not one. */
-    private record Arrival(RowAnnouncement announcement, long nanos, String garbage) {
-    }
-
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() {
         TwoProcessModes.requireCrossProcess(engine.provider());
         long bytes = ByteSize.parse(buffer);
         if (bytes < 1 || waitSeconds < 0) {
             throw new IllegalArgumentException("--buffer must be positive and --wait >= 0");
         }
         PrintWriter out = spec.commandLine().getOut();
-        BlockingQueue<Arrival> inbox = new LinkedBlockingQueue<>();
+        MessageInbox<RowAnnouncement> inbox = new MessageInbox<>(RowAnnouncement::decode);
         try (TransferEngine server = engine.builder("bench-server").build();
              Arena arena = Arena.ofShared()) {
             MemorySegment dst = arena.allocate(bytes, 4096);
-            try (MemoryRegion region = server.register(dst, Access.REMOTE_WRITE)) {
+            MemorySegment reply = arena.allocate(RowResult.BYTES, 64);
+            try (MemoryRegion region = server.register(dst, Access.REMOTE_WRITE);
+                 MemoryRegion replyRegion = server.register(reply, Access.LOCAL)) {
                 // Every row's counter exists before the client can write: imms and announcements are unordered.
                 ImmCounter[] rows = new ImmCounter[RowAnnouncement.MAX_ROWS];
                 for (int r = 0; r < rows.length; r++) {
                     rows[r] = server.immCounter(RowAnnouncement.immOf(r));
                 }
                 ImmCounter warmups = server.immCounter(RowAnnouncement.WARMUP_IMM);
-                try (ReceiveSet receives = server.postReceives(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFERS,
-                        message -> inbox.add(arrival(message)))) {
+                try (ReceiveSet receives = server.postReceives(RowAnnouncement.MAX_BYTES, TwoProcessModes.RECEIVE_BUFFERS,
+                        inbox)) {
                     printBanner(out, server, region);
-                    int served = serve(out, inbox, rows, dst);
-                    out.printf(Locale.ROOT, "served %d row(s); %d warm-up imms; %d announcements received%n", served,
+                    int served = 0;
+                    Duration wait = waitSeconds == 0 ? null : Duration.ofSeconds(waitSeconds);
+                    for (var a = inbox.next(wait, "row announcement"); !a.message().isEnd();
+                         a = inbox.next(wait, "row announcement")) {
+                        RowResult result = serveRow(out, a, rows, dst);
+                        result.encode(reply);
+                        TwoProcessModes.sendAndWait(server, a.message().replyTo(), replyRegion, RowResult.BYTES,
+                                engine.timeout(), "the result of row " + result.row());
+                        if (!result.verified()) {
+                            throw new BenchFailure("row " + result.row() + ": destination byte " + result.firstWrongByte()
+                                    + " is not what the client wrote");
+                        }
+                        served++;
+                    }
+                    out.printf(Locale.ROOT, "served %d row(s); %d warm-up imms; %d messages received%n", served,
                             warmups.arrived(), receives.received());
                     out.flush();
                 }
             }
         }
         return 0;
-    }
-
-    private static Arrival arrival(MemorySegment message) {
-        long now = System.nanoTime();
-        try {
-            return new Arrival(RowAnnouncement.decode(message), now, null);
-        } catch (IllegalArgumentException e) {
-            return new Arrival(null, now, e.getMessage());
-        }
     }
 
     private void printBanner(PrintWriter out, TransferEngine server, MemoryRegion region) {
@@ -106,43 +104,28 @@ final class ServerCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** Serves announcements until the end one; returns the number of rows served. */
-    private int serve(PrintWriter out, BlockingQueue<Arrival> inbox, ImmCounter[] rows, MemorySegment dst)
-            throws InterruptedException {
-        int served = 0;
-        while (true) {
-            Arrival a = waitSeconds == 0 ? inbox.take() : inbox.poll(waitSeconds, TimeUnit.SECONDS);
-            if (a == null) {
-                throw new BenchFailure("no announcement from the client within " + waitSeconds + " s");
-            }
-            if (a.garbage() != null) {
-                throw new BenchFailure("received a message that is not a row announcement: " + a.garbage());
-            }
-            RowAnnouncement row = a.announcement();
-            if (row.isEnd()) {
-                return served;
-            }
-            if (row.size() > dst.byteSize()) {
-                throw new BenchFailure("the client announced writes of " + ByteSize.format(row.size())
-                        + ", larger than the destination (" + ByteSize.format(dst.byteSize()) + ")");
-            }
-            ImmCounter counter = rows[row.row()];
-            try {
-                counter.await(row.count(), engine.timeout());
-            } catch (TransferTimeoutException e) {
-                throw new BenchFailure("row " + row.row() + ": " + counter.arrived() + " of " + row.count()
-                        + " imms arrived within " + engine.timeout().toSeconds() + " s", e);
-            }
-            double seconds = Math.max(System.nanoTime() - a.nanos(), 1) / 1e9;
-            long bad = RowPattern.firstMismatch(dst, row.size(), row.row());
-            if (bad >= 0) {
-                throw new BenchFailure("row " + row.row() + ": destination byte " + bad + " is not what the client wrote");
-            }
-            RateSample s = new RateSample(row.size(), row.count(), seconds);
-            out.printf(Locale.ROOT, "row %-3d %-9s %8d imms %10.6f s %9.3f Gbps %10.4f Mops/s  bytes verified%n",
-                    row.row(), ByteSize.format(row.size()), row.count(), seconds, s.gbps(), s.mops());
-            out.flush();
-            served++;
+    /** Waits for the row's imms, checks its bytes, prints its line. */
+    private RowResult serveRow(PrintWriter out, MessageInbox.Arrival<RowAnnouncement> arrival, ImmCounter[] rows,
+                               MemorySegment dst) {
+        RowAnnouncement row = arrival.message();
+        if (row.size() > dst.byteSize()) {
+            throw new BenchFailure("the client announced writes of " + ByteSize.format(row.size())
+                    + ", larger than the destination (" + ByteSize.format(dst.byteSize()) + ")");
         }
+        ImmCounter counter = rows[row.row()];
+        try {
+            counter.await(row.count(), engine.timeout());
+        } catch (TransferTimeoutException e) {
+            throw new BenchFailure("row " + row.row() + ": " + counter.arrived() + " of " + row.count()
+                    + " imms arrived within " + engine.timeout().toSeconds() + " s", e);
+        }
+        long nanos = Math.max(System.nanoTime() - arrival.nanos(), 1);
+        long wrong = RowPattern.firstMismatch(dst, row.size(), row.row());
+        RateSample s = new RateSample(row.size(), row.count(), nanos / 1e9);
+        out.printf(Locale.ROOT, "row %-3d %-9s %8d imms %10.6f s %9.3f Gbps %10.4f Mops/s  %s%n", row.row(),
+                ByteSize.format(row.size()), row.count(), s.seconds(), s.gbps(), s.mops(),
+                wrong < 0 ? "bytes verified" : "WRONG BYTE " + wrong);
+        out.flush();
+        return new RowResult(row.row(), nanos, wrong);
     }
 }

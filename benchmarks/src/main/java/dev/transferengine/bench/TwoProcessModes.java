@@ -1,7 +1,19 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.TransferEngine;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 /** What {@code server} and {@code client} share. Stateless. */
 final class TwoProcessModes {
+    /** Receive buffers each side posts for the other's messages. */
+    static final int RECEIVE_BUFFERS = 8;
+
     private TwoProcessModes() {
     }
 
@@ -10,6 +22,21 @@ final class TwoProcessModes {
         if (provider == ProviderChoice.LOOPBACK) {
             throw new IllegalArgumentException("the loopback provider cannot cross processes: use --provider tcp, "
                     + "shm, efa or verbs (or `transfer-bench local` for two engines in one process)");
+        }
+    }
+
+    /** Sends {@code length} bytes of {@code region} and waits for the send to complete (the buffer is reusable). */
+    static void sendAndWait(TransferEngine engine, DomainAddress to, MemoryRegion region, long length, Duration timeout,
+                            String what) {
+        try {
+            engine.send(to, region, 0, length).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new BenchFailure("sending " + what + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new BenchFailure("sending " + what + " took longer than " + timeout.toSeconds() + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted while sending " + what, e);
         }
     }
 }

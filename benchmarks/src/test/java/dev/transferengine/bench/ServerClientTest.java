@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.DomainAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -75,7 +76,8 @@ class ServerClientTest {
             Run client = run("client", "--provider", "tcp", "--address", address, "--descriptor", descriptor,
                     "--sizes", "4K,1M,64", "--window", "8", "--warmup", "5", "--iterations", "40");
             assertEquals(0, client.exitCode(), client.err());
-            assertTrue(client.out().lines().anyMatch(l -> l.matches("2\\s+64 B\\s+40\\s.*")), client.out());
+            // Row 2 (64 B): 5 warm-up and 40 timed writes, and the server's answer says its bytes were right.
+            assertTrue(client.out().lines().anyMatch(l -> l.matches("2\\s+64 B\\s+5\\s+40\\s.*verified")), client.out());
 
             assertTrue(server.waitFor(DEADLINE_SECONDS, TimeUnit.SECONDS), "server did not exit after the client's end");
             assertEquals(0, server.exitValue(), Files.readString(serverErr));
@@ -88,7 +90,7 @@ class ServerClientTest {
                 assertTrue(rest.stream().anyMatch(l -> l.startsWith(prefix) && l.endsWith("bytes verified")),
                         prefix + " in " + rest);
             }
-            assertTrue(rest.stream().anyMatch(l -> l.startsWith("served 3 row(s); 15 warm-up imms; 4 announcements")),
+            assertTrue(rest.stream().anyMatch(l -> l.startsWith("served 3 row(s); 15 warm-up imms; 4 messages received")),
                     rest.toString());
         } finally {
             server.destroyForcibly();
@@ -116,14 +118,22 @@ class ServerClientTest {
     @Test
     void announcementsRoundTripAndRejectOtherMessages() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment m = arena.allocate(RowAnnouncement.BYTES);
-            new RowAnnouncement(7, 1 << 20, 3000).encode(m);
-            assertEquals(new RowAnnouncement(7, 1 << 20, 3000), RowAnnouncement.decode(m));
-            assertTrue(RowAnnouncement.end(3).isEnd());
+            DomainAddress client = DomainAddress.of(new byte[] {1, 2, 3, 4, 5});
+            MemorySegment m = arena.allocate(RowAnnouncement.MAX_BYTES);
+            int length = new RowAnnouncement(7, 1 << 20, 3000, client).encode(m);
+            assertEquals(RowAnnouncement.HEADER_BYTES + client.encode().length, length);
+            assertEquals(new RowAnnouncement(7, 1 << 20, 3000, client), RowAnnouncement.decode(m.asSlice(0, length)));
+            assertTrue(RowAnnouncement.end(3, client).isEnd());
             assertThrows(IllegalArgumentException.class, () -> RowAnnouncement.decode(m.asSlice(0, 16)));
-            m.fill((byte) 1);
-            assertThrows(IllegalArgumentException.class, () -> RowAnnouncement.decode(m));
-            assertThrows(IllegalArgumentException.class, () -> new RowAnnouncement(RowAnnouncement.MAX_ROWS, 1, 1));
+            assertThrows(IllegalArgumentException.class, () -> RowAnnouncement.decode(m.asSlice(0, length - 1)));
+            assertThrows(IllegalArgumentException.class,
+                    () -> new RowAnnouncement(RowAnnouncement.MAX_ROWS, 1, 1, client));
+
+            MemorySegment r = arena.allocate(RowResult.BYTES);
+            new RowResult(7, 123_456, -1).encode(r);
+            assertEquals(new RowResult(7, 123_456, -1), RowResult.decode(r));
+            assertTrue(RowResult.decode(r).verified());
+            assertThrows(IllegalArgumentException.class, () -> RowResult.decode(m.asSlice(0, RowResult.BYTES)));
         }
     }
 
