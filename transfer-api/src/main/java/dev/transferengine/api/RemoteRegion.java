@@ -40,6 +40,8 @@ public final class RemoteRegion {
     private final long baseAddress;
     private final long lengthBytes;
     private final List<NicKey> nics;
+    /** The same keys as an array: {@link #nic(int)} is on every write's path. */
+    private final NicKey[] nicArray;
 
     public RemoteRegion(long baseAddress, long lengthBytes, List<NicKey> nics) {
         if (lengthBytes < 0) {
@@ -52,6 +54,7 @@ public final class RemoteRegion {
         this.baseAddress = baseAddress;
         this.lengthBytes = lengthBytes;
         this.nics = List.copyOf(nics);
+        this.nicArray = this.nics.toArray(new NicKey[0]);
     }
 
     /** The owner's virtual address of byte 0 of the region. */
@@ -66,12 +69,12 @@ public final class RemoteRegion {
 
     /** Number of NICs the owner registered the region on. */
     public int nicCount() {
-        return nics.size();
+        return nicArray.length;
     }
 
     /** The key of the owner's NIC {@code index}. */
     public NicKey nic(int index) {
-        return nics.get(index);
+        return nicArray[index];
     }
 
     /** All NIC keys, in NIC order. */

@@ -41,6 +41,9 @@ final class DomainGroup {
 
     private final ProviderDomain[] domains;
     private final List<Map<DomainAddress, Long>> peers;
+    /** Per NIC, the last address resolved and its handle: repeated writes to one peer skip the map. */
+    private final DomainAddress[] lastAddress;
+    private final long[] lastHandle;
     private int roundRobin;
 
     DomainGroup(ProviderDomain[] domains) {
@@ -49,6 +52,8 @@ final class DomainGroup {
         for (int i = 0; i < domains.length; i++) {
             peers.add(new HashMap<>());
         }
+        this.lastAddress = new DomainAddress[domains.length];
+        this.lastHandle = new long[domains.length];
     }
 
     int size() {
@@ -61,12 +66,17 @@ final class DomainGroup {
 
     /** The peer handle for {@code address} on NIC {@code nic}, resolved once and cached. */
     long peer(int nic, DomainAddress address) {
+        if (lastAddress[nic] == address) {
+            return lastHandle[nic];
+        }
         Map<DomainAddress, Long> cache = peers.get(nic);
         Long handle = cache.get(address);
         if (handle == null) {
             handle = domains[nic].resolvePeer(address);
             cache.put(address, handle);
         }
+        lastAddress[nic] = address;
+        lastHandle[nic] = handle;
         return handle;
     }
 

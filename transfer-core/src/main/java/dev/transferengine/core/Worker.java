@@ -79,6 +79,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private ReceiveSetImpl[] receiveSlotSet = new ReceiveSetImpl[0];
     private int[] receiveSlotIndex = new int[0];
     private final ArrayList<Integer> receiveRetries = new ArrayList<>();
+    /** Bit i set: NIC i answered RETRY in this iteration, so nothing more is posted to it until after a poll. */
+    private long refusingNics;
     private volatile boolean stopRequested;
     /** True while the worker may be parked in its idle strategy; producers then unpark it. */
     private volatile boolean sleeping;
@@ -426,6 +428,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     /** Posts up to a budget of writes for every transfer waiting to post, in FIFO order. */
     private int progressPosts() {
         int work = 0;
+        refusingNics = 0;
         for (int n = postSize; n > 0; n--) {
             PendingTransfer p = postQueue[postHead];
             int generation = postGenerations[postHead];
@@ -473,18 +476,35 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             throw new ClosedException("source region was closed while the transfer was queued");
         }
         domains.computeOp(p, p.nextOp, op);
+        long nicBit = 1L << op.nic;
+        if ((refusingNics & nicBit) != 0) {
+            // A full queue stays full until its completions are read: re-posting before the next poll
+            // only burns native calls (with a window of queued writes, dozens per iteration).
+            return ProviderDomain.RETRY;
+        }
         long peer = domains.peer(op.nic, op.dst.address());
-        return domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
+        int rc = domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
                 op.dst.remoteKey(), op.withImm, op.imm, p.context());
+        if (rc == ProviderDomain.RETRY) {
+            refusingNics |= nicBit;
+        }
+        return rc;
     }
 
     private int postSend(PendingTransfer p) {
         if (!p.src.isOpen()) {
             throw new ClosedException("source region was closed while the send was queued");
         }
+        if ((refusingNics & 1L) != 0) {
+            return ProviderDomain.RETRY;
+        }
         long peer = domains.peer(0, p.sendTo);
-        return domains.domain(0).postSend(peer, p.src.nic(0), p.src.address() + p.sendOffset, p.sendLength,
+        int rc = domains.domain(0).postSend(peer, p.src.nic(0), p.src.address() + p.sendOffset, p.sendLength,
                 p.context());
+        if (rc == ProviderDomain.RETRY) {
+            refusingNics |= 1L;
+        }
+        return rc;
     }
 
     private void finish(PendingTransfer p) {
