@@ -75,6 +75,14 @@ final class CompareCommand implements Callable<Integer> {
             description = "The Java engines' worker idle strategy: backoff, spin or yield (default: ${DEFAULT-VALUE}).")
     IdleChoice idle = IdleChoice.BACKOFF;
 
+    /**
+     * transfer-efa's FI_HMEM switch ({@code LibfabricOptions.HMEM}, named here by value so this compiles against
+     * engines without it): {@code auto} asks for FI_HMEM only on efa, so never for the providers compare runs.
+     * An engine that predates the option ignores it and asks for FI_HMEM first; compare them with
+     * {@code --provider-option libfabric.hmem=true}.
+     */
+    static final String HMEM_OPTION = "libfabric.hmem";
+
     /** How the C baseline's two threads idle between CQ polls that found nothing. */
     enum BaselineIdle { SPIN, YIELD }
 
@@ -86,7 +94,8 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--provider-option", paramLabel = "KEY=VALUE",
             description = "Option for the Java engines (repeatable). libfabric.deliveryComplete=true|false also "
-                    + "decides the C side's -D; by default it is on for tcp and off for shm, as the engine's auto.")
+                    + "decides the C side's -D (default: on for tcp, off for shm, as the engine's auto); "
+                    + "libfabric.hmem=true|false the C side's -H (default false, as the engine's auto off efa).")
     Map<String, String> providerOptions = new LinkedHashMap<>();
 
     @Option(names = "--baseline-source", paramLabel = "FILE",
@@ -116,13 +125,18 @@ final class CompareCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, String> javaOptions = provider.choice.options(providerOptions);
-        boolean deliveryComplete = deliveryComplete(provider, javaOptions.get(LibfabricOptions.DELIVERY_COMPLETE));
-        // Both sides get the same answer explicitly, whatever the engine's automatic choice would be.
+        boolean deliveryComplete = flag(LibfabricOptions.DELIVERY_COMPLETE, javaOptions.get(LibfabricOptions.DELIVERY_COMPLETE),
+                provider == CompareProvider.TCP);
+        boolean hmem = flag(HMEM_OPTION, javaOptions.get(HMEM_OPTION), false);
+        // Both sides get the same answers explicitly, whatever the engine's automatic choices would be.
         javaOptions.put(LibfabricOptions.DELIVERY_COMPLETE, Boolean.toString(deliveryComplete));
+        javaOptions.put(HMEM_OPTION, Boolean.toString(hmem));
         String libfabricProvider = javaOptions.get(LibfabricOptions.PROVIDER);
         String node = javaOptions.get(LibfabricOptions.NODE);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         boolean yields = baselineIdle == BaselineIdle.YIELD;
+        NativeBaseline.Settings cSettings = new NativeBaseline.Settings(libfabricProvider, node, deliveryComplete, hmem,
+                yields);
 
         NativeBaseline baseline = NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
         EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions));
@@ -150,8 +164,7 @@ final class CompareCommand implements Callable<Integer> {
                 long size = sizeList.get(i);
                 int w = warm[i];
                 int n = iters[i];
-                Supplier<RateSample> cRun = () -> baseline.run(libfabricProvider, node, deliveryComplete, yields, size,
-                        w, n, window, timeout);
+                Supplier<RateSample> cRun = () -> baseline.run(cSettings, size, w, n, window, timeout);
                 Supplier<RateSample> javaRun = () -> java.measure(size, w, n, window);
                 RateSample c;
                 RateSample j;
@@ -174,8 +187,8 @@ final class CompareCommand implements Callable<Integer> {
             rows.add(new CompareRow(sizeList.get(i), iters[i], cSamples.get(i), javaSamples.get(i)));
         }
         CompareReport.Header header = new CompareReport.Header(provider.choice.cliName(), libfabricProvider, node,
-                deliveryComplete, window, warmup, rounds, idle.name().toLowerCase(Locale.ROOT),
-                baseline.binary() + (yields ? " -y" : ""), javaOptions, Runtime.version().toString());
+                deliveryComplete, hmem, window, warmup, rounds, idle.name().toLowerCase(Locale.ROOT),
+                baseline.binary() + " " + String.join(" ", cSettings.flags()), javaOptions, Runtime.version().toString());
         if (json) {
             CompareReport.json(out, header, rows);
         } else {
@@ -184,15 +197,17 @@ final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The explicit {@code libfabric.deliveryComplete}, or the engine's automatic choice (on for tcp, off for shm). */
-    static boolean deliveryComplete(CompareProvider provider, String explicit) {
+    /**
+     * A true/false libfabric option as both sides will use it: {@code explicit} when given, else the engine's
+     * automatic choice for the providers compare runs ({@code automatic}).
+     */
+    static boolean flag(String key, String explicit, boolean automatic) {
         String v = explicit == null ? "auto" : explicit.trim().toLowerCase(Locale.ROOT);
         return switch (v) {
             case "true" -> true;
             case "false" -> false;
-            case "auto" -> provider == CompareProvider.TCP;
-            default -> throw new IllegalArgumentException(LibfabricOptions.DELIVERY_COMPLETE
-                    + " must be true, false or auto, got " + explicit);
+            case "auto" -> automatic;
+            default -> throw new IllegalArgumentException(key + " must be true, false or auto, got " + explicit);
         };
     }
 

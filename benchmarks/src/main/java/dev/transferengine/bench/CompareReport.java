@@ -15,9 +15,11 @@ final class CompareReport {
      * @param libfabricProvider the libfabric provider both sides asked fi_getinfo for
      * @param node              the node both bound to, or null
      * @param deliveryComplete  whether both sides' writes carried FI_DELIVERY_COMPLETE
+     * @param hmem              whether both sides asked fi_getinfo for FI_HMEM first
      * @param javaOptions       every provider option the Java engines got
      */
-    record Header(String provider, String libfabricProvider, String node, boolean deliveryComplete, int window,
+    record Header(String provider, String libfabricProvider, String node, boolean deliveryComplete, boolean hmem,
+                  int window,
                   int warmup, int rounds, String idle, String baseline, Map<String, String> javaOptions,
                   String javaVersion) {
     }
@@ -39,9 +41,10 @@ final class CompareReport {
     }
 
     static void table(PrintWriter out, Header h, List<CompareRow> rows) {
-        out.printf(Locale.ROOT, "transfer-bench compare: provider %s (libfabric '%s'%s), delivery-complete %s on both sides%n",
-                h.provider(), h.libfabricProvider(), h.node() == null ? "" : " on " + h.node(),
-                h.deliveryComplete() ? "on" : "off");
+        out.printf(Locale.ROOT, "transfer-bench compare: provider %s (libfabric '%s'%s), delivery-complete %s, "
+                        + "FI_HMEM %s, on both sides%n", h.provider(), h.libfabricProvider(),
+                h.node() == null ? "" : " on " + h.node(), h.deliveryComplete() ? "on" : "off",
+                h.hmem() ? "asked first" : "not asked");
         out.printf(Locale.ROOT, "window %d, warm-up %d, %d round(s), order alternating; Java idle %s; C: %s%n",
                 h.window(), h.warmup(), h.rounds(), h.idle(), h.baseline());
         out.println("Gbps and Mops/s: medians of the rounds; Java/C: median of the rounds' ratios (min-max)");

@@ -113,26 +113,41 @@ final class NativeBaseline {
     }
 
     /**
-     * Runs the baseline for one size.
+     * The libfabric settings of one baseline run: what the Java engines of the same comparison use. Immutable.
      *
-     * @param libfabricProvider e.g. {@code shm} or {@code tcp;ofi_rxm}
-     * @param node              fi_getinfo node with FI_SOURCE, or null
-     * @param yieldWhenIdle     {@code -y}: the baseline's threads yield after 100 empty polls in a row
+     * @param provider         libfabric provider, e.g. {@code shm} or {@code tcp;ofi_rxm}
+     * @param node             fi_getinfo node with FI_SOURCE, or null
+     * @param deliveryComplete {@code -D}: FI_DELIVERY_COMPLETE on every write
+     * @param hmem             ask for FI_HMEM first (without: {@code -H})
+     * @param yieldWhenIdle    {@code -y}: the baseline's threads yield after 100 empty polls in a row
      */
-    RateSample run(String libfabricProvider, String node, boolean deliveryComplete, boolean yieldWhenIdle, long size,
-                   int warmup, int iterations, int window, Duration timeout) {
-        List<String> cmd = new ArrayList<>(List.of(binary.toString(), "-p", libfabricProvider, "-s",
-                Long.toString(size), "-u", Integer.toString(warmup), "-i", Integer.toString(iterations),
+    record Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle) {
+        /** The command-line flags these settings give fi_write_bench. */
+        List<String> flags() {
+            List<String> f = new ArrayList<>(List.of("-p", provider));
+            if (node != null) {
+                f.addAll(List.of("-n", node));
+            }
+            if (deliveryComplete) {
+                f.add("-D");
+            }
+            if (!hmem) {
+                f.add("-H");
+            }
+            if (yieldWhenIdle) {
+                f.add("-y");
+            }
+            return f;
+        }
+    }
+
+    /** Runs the baseline for one size. */
+    RateSample run(Settings settings, long size, int warmup, int iterations, int window, Duration timeout) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary.toString());
+        cmd.addAll(settings.flags());
+        cmd.addAll(List.of("-s", Long.toString(size), "-u", Integer.toString(warmup), "-i", Integer.toString(iterations),
                 "-w", Integer.toString(window)));
-        if (node != null) {
-            cmd.addAll(List.of("-n", node));
-        }
-        if (deliveryComplete) {
-            cmd.add("-D");
-        }
-        if (yieldWhenIdle) {
-            cmd.add("-y");
-        }
         Result r;
         try {
             r = exec(cmd, timeout);

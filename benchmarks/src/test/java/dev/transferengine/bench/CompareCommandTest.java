@@ -74,13 +74,18 @@ class CompareCommandTest {
     }
 
     @Test
-    void deliveryCompleteFollowsTheEnginesAutomaticChoiceUnlessGiven() {
-        assertTrue(CompareCommand.deliveryComplete(CompareCommand.CompareProvider.TCP, null));
-        assertFalse(CompareCommand.deliveryComplete(CompareCommand.CompareProvider.SHM, "auto"));
-        assertTrue(CompareCommand.deliveryComplete(CompareCommand.CompareProvider.SHM, "TRUE"));
-        assertFalse(CompareCommand.deliveryComplete(CompareCommand.CompareProvider.TCP, "false"));
-        assertThrows(IllegalArgumentException.class,
-                () -> CompareCommand.deliveryComplete(CompareCommand.CompareProvider.TCP, "sometimes"));
+    void libfabricFlagsFollowTheEnginesAutomaticChoiceUnlessGiven() {
+        assertTrue(CompareCommand.flag("k", null, true));
+        assertFalse(CompareCommand.flag("k", "auto", false));
+        assertTrue(CompareCommand.flag("k", " TRUE", false));
+        assertFalse(CompareCommand.flag("k", "false", true));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> CompareCommand.flag("libfabric.hmem", "sometimes", true));
+        assertTrue(bad.getMessage().startsWith("libfabric.hmem must be true, false or auto"), bad.getMessage());
+
+        NativeBaseline.Settings tcp = new NativeBaseline.Settings("tcp;ofi_rxm", "127.0.0.1", true, false, true);
+        assertEquals(List.of("-p", "tcp;ofi_rxm", "-n", "127.0.0.1", "-D", "-H", "-y"), tcp.flags());
+        assertEquals(List.of("-p", "shm"), new NativeBaseline.Settings("shm", null, false, true, false).flags());
     }
 
     @Test
@@ -139,7 +144,11 @@ class CompareCommandTest {
         JsonObject header = doc.getAsJsonObject("run");
         assertEquals("shm", header.get("libfabricProvider").getAsString());
         assertFalse(header.get("deliveryComplete").getAsBoolean());
+        assertFalse(header.get("hmem").getAsBoolean());
         assertEquals("false", header.getAsJsonObject("javaOptions").get("libfabric.deliveryComplete").getAsString());
+        assertEquals("false", header.getAsJsonObject("javaOptions").get("libfabric.hmem").getAsString());
+        assertTrue(header.get("baseline").getAsString().endsWith("fi_write_bench -p shm -H -y"),
+                header.get("baseline").getAsString());
         JsonArray rows = doc.getAsJsonArray("results");
         assertEquals(2, rows.size());
         long[] sizes = {4096, 65536};
@@ -166,7 +175,7 @@ class CompareCommandTest {
                 "--iterations", "100");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("libfabric 'tcp;ofi_rxm' on 127.0.0.1")
-                && r.out().contains("delivery-complete on on both sides"), r.out());
+                && r.out().contains("delivery-complete on, FI_HMEM not asked, on both sides"), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("64 KiB") && l.contains(" 100 ")), r.out());
     }
 
