@@ -40,14 +40,14 @@ final class InfoList implements AutoCloseable {
     }
 
     /**
-     * Runs fi_getinfo, first asking for FI_HMEM and then, if nothing matches, without it.
+     * Runs fi_getinfo, first asking for FI_HMEM when {@code askForHmem} and then, if nothing matches, without it.
      *
      * @param node a node to bind to (with FI_SOURCE), e.g. "127.0.0.1" to keep tcp on loopback; or null
      * @throws ProviderUnavailableException when no entry matches, with fi_getinfo's error text
      */
-    static InfoList query(LibfabricLibrary library, String provider, String node) {
+    static InfoList query(LibfabricLibrary library, String provider, String node, boolean askForHmem) {
         int rc = 0;
-        for (boolean hmem : new boolean[] {true, false}) {
+        for (boolean hmem : askForHmem ? new boolean[] {true, false} : new boolean[] {false}) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment hints = library.dupinfo(MemorySegment.NULL);
                 if (hints.address() == 0) {

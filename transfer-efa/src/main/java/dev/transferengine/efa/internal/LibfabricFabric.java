@@ -36,7 +36,7 @@ public final class LibfabricFabric implements ProviderFabric {
     public LibfabricFabric(LibfabricLibrary library, LibfabricSettings settings) {
         this.library = library;
         this.settings = settings;
-        this.infos = InfoList.query(library, settings.provider(), settings.node());
+        this.infos = InfoList.query(library, settings.provider(), settings.node(), settings.askForHmem());
         for (FiInfo info : infos.entries()) {
             String name = info.domainName() == null ? settings.provider() : info.domainName();
             if (byDomain.keySet().stream().noneMatch(d -> d.name().equals(name))) {

@@ -18,10 +18,11 @@ import java.util.Map;
  * @param stagedReceiveBytes    bytes per staged receive
  * @param retryTimeoutMillis    how long posts to one peer may keep being refused (-FI_EAGAIN) before they fail
  *                              with PEER_UNREACHABLE
+ * @param hmem                  TRUE / FALSE, or null for automatic (ask for FI_HMEM only on efa)
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
-                                int retryTimeoutMillis) {
+                                int retryTimeoutMillis, Boolean hmem) {
     public static final String DEFAULT_PROVIDER = "efa";
 
     /** Reads {@code options}, falling back to system properties {@code te.<key>} (and the path's env variable). */
@@ -31,19 +32,32 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             throw new InvalidRequestException(LibfabricOptions.PROVIDER + " must name a libfabric provider");
         }
         String path = get(options, LibfabricOptions.PATH, System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE));
-        String delivery = get(options, LibfabricOptions.DELIVERY_COMPLETE, "auto").toLowerCase(Locale.ROOT);
-        Boolean deliveryComplete = switch (delivery) {
-            case "auto" -> null;
-            case "true" -> Boolean.TRUE;
-            case "false" -> Boolean.FALSE;
-            default -> throw new InvalidRequestException(LibfabricOptions.DELIVERY_COMPLETE
-                    + " must be true, false or auto, got " + delivery);
-        };
+        Boolean deliveryComplete = autoBoolean(options, LibfabricOptions.DELIVERY_COMPLETE);
+        Boolean hmem = autoBoolean(options, LibfabricOptions.HMEM);
         return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
                 blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
                 positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
                 positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
-                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000));
+                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem);
+    }
+
+    /** {@code auto} is null, else the boolean; anything else is an error naming the key. */
+    private static Boolean autoBoolean(Map<String, String> options, String key) {
+        String value = get(options, key, "auto").toLowerCase(Locale.ROOT);
+        return switch (value) {
+            case "auto" -> null;
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> throw new InvalidRequestException(key + " must be true, false or auto, got " + value);
+        };
+    }
+
+    /** Whether fi_getinfo is first asked for FI_HMEM: explicitly set, or automatically only for efa. */
+    public boolean askForHmem() {
+        if (hmem != null) {
+            return hmem;
+        }
+        return provider.toLowerCase(Locale.ROOT).contains("efa");
     }
 
     /**
