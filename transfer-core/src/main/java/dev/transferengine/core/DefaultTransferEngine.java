@@ -409,6 +409,9 @@ public final class DefaultTransferEngine implements TransferEngine {
         if (closed) {
             throw new ClosedException("engine is closed");
         }
+        for (Worker w : workers) {
+            w.throwIfFailed();
+        }
     }
 
     private <T> T enter(java.util.function.Supplier<T> action) {

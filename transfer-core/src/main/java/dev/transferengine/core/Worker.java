@@ -82,6 +82,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     /** Bit i set: NIC i answered RETRY in this iteration, so nothing more is posted to it until after a poll. */
     private long refusingNics;
     private volatile boolean stopRequested;
+    /** Why the worker stopped on its own (a provider threw from poll, a bug); null while healthy. */
+    private volatile Throwable failure;
     /** True while the worker may be parked in its idle strategy; producers then unpark it. */
     private volatile boolean sleeping;
     private volatile String pinningOutcome = "not requested";
@@ -172,6 +174,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 sleeping = false;
             }
         } catch (Throwable t) {
+            failure = t;
             LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
         } finally {
             shutdown();
@@ -218,7 +221,10 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     /** Fails everything still pending with "engine closed", deregisters, closes the domains. */
     private void shutdown() {
-        ClosedException closed = new ClosedException("engine closed while the transfer was in flight");
+        Throwable failed = failure;
+        TransferException closed = failed == null
+                ? new ClosedException("engine closed while the transfer was in flight")
+                : new TransferException(ErrorCategory.INTERNAL, "worker " + group + " failed: " + failed, failed);
         requests.drain((payload, completion) -> dispatcher.deliver(completion, closed), Integer.MAX_VALUE);
         for (PendingTransfer p = pool.oldest(); p != null; p = pool.oldest()) {
             Object c = p.completion;
@@ -245,11 +251,21 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     /** Offers a request; false when the queue is full. */
     boolean offer(Object payload, Object completion) {
+        throwIfFailed();
         if (!requests.offer(payload, completion)) {
             return false;
         }
         wakeUp();
         return true;
+    }
+
+    /** Throws if the worker stopped on its own; the engine is then unusable and says why. */
+    void throwIfFailed() {
+        Throwable failed = failure;
+        if (failed != null) {
+            throw new TransferException(ErrorCategory.INTERNAL, "worker " + group + " stopped after a failure: "
+                    + failed + "; close the engine", failed);
+        }
     }
 
     /** Unparks the worker if it may be parked. Any thread; no allocation. */
@@ -261,6 +277,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     /** Runs {@code task} on the worker thread and waits for its result. */
     <T> T call(Callable<T> task, long timeoutNanos) {
+        throwIfFailed();
         CompletableFuture<T> result = new CompletableFuture<>();
         calls.add(() -> {
             if (stopRequested) {
