@@ -231,6 +231,7 @@ final class LibfabricDomain implements ProviderDomain {
     @Override
     public int poll(CompletionSink sink, int maxEntries) {
         requireOpen();
+        registrations.deregisterFreed(); // before progress can receive a peer's write into freed memory
         return reader.poll(sink, maxEntries);
     }
 

@@ -16,13 +16,19 @@ final class LibfabricMemory implements RegisteredMemory {
     private final long remoteKey;
     private final long remoteBase;
     private final MemorySegment mr;
+    /**
+     * The registered memory's lifetime. Held so the domain can see that the owner freed the memory while it was
+     * still registered; holding it also keeps an automatic arena's memory from being freed while registered.
+     */
+    private final MemorySegment.Scope memoryScope;
     /** {@code fi_mr_desc(mr)}: the local descriptor passed with every post that uses this memory. */
     private final long descriptor;
     private boolean live = true;
 
-    LibfabricMemory(MemoryRegistrations owner, long address, long lengthBytes, long remoteKey, long remoteBase,
-                    MemorySegment mr, long descriptor) {
+    LibfabricMemory(MemoryRegistrations owner, MemorySegment.Scope memoryScope, long address, long lengthBytes,
+                    long remoteKey, long remoteBase, MemorySegment mr, long descriptor) {
         this.owner = owner;
+        this.memoryScope = memoryScope;
         this.address = address;
         this.lengthBytes = lengthBytes;
         this.remoteKey = remoteKey;
@@ -61,6 +67,11 @@ final class LibfabricMemory implements RegisteredMemory {
 
     MemoryRegistrations owner() {
         return owner;
+    }
+
+    /** False once the registered memory was freed (its arena closed), registered or not. */
+    boolean memoryAlive() {
+        return memoryScope.isAlive();
     }
 
     boolean isLive() {

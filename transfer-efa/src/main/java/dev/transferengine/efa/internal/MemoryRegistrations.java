@@ -29,6 +29,8 @@ final class MemoryRegistrations {
     private final boolean virtualAddressing;
     private final boolean providerKeys;
     private final List<LibfabricMemory> live = new ArrayList<>();
+    /** The live registrations peers may write into: checked before every poll by {@link #deregisterFreed}. */
+    private final List<LibfabricMemory> remoteWritable = new ArrayList<>();
     private long nextRequestedKey = 1;
 
     MemoryRegistrations(LibfabricLibrary library, FiEndpoint endpoint, boolean virtualAddressing, boolean providerKeys) {
@@ -55,9 +57,12 @@ final class MemoryRegistrations {
             MemorySegment mr = out.get(ADDRESS, 0).reinterpret(FiLayouts.FID_MR.byteSize());
             long key = mr.get(JAVA_LONG, FiLayouts.MR_KEY);
             long desc = mr.get(JAVA_LONG, FiLayouts.MR_MEM_DESC);
-            LibfabricMemory m = new LibfabricMemory(this, segment.address(), segment.byteSize(), key,
+            LibfabricMemory m = new LibfabricMemory(this, segment.scope(), segment.address(), segment.byteSize(), key,
                     virtualAddressing ? segment.address() : 0, mr, desc);
             live.add(m);
+            if (remoteWrite) {
+                remoteWritable.add(m);
+            }
             return m;
         }
     }
@@ -71,7 +76,26 @@ final class MemoryRegistrations {
         if (memory instanceof LibfabricMemory m && m.owner() == this && m.isLive()) {
             m.markDead();
             live.remove(m);
+            remoteWritable.remove(m);
             FiEndpoint.closeFid(m.mr());
+        }
+    }
+
+    /**
+     * Deregisters every remote-writable registration whose memory its owner has freed (arena closed) while it was
+     * still registered. Why: the provider writes incoming RMA payloads to the registered addresses with no idea
+     * the memory went back to malloc; tcp;ofi_rxm wrote 8 KiB into a freed chunk that malloc had handed out again
+     * and the JVM died later in {@code _int_malloc}. Incoming writes are received only while this domain makes
+     * progress, i.e. inside {@code poll}, so deregistering before each poll makes a write that arrives after the
+     * free fail with the provider's key error instead. Left open: an arena closed by another thread during a
+     * poll that is receiving into it (nothing in the FFM API lets us hold off the close). No allocation.
+     */
+    void deregisterFreed() {
+        for (int i = remoteWritable.size() - 1; i >= 0; i--) {
+            LibfabricMemory m = remoteWritable.get(i);
+            if (!m.memoryAlive()) {
+                deregister(m);
+            }
         }
     }
 
