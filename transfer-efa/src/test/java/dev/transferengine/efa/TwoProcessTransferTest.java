@@ -153,8 +153,14 @@ class TwoProcessTransferTest {
         }
     }
 
+    /*
+     * tcp only. Over shm (libfabric 1.17) peers share memory guarded by spin locks: a peer killed while it holds
+     * one leaves the survivor spinning in pthread_spin_lock inside fi_writemsg/fi_cq_read for good. Seen in a CI
+     * run: the parent's worker spun there for 10 minutes, and because posts and CQ reads are critical downcalls
+     * the whole JVM stopped at its next safepoint. See docs/libfabric.md.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"tcp", "shm"})
+    @ValueSource(strings = {"tcp"})
     void whenThePeerIsKilledMidStreamPendingWritesFailInTimeAndOtherPeersAreStillServed(String alias)
             throws Exception {
         try (TransferEngine engine = engine(alias, 1);
