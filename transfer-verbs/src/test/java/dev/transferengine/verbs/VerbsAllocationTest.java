@@ -1,9 +1,8 @@
 package dev.transferengine.verbs;
 
-import dev.transferengine.api.TransferException;
-import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
+import dev.transferengine.testing.CountingSink;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -28,32 +27,6 @@ class VerbsAllocationTest {
     /** Slack for the measurement itself (the counter's own call, a stray class init); far below 1 B/write. */
     private static final long ALLOWED_BYTES = 2048;
 
-    /** Counts, allocating nothing. */
-    private static final class Counting implements CompletionSink {
-        long completed;
-        long imms;
-        long errors;
-
-        @Override
-        public void onComplete(long context) {
-            completed++;
-        }
-
-        @Override
-        public void onReceive(long context, long lengthBytes) {
-        }
-
-        @Override
-        public void onError(long context, TransferException error) {
-            errors++;
-        }
-
-        @Override
-        public void onImm(int imm) {
-            imms++;
-        }
-    }
-
     @Test
     void postingAndPollingWritesAllocatesNothing() {
         // a small signal interval exercises the signalled and unsignalled paths alike
@@ -66,8 +39,8 @@ class VerbsAllocationTest {
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 64, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 1, 0), "connect");
             p.pollUntil(() -> p.ra.done(0), "connected");
-            Counting a = new Counting();
-            Counting b = new Counting();
+            CountingSink a = new CountingSink();
+            CountingSink b = new CountingSink();
             run(p, a, b, peer, srcMr, src.address(), dstMr, WARM_UP);
             AllocationMeter meter = AllocationMeter.forCurrentThread();
             long before = meter.bytes();
@@ -81,7 +54,7 @@ class VerbsAllocationTest {
         }
     }
 
-    private static void run(DomainPair p, Counting a, Counting b, long peer, RegisteredMemory srcMr, long srcAddress,
+    private static void run(DomainPair p, CountingSink a, CountingSink b, long peer, RegisteredMemory srcMr, long srcAddress,
                             RegisteredMemory dstMr, int writes) {
         long targetCompleted = a.completed + writes;
         long targetImms = b.imms + writes;

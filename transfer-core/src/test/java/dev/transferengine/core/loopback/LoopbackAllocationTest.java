@@ -1,10 +1,9 @@
 package dev.transferengine.core.loopback;
 
-import dev.transferengine.api.TransferException;
-import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
+import dev.transferengine.testing.CountingSink;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,32 +24,6 @@ class LoopbackAllocationTest {
     private static final int MEASURED = 100_000;
     /** Far below one object per operation (16+ bytes x 100k): leaves room for stray JVM bookkeeping. */
     private static final long ALLOWED_BYTES = 64 * 1024;
-
-    /** Counts, allocating nothing. */
-    private static final class CountingSink implements CompletionSink {
-        long completed;
-        long imms;
-        long failures;
-
-        @Override
-        public void onComplete(long context) {
-            completed++;
-        }
-
-        @Override
-        public void onReceive(long context, long lengthBytes) {
-        }
-
-        @Override
-        public void onError(long context, TransferException error) {
-            failures++;
-        }
-
-        @Override
-        public void onImm(int imm) {
-            imms++;
-        }
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"plain", "reorder+delay"})
@@ -76,7 +49,7 @@ class LoopbackAllocationTest {
 
             assertEquals(WARM_UP + MEASURED, writerSink.completed);
             assertEquals(WARM_UP + MEASURED, targetSink.imms);
-            assertEquals(0, writerSink.failures);
+            assertEquals(0, writerSink.errors);
             assertTrue(allocated < ALLOWED_BYTES, allocated + " bytes allocated by " + MEASURED + " writes");
         }
     }
