@@ -15,10 +15,18 @@ import java.lang.foreign.MemorySegment;
  */
 public interface MemoryRegion extends AutoCloseable {
 
-    /** The registered memory. */
+    /**
+     * The registered memory. For device memory, a zero-length segment whose address is the device pointer:
+     * device memory has no host view (read it back with a device copy).
+     */
     MemorySegment segment();
 
-    /** The segment's native base address. */
+    /** Where the memory lives: host memory of a group, or a CUDA device. */
+    default Device device() {
+        return Device.host(group());
+    }
+
+    /** The registered memory's base address (a device pointer for device memory). */
     default long address() {
         return segment().address();
     }

@@ -1,5 +1,6 @@
 package dev.transferengine.api;
 
+import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.EngineConfig;
 import dev.transferengine.spi.EngineFactory;
 
@@ -63,11 +64,30 @@ public interface TransferEngine extends AutoCloseable {
     long linkSpeedBitsPerSecond();
 
     /**
-     * Registers native memory with every NIC of the owning group.
+     * Registers native memory with every NIC of the owning group. For {@link Device.Kind#CUDA} the segment only
+     * carries the device pointer and length (see {@link #registerDevice}); it is never dereferenced.
      *
      * @throws InvalidRequestException for heap segments, empty segments, or unknown devices
      */
     MemoryRegion register(MemorySegment segment, Device device, Access access);
+
+    /**
+     * Registers device (GPU) memory the caller already owns: a CUDA device pointer (PyTorch's
+     * {@code data_ptr()}, a {@code cuMemAlloc} result, {@code transfer-cuda}'s {@code CudaDeviceMemory}) with
+     * the group configured for {@code cudaOrdinal} ({@link GroupSpec#withCudaDevice}). Before anything reaches a
+     * NIC the engine checks with the CUDA driver that the whole range is device memory of that ordinal inside
+     * one allocation. Providers that can register device memory do so (libfabric {@code FI_HMEM}, verbs
+     * dma-buf); otherwise the engine stages the region through pinned host buffers ({@code docs/gpu.md}).
+     *
+     * <p>The memory must stay allocated until the region is closed. The returned region's
+     * {@link MemoryRegion#segment()} is a zero-length segment at the device address: device memory has no host
+     * view and is never dereferenced on the host.
+     *
+     * @throws InvalidRequestException for a bad range (host memory, another device's, freed, past its
+     *                                 allocation) or a device no group is configured for
+     * @throws ProviderUnavailableException when no device backend can run here (the message says why)
+     */
+    MemoryRegion registerDevice(long devicePointer, long lengthBytes, int cudaOrdinal, Access access);
 
     /** Registers host memory with group 0. */
     default MemoryRegion register(MemorySegment segment, Access access) {
@@ -148,6 +168,7 @@ public interface TransferEngine extends AutoCloseable {
         private Duration transferTimeout = Duration.ofSeconds(30);
         private Duration operationTimeout = Duration.ofSeconds(30);
         private String name = "te";
+        private DeviceBackend deviceBackend;
 
         Builder() {
         }
@@ -214,6 +235,15 @@ public interface TransferEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * The device (GPU) backend for groups with a CUDA device. Default: the one {@link ServiceLoader} finds
+         * ({@code transfer-cuda} on the class or module path). Tests pass a host-memory double here.
+         */
+        public Builder deviceBackend(DeviceBackend backend) {
+            this.deviceBackend = Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
         private static Duration positive(Duration d, String what) {
             if (d == null || d.isNegative() || d.isZero()) {
                 throw new InvalidRequestException(what + " must be positive, got " + d);
@@ -225,7 +255,7 @@ public interface TransferEngine extends AutoCloseable {
         public EngineConfig config() {
             List<GroupSpec> g = groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : groups;
             return new EngineConfig(name, provider, Map.copyOf(providerOptions), g, idleStrategy,
-                    requestQueueCapacity, transferTimeout, operationTimeout);
+                    requestQueueCapacity, transferTimeout, operationTimeout, deviceBackend);
         }
 
         /**

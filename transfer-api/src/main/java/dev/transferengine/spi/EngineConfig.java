@@ -8,10 +8,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** Everything {@link dev.transferengine.api.TransferEngine.Builder} collected, validated by the builder. */
+/**
+ * Everything {@link dev.transferengine.api.TransferEngine.Builder} collected, validated by the builder.
+ *
+ * @param deviceBackend the device (GPU) backend to use, or null to find one with {@link java.util.ServiceLoader}
+ *                      ({@code transfer-cuda}) when a group names a CUDA device
+ */
 public record EngineConfig(String name, String provider, Map<String, String> providerOptions,
                            List<GroupSpec> groups, Supplier<IdleStrategy> idleStrategy, int requestQueueCapacity,
-                           Duration transferTimeout, Duration operationTimeout) {
+                           Duration transferTimeout, Duration operationTimeout, DeviceBackend deviceBackend) {
     public EngineConfig {
         providerOptions = Map.copyOf(providerOptions);
         groups = List.copyOf(groups);

@@ -33,6 +33,19 @@ public interface ProviderDomain extends AutoCloseable {
     /** Registers {@code segment} (native, non-empty) for local use and, if asked, remote writes. */
     RegisteredMemory register(MemorySegment segment, boolean remoteWrite);
 
+    /**
+     * Registers device (GPU) memory so the NIC reads and writes it directly (libfabric {@code FI_HMEM},
+     * verbs dma-buf). Called only when {@link DomainCapabilities#hostMemoryOnly()} is false. A provider that
+     * finds at run time that it cannot (a libfabric built without CUDA answers {@code FI_ENOSYS}) throws a
+     * {@link dev.transferengine.api.TransferException} with category
+     * {@link dev.transferengine.api.ErrorCategory#UNAVAILABLE}; the engine then stages the region through
+     * pinned host memory instead. Released with {@link #deregister} like host registrations.
+     */
+    default RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        throw new dev.transferengine.api.TransferException(dev.transferengine.api.ErrorCategory.UNAVAILABLE,
+                getClass().getSimpleName() + " cannot register device memory");
+    }
+
     /** Releases a registration of this domain. Idempotent per registration. */
     void deregister(RegisteredMemory memory);
 

@@ -1,0 +1,36 @@
+package dev.transferengine.spi;
+
+/**
+ * An in-order queue of asynchronous copies on one device (a CUDA stream with a ring of events). Copies
+ * run in submission order; {@link #isDone} tells whether everything up to a ticket has finished, and once
+ * it says so, the copied bytes are visible to the host, to the device and to NICs.
+ *
+ * <p>Single-threaded: opened, used and closed by one thread (the owning worker). {@link #copy} never
+ * blocks; when too many copies are outstanding it returns {@link #FULL} and nothing was queued.
+ */
+public interface DeviceCopyQueue extends AutoCloseable {
+    /** Returned by {@link #copy} when the queue has no room; poll {@link #isDone} and try again. */
+    long FULL = -1;
+
+    /**
+     * Queues a copy of {@code lengthBytes} from {@code source} to {@code destination}; either may be host or
+     * device memory (unified addressing). The memory must stay valid until the copy is done.
+     *
+     * @return a ticket for {@link #isDone}, increasing with every call, or {@link #FULL}
+     */
+    long copy(long destination, long source, long lengthBytes);
+
+    /**
+     * Whether the copy with {@code ticket}, and every copy queued before it, has finished.
+     *
+     * @throws dev.transferengine.api.TransferException if the device reported an error for the queue
+     */
+    boolean isDone(long ticket);
+
+    /** Copies queued and not yet known to be done. */
+    int outstanding();
+
+    /** Waits for queued copies (bounded), then frees the stream and events. Idempotent. */
+    @Override
+    void close();
+}
