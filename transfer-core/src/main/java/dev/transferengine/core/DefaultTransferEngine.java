@@ -227,6 +227,11 @@ public final class DefaultTransferEngine implements TransferEngine {
         return enter(() -> w.call(() -> w.register(segment, access), operationTimeoutNanos));
     }
 
+    @Override
+    public MemoryRegion registerDevice(long devicePointer, long lengthBytes, int cudaOrdinal, Access access) {
+        throw new InvalidRequestException("registering CUDA device memory is not supported yet by this engine");
+    }
+
     private int groupOf(Device device) {
         if (device.kind() == Device.Kind.HOST) {
             worker(device.index());
