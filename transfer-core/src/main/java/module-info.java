@@ -10,6 +10,7 @@ module dev.transferengine.core {
     exports dev.transferengine.core.ffm to dev.transferengine.efa, dev.transferengine.verbs;
 
     uses dev.transferengine.spi.TransportProvider;
+    uses dev.transferengine.spi.DeviceBackend;
 
     provides dev.transferengine.spi.EngineFactory with dev.transferengine.core.DefaultEngineFactory;
     provides dev.transferengine.spi.TransportProvider with dev.transferengine.core.loopback.LoopbackProvider;
