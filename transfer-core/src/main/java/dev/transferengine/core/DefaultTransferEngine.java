@@ -18,6 +18,8 @@ import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
+import dev.transferengine.spi.DeviceBackend;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.EngineConfig;
 import dev.transferengine.spi.ProviderFabric;
@@ -48,6 +50,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final long[] maxMessageBytes;
     private final long linkSpeed;
     private final ImmTable imms;
+    private final DeviceBackends devices;
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
     private final AtomicInteger activeCallers = new AtomicInteger();
@@ -66,10 +69,13 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.workers = new Worker[groups.size()];
         this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
         this.maxMessageBytes = new long[groups.size()];
+        this.devices = DeviceBackends.forGroups(config);
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
             for (int g = 0; g < workers.length; g++) {
+                int cuda = groups.get(g).cudaDevice();
                 workers[g] = new Worker(this, g, fabric, assignment.get(g), groups.get(g).pinCpu(),
+                        cuda >= 0 && devices.isAvailable() ? devices.backend() : null, cuda,
                         config.requestQueueCapacity(), config.idleStrategy().get(), config.transferTimeout().toNanos(),
                         config.name());
             }
@@ -222,28 +228,42 @@ public final class DefaultTransferEngine implements TransferEngine {
         if (!segment.scope().isAlive()) {
             throw new ClosedException("the segment's arena is already closed");
         }
-        int group = groupOf(device);
-        Worker w = workers[group];
+        if (device.kind() == Device.Kind.CUDA) {
+            return registerDevice(segment.address(), segment.byteSize(), device.index(), access);
+        }
+        worker(device.index());
+        Worker w = workers[device.index()];
         return enter(() -> w.call(() -> w.register(segment, access), operationTimeoutNanos));
     }
 
     @Override
     public MemoryRegion registerDevice(long devicePointer, long lengthBytes, int cudaOrdinal, Access access) {
-        throw new InvalidRequestException("registering CUDA device memory is not supported yet by this engine");
+        if (access == null) {
+            throw new InvalidRequestException("access must not be null");
+        }
+        if (devicePointer == 0 || lengthBytes <= 0 || devicePointer + lengthBytes - 1 < devicePointer - 1) {
+            throw new InvalidRequestException("device memory needs a non-null pointer and a length > 0 that does not"
+                    + " wrap around the address space, got pointer 0x" + Long.toHexString(devicePointer) + ", length "
+                    + lengthBytes);
+        }
+        int group = cudaGroup(cudaOrdinal);
+        DeviceBackend backend = devices.require();
+        // Checked here, on the caller's thread, before anything reaches a NIC.
+        DeviceBackend.DeviceAllocation allocation = backend.checkRange(cudaOrdinal, devicePointer, lengthBytes);
+        DeviceMemory memory = new DeviceMemory(devicePointer, lengthBytes, cudaOrdinal, allocation, backend);
+        Worker w = workers[group];
+        return enter(() -> w.call(() -> w.registerDevice(memory, access), operationTimeoutNanos));
     }
 
-    private int groupOf(Device device) {
-        if (device.kind() == Device.Kind.HOST) {
-            worker(device.index());
-            return device.index();
-        }
+    /** The group configured for CUDA device {@code ordinal}. */
+    private int cudaGroup(int ordinal) {
         for (int g = 0; g < cudaGroups.length; g++) {
-            if (cudaGroups[g] == device.index()) {
-                throw new InvalidRequestException("registering CUDA device memory is not supported yet by this engine"
-                        + " (GPU memory needs HMEM support in the provider)");
+            if (cudaGroups[g] == ordinal) {
+                return g;
             }
         }
-        throw new InvalidRequestException("no group is configured for CUDA device " + device.index());
+        throw new InvalidRequestException("no group is configured for CUDA device " + ordinal
+                + ": add one with GroupSpec.withCudaDevice(" + ordinal + ")");
     }
 
     void unregister(Region region) {

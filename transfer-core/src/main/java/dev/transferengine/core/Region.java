@@ -1,6 +1,7 @@
 package dev.transferengine.core;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.Device;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
@@ -9,24 +10,32 @@ import dev.transferengine.spi.RegisteredMemory;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A registration of one segment on every NIC of one group. The per-NIC {@link RegisteredMemory} array is
- * indexed by NIC index, the same index that selects the domain and the remote descriptor entry.
- * Created and deregistered on the owning worker's thread; {@link #isOpen()} is read by any thread.
+ * A registration of one memory range (a host segment, or device memory) on every NIC of one group. The
+ * per-NIC {@link RegisteredMemory} array is indexed by NIC index, the same index that selects the domain and
+ * the remote descriptor entry. Created and deregistered on the owning worker's thread; {@link #isOpen()} is
+ * read by any thread.
  */
 final class Region implements MemoryRegion {
     private final DefaultTransferEngine engine;
     private final int group;
+    private final Device device;
+    /** The user's segment for host memory; a zero-length segment at the device address for device memory. */
     private final MemorySegment segment;
+    private final long address;
+    private final long lengthBytes;
     private final Access access;
     private final RegisteredMemory[] perNic;
     private final RemoteRegion descriptor;
     private volatile boolean open = true;
 
-    Region(DefaultTransferEngine engine, int group, MemorySegment segment, Access access, RegisteredMemory[] perNic,
-           RemoteRegion descriptor) {
+    Region(DefaultTransferEngine engine, int group, Device device, MemorySegment segment, long address,
+           long lengthBytes, Access access, RegisteredMemory[] perNic, RemoteRegion descriptor) {
         this.engine = engine;
         this.group = group;
+        this.device = device;
         this.segment = segment;
+        this.address = address;
+        this.lengthBytes = lengthBytes;
         this.access = access;
         this.perNic = perNic;
         this.descriptor = descriptor;
@@ -38,13 +47,22 @@ final class Region implements MemoryRegion {
     }
 
     @Override
+    public Device device() {
+        return device;
+    }
+
+    boolean isDevice() {
+        return device.kind() == Device.Kind.CUDA;
+    }
+
+    @Override
     public long address() {
-        return segment.address();
+        return address;
     }
 
     @Override
     public long lengthBytes() {
-        return segment.byteSize();
+        return lengthBytes;
     }
 
     @Override
@@ -67,7 +85,8 @@ final class Region implements MemoryRegion {
 
     @Override
     public boolean isOpen() {
-        return open && segment.scope().isAlive();
+        // Device memory has no arena: the caller keeps it allocated while registered (documented).
+        return open && (isDevice() || segment.scope().isAlive());
     }
 
     DefaultTransferEngine engine() {
@@ -100,7 +119,7 @@ final class Region implements MemoryRegion {
 
     @Override
     public String toString() {
-        return "MemoryRegion[group=" + group + ", address=0x" + Long.toHexString(segment.address()) + ", length="
-                + segment.byteSize() + ", " + access + (open ? "" : ", closed") + "]";
+        return "MemoryRegion[group=" + group + ", " + (isDevice() ? "cuda:" + device.index() + ", " : "") + "address=0x"
+                + Long.toHexString(address) + ", length=" + lengthBytes + ", " + access + (open ? "" : ", closed") + "]";
     }
 }

@@ -2,6 +2,7 @@ package dev.transferengine.core;
 
 import dev.transferengine.api.Access;
 import dev.transferengine.api.Barrier;
+import dev.transferengine.api.Device;
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.IdleStrategy;
@@ -15,6 +16,8 @@ import dev.transferengine.api.TransferRequest;
 import dev.transferengine.api.TransferTimeoutException;
 import dev.transferengine.core.ffm.Libc;
 import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceBackend;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
@@ -34,6 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 
 /**
  * The worker of one group: an agent whose {@link #doWork()} takes requests from the group's queue,
@@ -58,6 +62,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private final ProviderFabric fabric;
     private final List<DomainInfo> domainInfos;
     private final int pinCpu;
+    /** The device backend when this group owns a CUDA device and the backend can run, else null. */
+    private final DeviceBackend deviceBackend;
+    private final int cudaDevice;
     private final RequestQueue requests;
     private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Integer> reposts = new ConcurrentLinkedQueue<>();
@@ -90,12 +97,15 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private long iterations;
 
     Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
-           int queueCapacity, IdleStrategy idle, long transferTimeoutNanos, String name) {
+           DeviceBackend deviceBackend, int cudaDevice, int queueCapacity, IdleStrategy idle,
+           long transferTimeoutNanos, String name) {
         this.engine = engine;
         this.group = group;
         this.fabric = fabric;
         this.domainInfos = List.copyOf(domainInfos);
         this.pinCpu = pinCpu;
+        this.deviceBackend = deviceBackend;
+        this.cudaDevice = cudaDevice;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);
         this.idle = idle;
@@ -139,6 +149,10 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             try {
                 for (int i = 0; i < opened.length; i++) {
                     opened[i] = fabric.openDomain(domainInfos.get(i));
+                    if (deviceBackend != null) {
+                        // Device memory the NIC cannot register is staged through pinned host buffers.
+                        opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, StagingSettings.fromSystem());
+                    }
                 }
             } catch (RuntimeException | Error e) {
                 for (ProviderDomain d : opened) {
@@ -322,11 +336,24 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     // ---------------------------------------------------------------- registration (worker thread)
 
     Region register(MemorySegment segment, Access access) {
-        RegisteredMemory[] perNic = new RegisteredMemory[domains.size()];
         boolean remote = access == Access.REMOTE_WRITE;
+        RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).register(segment, remote));
+        return addRegion(Device.host(group), segment, segment.address(), segment.byteSize(), access, perNic);
+    }
+
+    /** Registers device memory (already checked by the device backend) on every NIC. Worker thread. */
+    Region registerDevice(DeviceMemory memory, Access access) {
+        boolean remote = access == Access.REMOTE_WRITE;
+        RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).registerDevice(memory, remote));
+        return addRegion(Device.cuda(memory.ordinal()), MemorySegment.ofAddress(memory.address()), memory.address(),
+                memory.lengthBytes(), access, perNic);
+    }
+
+    private RegisteredMemory[] registerOnEveryNic(IntFunction<RegisteredMemory> registerOnNic) {
+        RegisteredMemory[] perNic = new RegisteredMemory[domains.size()];
         try {
             for (int i = 0; i < perNic.length; i++) {
-                perNic[i] = domains.domain(i).register(segment, remote);
+                perNic[i] = registerOnNic.apply(i);
             }
         } catch (RuntimeException e) {
             for (int i = 0; i < perNic.length && perNic[i] != null; i++) {
@@ -334,16 +361,21 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             }
             throw e;
         }
+        return perNic;
+    }
+
+    private Region addRegion(Device device, MemorySegment segment, long address, long length, Access access,
+                             RegisteredMemory[] perNic) {
         RemoteRegion descriptor = null;
-        if (remote) {
+        if (access == Access.REMOTE_WRITE) {
             List<RemoteRegion.NicKey> keys = new ArrayList<>(perNic.length);
             for (int i = 0; i < perNic.length; i++) {
                 keys.add(new RemoteRegion.NicKey(domains.domain(i).address(), perNic[i].remoteKey(),
                         perNic[i].remoteBase()));
             }
-            descriptor = new RemoteRegion(segment.address(), segment.byteSize(), keys);
+            descriptor = new RemoteRegion(address, length, keys);
         }
-        Region region = new Region(engine, group, segment, access, perNic, descriptor);
+        Region region = new Region(engine, group, device, segment, address, length, access, perNic, descriptor);
         regions.add(region);
         return region;
     }

@@ -4,6 +4,7 @@ import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
@@ -41,6 +42,8 @@ public final class LoopbackDomain implements ProviderDomain {
     /** Posted receives as (context, buffer key, address, length); taken by senders' worker threads. */
     private final EventQueue receives;
     private final Outbound outbound;
+    /** Copy queues for writes that touch device memory; opened on this domain's worker thread when needed. */
+    private final DeviceCopies deviceCopies = new DeviceCopies();
     private int receivesOutstanding;
     private long writesPosted;
     private volatile boolean closed;
@@ -49,7 +52,7 @@ public final class LoopbackDomain implements ProviderDomain {
         this.id = LoopbackRegistry.newId();
         this.address = LoopbackAddress.of(id);
         this.info = info;
-        this.capabilities = new DomainCapabilities(options.maxMessageBytes(), true, true,
+        this.capabilities = new DomainCapabilities(options.maxMessageBytes(), true, !options.deviceMemory(),
                 info.linkSpeedBitsPerSec());
         this.queueDepth = options.queueDepth();
         this.failEveryNth = options.failEveryNth();
@@ -58,7 +61,7 @@ public final class LoopbackDomain implements ProviderDomain {
         this.inbound = new Inbound(queueDepth, reorder);
         this.receives = new EventQueue(queueDepth);
         this.outbound = new Outbound(queueDepth, options.delayNanos(), reorder,
-                new OperationApplier(peers, failEveryNth));
+                new OperationApplier(peers, failEveryNth, deviceCopies));
     }
 
     /** Creates a domain with a fresh id and makes it reachable through the process-wide registry. */
@@ -109,6 +112,26 @@ public final class LoopbackDomain implements ProviderDomain {
         MemorySegment view = LoopbackRegistration.viewFromAnyThread(segment);
         LoopbackRegistration registration =
                 new LoopbackRegistration(this, segment, view, registrations.newKey(), remoteWrite);
+        registrations.publish(registration);
+        return registration;
+    }
+
+    /**
+     * Registers device memory: writes from or into it are device copies on the writer's copy queue, and
+     * their imm is published only after the copy's event completed.
+     */
+    @Override
+    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        ensureOpen();
+        if (capabilities.hostMemoryOnly()) {
+            throw new dev.transferengine.api.TransferException(dev.transferengine.api.ErrorCategory.UNAVAILABLE,
+                    "loopback domain #" + id + " is host-only (" + LoopbackOptions.DEVICE_MEMORY + "=false)");
+        }
+        if (memory == null || memory.backend() == null) {
+            throw new InvalidRequestException("device memory needs its device backend");
+        }
+        LoopbackRegistration registration =
+                new LoopbackRegistration(this, memory, registrations.newKey(), remoteWrite);
         registrations.publish(registration);
         return registration;
     }
@@ -214,6 +237,7 @@ public final class LoopbackDomain implements ProviderDomain {
         LoopbackRegistry.remove(id, this);
         registrations.clear(LoopbackRegistration::markDeregistered);
         outbound.dropAll();
+        deviceCopies.close();
     }
 
     boolean isClosed() {

@@ -19,9 +19,12 @@ import java.util.Set;
  * @param failEveryNth    every Nth posted WRITE fails with an injected PROVIDER error; 0 = never
  * @param queueDepth      operations (writes, sends, receives) outstanding per domain before posts say RETRY
  * @param maxMessageBytes the largest single WRITE or SEND a domain advertises
+ * @param deviceMemory    whether domains register device (GPU) memory themselves (copies on the device's
+ *                        stream); false makes them host-only, so the engine stages device memory (tests of
+ *                        the staging path)
  */
 public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
-                              long maxMessageBytes) {
+                              long maxMessageBytes, boolean deviceMemory) {
 
     public static final String REORDER = "loopback.reorder";
     public static final String SEED = "loopback.seed";
@@ -29,9 +32,10 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
     public static final String FAIL_EVERY_NTH = "loopback.failEveryNth";
     public static final String QUEUE_DEPTH = "loopback.queueDepth";
     public static final String MAX_MESSAGE_BYTES = "loopback.maxMessageBytes";
+    public static final String DEVICE_MEMORY = "loopback.deviceMemory";
 
     private static final Set<String> KEYS =
-            Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES);
+            Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY);
 
     public static final long DEFAULT_SEED = 0x5EED_2026L;
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
@@ -72,7 +76,8 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
                 number(options, DELAY_NANOS, 0),
                 number(options, FAIL_EVERY_NTH, 0),
                 saturatedInt(number(options, QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH)),
-                number(options, MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES));
+                number(options, MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES),
+                bool(options, DEVICE_MEMORY, true));
     }
 
     /** Keeps out-of-range values out of range, so the constructor reports them instead of wrapping. */

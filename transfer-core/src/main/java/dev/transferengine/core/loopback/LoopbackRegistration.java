@@ -1,6 +1,7 @@
 package dev.transferengine.core.loopback;
 
 import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.RegisteredMemory;
 
 import java.lang.foreign.MemorySegment;
@@ -15,8 +16,12 @@ final class LoopbackRegistration implements RegisteredMemory {
     private static final Thread SOME_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final LoopbackDomain owner;
+    /** Null for device memory. */
     private final MemorySegment userSegment;
+    /** Null for device memory, which is only ever copied by the device backend. */
     private final MemorySegment view;
+    /** Non-null for device memory. */
+    private final DeviceMemory device;
     private final long address;
     private final long lengthBytes;
     private final long key;
@@ -36,6 +41,25 @@ final class LoopbackRegistration implements RegisteredMemory {
         this.key = key;
         this.remoteWrite = remoteWrite;
         this.readOnly = segment.isReadOnly();
+        this.device = null;
+    }
+
+    /** A registration of device memory: never dereferenced on the host, copied by the device backend. */
+    LoopbackRegistration(LoopbackDomain owner, DeviceMemory device, long key, boolean remoteWrite) {
+        this.owner = owner;
+        this.userSegment = null;
+        this.view = null;
+        this.address = device.address();
+        this.lengthBytes = device.lengthBytes();
+        this.key = key;
+        this.remoteWrite = remoteWrite;
+        this.readOnly = false;
+        this.device = device;
+    }
+
+    /** The device memory behind this registration, or null for host memory. */
+    DeviceMemory device() {
+        return device;
     }
 
     /**
@@ -77,7 +101,8 @@ final class LoopbackRegistration implements RegisteredMemory {
 
     /** Whether the user's arena still holds the memory. */
     boolean isAlive() {
-        return userSegment.scope().isAlive();
+        // Device memory has no arena: its owner keeps it allocated while registered (documented).
+        return userSegment == null || userSegment.scope().isAlive();
     }
 
     boolean isReadOnly() {
@@ -119,7 +144,7 @@ final class LoopbackRegistration implements RegisteredMemory {
     }
 
     String describe() {
-        return "[0x" + Long.toHexString(address) + ", 0x" + Long.toHexString(address + lengthBytes)
+        return (device != null ? "cuda:" + device.ordinal() + " " : "") + "[0x" + Long.toHexString(address) + ", 0x" + Long.toHexString(address + lengthBytes)
                 + ") under key 0x" + Long.toHexString(key);
     }
 

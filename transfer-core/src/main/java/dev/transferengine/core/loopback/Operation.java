@@ -41,6 +41,9 @@ final class Operation {
     long noticeA;
     long noticeB;
     long noticeC;
+    /** A device copy queued for this WRITE and its ticket; 0 while none is in flight. */
+    long copyTicket;
+    dev.transferengine.spi.DeviceCopyQueue copyQueue;
     /** The writer's outcome: null for success. */
     TransferException error;
 
@@ -76,5 +79,7 @@ final class Operation {
         noticeB = 0;
         noticeC = 0;
         error = null;
+        copyTicket = 0;
+        copyQueue = null;
     }
 }

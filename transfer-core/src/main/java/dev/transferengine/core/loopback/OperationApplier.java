@@ -13,10 +13,12 @@ final class OperationApplier {
     private final PeerTable peers;
     private final long failEveryNth;
     private final long[] receive = new long[EventQueue.ENTRY_LONGS];
+    private final DeviceCopies deviceCopies;
 
-    OperationApplier(PeerTable peers, long failEveryNth) {
+    OperationApplier(PeerTable peers, long failEveryNth, DeviceCopies deviceCopies) {
         this.peers = peers;
         this.failEveryNth = failEveryNth;
+        this.deviceCopies = deviceCopies;
     }
 
     /**
@@ -46,6 +48,9 @@ final class OperationApplier {
 
     /** False only when a SEND finds no receive posted (kept pending, like an RC receiver-not-ready retry). */
     private boolean applyToTarget(Operation op) {
+        if (op.copyQueue != null) {
+            return finishDeviceCopy(op);
+        }
         if (op.injectFailure) {
             op.error = LoopbackErrors.injected(failEveryNth, op.writeOrdinal);
             return true;
@@ -56,13 +61,13 @@ final class OperationApplier {
             return true;
         }
         if (op.kind == Operation.WRITE) {
-            write(op, target);
-            return true;
+            return write(op, target);
         }
         return send(op, target);
     }
 
-    private void write(Operation op, LoopbackDomain target) {
+    /** False while a device copy for the write is in flight (tried again on a later poll). */
+    private boolean write(Operation op, LoopbackDomain target) {
         long peerId = target.id();
         LoopbackRegistration destination = target.registrations().lookup(op.remoteKey);
         if (destination == null) {
@@ -71,9 +76,55 @@ final class OperationApplier {
             op.error = LoopbackErrors.notRemotelyWritable(peerId, destination);
         } else if (!destination.contains(op.remoteAddress, op.length)) {
             op.error = LoopbackErrors.outOfBounds(peerId, op.remoteAddress, op.length, destination);
+        } else if (op.length > 0 && (destination.device() != null || op.source.device() != null)) {
+            return startDeviceCopy(op, destination);
         } else if (copy(op, destination, op.remoteAddress, peerId) && op.withImm) {
             op.notice(Inbound.IMM, op.imm, 0, 0);
         }
+        return true;
+    }
+
+    /**
+     * Queues the copy on the source device's copy queue (the destination's when the source is host memory).
+     * Every check passed already; the imm is published by {@link #finishDeviceCopy} once the copy's event
+     * completed, so a receiver that counted the imm sees the bytes.
+     */
+    private boolean startDeviceCopy(Operation op, LoopbackRegistration destination) {
+        var device = op.source.device() != null ? op.source.device() : destination.device();
+        if (!op.source.isAlive() || !destination.isAlive()) {
+            op.error = op.source.isAlive() ? LoopbackErrors.targetFreed(destination.owner().id(), destination, null)
+                    : LoopbackErrors.sourceFreed(op.source, null);
+            return true;
+        }
+        try {
+            var queue = deviceCopies.queue(device.backend(), device.ordinal());
+            long ticket = queue.copy(op.remoteAddress, op.sourceAddress, op.length);
+            if (ticket == dev.transferengine.spi.DeviceCopyQueue.FULL) {
+                return false; // the queue has room again once earlier copies finish
+            }
+            op.copyQueue = queue;
+            op.copyTicket = ticket;
+            return false;
+        } catch (dev.transferengine.api.TransferException e) {
+            op.error = e;
+            return true;
+        }
+    }
+
+    private boolean finishDeviceCopy(Operation op) {
+        try {
+            if (!op.copyQueue.isDone(op.copyTicket)) {
+                return false;
+            }
+            if (op.withImm) {
+                op.notice(Inbound.IMM, op.imm, 0, 0);
+            }
+        } catch (dev.transferengine.api.TransferException e) {
+            op.error = e;
+        }
+        op.copyQueue = null;
+        op.copyTicket = 0;
+        return true;
     }
 
     private boolean send(Operation op, LoopbackDomain target) {
