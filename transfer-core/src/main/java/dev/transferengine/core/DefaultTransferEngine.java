@@ -70,12 +70,13 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
         this.maxMessageBytes = new long[groups.size()];
         this.devices = DeviceBackends.forGroups(config);
+        StagingSettings staging = StagingSettings.from(config);
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
             for (int g = 0; g < workers.length; g++) {
                 int cuda = groups.get(g).cudaDevice();
                 workers[g] = new Worker(this, g, fabric, assignment.get(g), groups.get(g).pinCpu(),
-                        cuda >= 0 && devices.isAvailable() ? devices.backend() : null, cuda,
+                        cuda >= 0 && devices.isAvailable() ? devices.backend() : null, cuda, staging,
                         config.requestQueueCapacity(), config.idleStrategy().get(), config.transferTimeout().toNanos(),
                         config.name());
             }

@@ -65,6 +65,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     /** The device backend when this group owns a CUDA device and the backend can run, else null. */
     private final DeviceBackend deviceBackend;
     private final int cudaDevice;
+    private final StagingSettings staging;
     private final RequestQueue requests;
     private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Integer> reposts = new ConcurrentLinkedQueue<>();
@@ -97,7 +98,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private long iterations;
 
     Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
-           DeviceBackend deviceBackend, int cudaDevice, int queueCapacity, IdleStrategy idle,
+           DeviceBackend deviceBackend, int cudaDevice, StagingSettings staging, int queueCapacity, IdleStrategy idle,
            long transferTimeoutNanos, String name) {
         this.engine = engine;
         this.group = group;
@@ -106,6 +107,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         this.pinCpu = pinCpu;
         this.deviceBackend = deviceBackend;
         this.cudaDevice = cudaDevice;
+        this.staging = staging;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);
         this.idle = idle;
@@ -151,7 +153,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                     opened[i] = fabric.openDomain(domainInfos.get(i));
                     if (deviceBackend != null) {
                         // Device memory the NIC cannot register is staged through pinned host buffers.
-                        opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, StagingSettings.fromSystem());
+                        opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, staging);
                     }
                 }
             } catch (RuntimeException | Error e) {

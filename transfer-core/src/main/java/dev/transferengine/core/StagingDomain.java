@@ -1,0 +1,486 @@
+package dev.transferengine.core;
+
+import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceBackend;
+import dev.transferengine.spi.DeviceCopyQueue;
+import dev.transferengine.spi.DeviceMemory;
+import dev.transferengine.spi.DomainCapabilities;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A NIC of a GPU group, as the worker sees it: device memory the NIC can register goes straight to the
+ * provider ({@link ProviderDomain#registerDevice}); device memory it cannot (a libfabric built without CUDA,
+ * a provider without device support) becomes a {@link StagedRegistration}, and writes from it are staged:
+ * each piece of at most {@link StagingSettings#slotBytes()} is copied device-to-host into a pinned bounce
+ * slot on the group's copy queue, and posted from there once the copy's event completed.
+ *
+ * <p>Imm accounting is unchanged: a staged write longer than a slot goes out as several pieces, the
+ * pieces before the last without imm, and the last one, carrying the imm, only after every other piece
+ * completed at the initiator (delivery-complete providers: landed). So under unordered delivery the imm
+ * still means "all bytes of this write are in place". The worker sees one completion per staged write,
+ * as for any post.
+ *
+ * <p>Target-side staging (a peer writing into device memory the NIC cannot register) is not built: such a
+ * registration for remote writes fails with {@link ErrorCategory#UNAVAILABLE} and says why.
+ *
+ * <p>Single-threaded like every domain: the owning worker calls every method. Staging progresses inside
+ * {@link #poll}, which the worker calls every iteration. Allocation-free after the first staged registration.
+ */
+final class StagingDomain implements ProviderDomain {
+    /** Marks contexts of pieces this domain posted itself (engine contexts never set bit 63). */
+    static final long STAGED_FLAG = Long.MIN_VALUE;
+    private static final int MAX_WRITES = 256;
+    private static final byte SLOT_FREE = 0;
+    private static final byte SLOT_COPYING = 1;
+    private static final byte SLOT_COPIED = 2;
+    private static final byte SLOT_POSTED = 3;
+
+    private final ProviderDomain inner;
+    private final DeviceBackend backend;
+    private final int ordinal;
+    private final long slotBytes;
+    private final Interceptor interceptor = new Interceptor();
+
+    // Bounce slots; memory allocated and registered on the first staged registration.
+    private MemorySegment bounce;
+    private RegisteredMemory bounceRegistration;
+    private DeviceCopyQueue copies;
+    private final byte[] slotState;
+    private final int[] slotWrite;
+    private final long[] slotOffset;
+    private final long[] slotLength;
+    private final long[] slotTicket;
+    private final int[] freeSlots;
+    private int freeSlotCount;
+
+    // Staged writes in flight, oldest first (pieces start copying in this order).
+    private final StagedWrite[] writes = new StagedWrite[MAX_WRITES];
+    private final int[] freeWrites = new int[MAX_WRITES];
+    private int freeWriteCount;
+    private final int[] active = new int[MAX_WRITES];
+    private int activeCount;
+    private String directFailure;
+    private boolean closed;
+
+    StagingDomain(ProviderDomain inner, DeviceBackend backend, int ordinal, StagingSettings settings) {
+        this.inner = inner;
+        this.backend = backend;
+        this.ordinal = ordinal;
+        this.slotBytes = settings.slotBytes();
+        int slots = settings.slots();
+        this.slotState = new byte[slots];
+        this.slotWrite = new int[slots];
+        this.slotOffset = new long[slots];
+        this.slotLength = new long[slots];
+        this.slotTicket = new long[slots];
+        this.freeSlots = new int[slots];
+        for (int s = 0; s < slots; s++) {
+            freeSlots[freeSlotCount++] = slots - 1 - s;
+        }
+        for (int i = 0; i < MAX_WRITES; i++) {
+            writes[i] = new StagedWrite(i);
+            freeWrites[freeWriteCount++] = MAX_WRITES - 1 - i;
+        }
+    }
+
+    /** The provider's domain underneath. */
+    ProviderDomain inner() {
+        return inner;
+    }
+
+    @Override
+    public DomainAddress address() {
+        return inner.address();
+    }
+
+    @Override
+    public DomainCapabilities capabilities() {
+        return inner.capabilities();
+    }
+
+    @Override
+    public void setWakeup(Runnable wakeup) {
+        inner.setWakeup(wakeup);
+    }
+
+    @Override
+    public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
+        return inner.register(segment, remoteWrite);
+    }
+
+    @Override
+    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        ensureOpen();
+        String why;
+        if (inner.capabilities().hostMemoryOnly()) {
+            why = "the provider's domain does not support device memory";
+        } else {
+            try {
+                return inner.registerDevice(memory, remoteWrite);
+            } catch (TransferException e) {
+                if (e.category() != ErrorCategory.UNAVAILABLE) {
+                    throw e;
+                }
+                why = e.getMessage();
+            }
+        }
+        if (directFailure == null) {
+            directFailure = why;
+        }
+        if (remoteWrite) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "device memory cannot be registered for remote"
+                    + " writes on " + inner + ": " + why + ". The engine stages device memory only as a write source;"
+                    + " load a provider build with device support (libfabric.library pointing at a CUDA-enabled"
+                    + " libfabric), or receive into host memory (docs/gpu.md)");
+        }
+        ensureBounceBuffers();
+        return new StagedRegistration(this, memory);
+    }
+
+    /** Why device memory is staged on this NIC, or null while every registration went to the provider. */
+    String stagingReason() {
+        return directFailure;
+    }
+
+    @Override
+    public void deregister(RegisteredMemory memory) {
+        if (memory instanceof StagedRegistration staged) {
+            if (staged.owner() != this) {
+                throw new InvalidRequestException("staged memory of another NIC: " + memory);
+            }
+            staged.markDeregistered();
+            return;
+        }
+        inner.deregister(memory);
+    }
+
+    @Override
+    public long resolvePeer(DomainAddress peer) {
+        return inner.resolvePeer(peer);
+    }
+
+    @Override
+    public int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
+                         long remoteKey, boolean withImm, int imm, long context) {
+        if (!(src instanceof StagedRegistration staged)) {
+            return inner.postWrite(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context);
+        }
+        ensureOpen();
+        if (staged.owner() != this || !staged.isRegistered()) {
+            throw new ClosedException("staged source " + staged + " is not registered on this NIC");
+        }
+        if (length < 0 || srcAddress - staged.address() < 0 || length > staged.lengthBytes()
+                || srcAddress - staged.address() > staged.lengthBytes() - length) {
+            throw new InvalidRequestException("WRITE source range [0x" + Long.toHexString(srcAddress) + ", +" + length
+                    + ") is outside " + staged);
+        }
+        if (length == 0) {
+            return inner.postWrite(peer, null, 0, 0, remoteAddress, remoteKey, withImm, imm, context);
+        }
+        if (freeWriteCount == 0) {
+            return RETRY;
+        }
+        StagedWrite w = writes[freeWrites[--freeWriteCount]];
+        w.start(peer, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
+                (int) ((length + slotBytes - 1) / slotBytes));
+        active[activeCount++] = w.index;
+        return POSTED;
+    }
+
+    @Override
+    public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
+        if (src instanceof StagedRegistration) {
+            throw new InvalidRequestException("sends from device memory are not supported; send from host memory");
+        }
+        return inner.postSend(peer, src, address, length, context);
+    }
+
+    @Override
+    public int postReceive(RegisteredMemory dst, long address, long length, long context) {
+        if (dst instanceof StagedRegistration) {
+            throw new InvalidRequestException("receives into device memory are not supported; receive into host memory");
+        }
+        return inner.postReceive(dst, address, length, context);
+    }
+
+    @Override
+    public int poll(CompletionSink sink, int maxEntries) {
+        if (activeCount == 0) {
+            return inner.poll(sink, maxEntries);
+        }
+        int work = stage(sink);
+        interceptor.target = sink;
+        work += inner.poll(interceptor, maxEntries);
+        work += stage(sink);
+        // Copies in flight are work in progress: keep the worker polling rather than parking.
+        return activeCount > 0 ? Math.max(work, 1) : work;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (copies != null) {
+                copies.close(); // waits for copies still writing into the bounce slots
+            }
+        } finally {
+            try {
+                inner.close(); // frees the bounce registration with the endpoint
+            } finally {
+                if (bounce != null) {
+                    backend.freePinnedHost(bounce);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Staging(" + inner + ")";
+    }
+
+    // ---------------------------------------------------------------- staging
+
+    private void ensureBounceBuffers() {
+        if (bounce != null) {
+            return;
+        }
+        MemorySegment memory = backend.allocatePinnedHost(slotBytes * slotState.length);
+        try {
+            bounceRegistration = inner.register(memory, false);
+            copies = backend.openCopyQueue(ordinal);
+        } catch (RuntimeException | Error e) {
+            if (bounceRegistration != null) {
+                inner.deregister(bounceRegistration);
+                bounceRegistration = null;
+            }
+            backend.freePinnedHost(memory);
+            throw e;
+        }
+        bounce = memory;
+    }
+
+    /** Starts copies for waiting pieces, posts pieces whose copies finished, hands out finished writes. */
+    private int stage(CompletionSink sink) {
+        return startCopies() + postCopied(sink) + finishWrites(sink);
+    }
+
+    private int startCopies() {
+        int started = 0;
+        for (int k = 0; k < activeCount && freeSlotCount > 0; k++) {
+            StagedWrite w = writes[active[k]];
+            while (w.error == null && w.nextPiece < w.pieces && freeSlotCount > 0) {
+                int slot = freeSlots[freeSlotCount - 1];
+                long offset = (long) w.nextPiece * slotBytes;
+                long length = Math.min(slotBytes, w.length - offset);
+                long ticket;
+                try {
+                    ticket = copies.copy(slotAddress(slot), w.srcAddress + offset, length);
+                } catch (TransferException e) {
+                    w.fail(e);
+                    break;
+                }
+                if (ticket == DeviceCopyQueue.FULL) {
+                    return started;
+                }
+                freeSlotCount--;
+                slotState[slot] = SLOT_COPYING;
+                slotWrite[slot] = w.index;
+                slotOffset[slot] = offset;
+                slotLength[slot] = length;
+                slotTicket[slot] = ticket;
+                w.nextPiece++;
+                w.inSlots++;
+                started++;
+            }
+        }
+        return started;
+    }
+
+    private int postCopied(CompletionSink sink) {
+        int posted = 0;
+        for (int slot = 0; slot < slotState.length; slot++) {
+            if (slotState[slot] == SLOT_COPYING) {
+                try {
+                    if (!copies.isDone(slotTicket[slot])) {
+                        continue;
+                    }
+                } catch (TransferException e) {
+                    writes[slotWrite[slot]].fail(e);
+                }
+                slotState[slot] = SLOT_COPIED;
+            }
+            if (slotState[slot] != SLOT_COPIED) {
+                continue;
+            }
+            StagedWrite w = writes[slotWrite[slot]];
+            if (w.error != null) {
+                releaseSlot(slot, w);
+                continue;
+            }
+            boolean last = slotOffset[slot] + slotLength[slot] == w.length;
+            boolean imm = last && w.withImm;
+            if (imm && w.completed < w.pieces - 1) {
+                continue; // the imm goes out only once every other piece has landed
+            }
+            int rc;
+            try {
+                rc = inner.postWrite(w.peer, bounceRegistration, slotAddress(slot), slotLength[slot],
+                        w.remoteAddress + slotOffset[slot], w.remoteKey, imm, w.imm, STAGED_FLAG | slot);
+            } catch (TransferException e) {
+                w.fail(e);
+                releaseSlot(slot, w);
+                continue;
+            } catch (RuntimeException e) {
+                w.fail(new TransferException(ErrorCategory.PROVIDER, "posting a staged piece failed: " + e, e));
+                releaseSlot(slot, w);
+                continue;
+            }
+            if (rc == RETRY) {
+                break; // the NIC's queue is full until its completions are read
+            }
+            slotState[slot] = SLOT_POSTED;
+            posted++;
+        }
+        return posted;
+    }
+
+    private int finishWrites(CompletionSink sink) {
+        int finished = 0;
+        int kept = 0;
+        for (int k = 0; k < activeCount; k++) {
+            StagedWrite w = writes[active[k]];
+            boolean done = w.error != null ? w.inSlots == 0 : w.completed == w.pieces;
+            if (!done) {
+                active[kept++] = w.index;
+                continue;
+            }
+            long context = w.context;
+            TransferException error = w.error;
+            w.clear();
+            freeWrites[freeWriteCount++] = w.index;
+            if (error == null) {
+                sink.onComplete(context);
+            } else {
+                sink.onError(context, error);
+            }
+            finished++;
+        }
+        activeCount = kept;
+        return finished;
+    }
+
+    private void releaseSlot(int slot, StagedWrite w) {
+        slotState[slot] = SLOT_FREE;
+        freeSlots[freeSlotCount++] = slot;
+        w.inSlots--;
+    }
+
+    private long slotAddress(int slot) {
+        return bounce.address() + slot * slotBytes;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ClosedException("NIC " + inner + " is closed");
+        }
+    }
+
+    /** Routes completions of staged pieces to their writes and everything else to the worker. */
+    private final class Interceptor implements CompletionSink {
+        CompletionSink target;
+
+        @Override
+        public void onComplete(long context) {
+            if ((context & STAGED_FLAG) == 0) {
+                target.onComplete(context);
+                return;
+            }
+            int slot = (int) context;
+            StagedWrite w = writes[slotWrite[slot]];
+            w.completed++;
+            releaseSlot(slot, w);
+        }
+
+        @Override
+        public void onError(long context, TransferException error) {
+            if ((context & STAGED_FLAG) == 0) {
+                target.onError(context, error);
+                return;
+            }
+            int slot = (int) context;
+            StagedWrite w = writes[slotWrite[slot]];
+            w.fail(error);
+            releaseSlot(slot, w);
+        }
+
+        @Override
+        public void onImm(int imm) {
+            target.onImm(imm);
+        }
+
+        @Override
+        public void onReceive(long context, long lengthBytes) {
+            target.onReceive(context, lengthBytes);
+        }
+    }
+
+    /** One staged write: its pieces, and how many were started, are in slots, and completed. */
+    private static final class StagedWrite {
+        final int index;
+        long peer;
+        long srcAddress;
+        long length;
+        long remoteAddress;
+        long remoteKey;
+        boolean withImm;
+        int imm;
+        long context;
+        int pieces;
+        int nextPiece;
+        int inSlots;
+        int completed;
+        TransferException error;
+
+        StagedWrite(int index) {
+            this.index = index;
+        }
+
+        void start(long peer, long srcAddress, long length, long remoteAddress, long remoteKey, boolean withImm,
+                   int imm, long context, int pieces) {
+            this.peer = peer;
+            this.srcAddress = srcAddress;
+            this.length = length;
+            this.remoteAddress = remoteAddress;
+            this.remoteKey = remoteKey;
+            this.withImm = withImm;
+            this.imm = imm;
+            this.context = context;
+            this.pieces = pieces;
+        }
+
+        void fail(TransferException e) {
+            if (error == null) {
+                error = e;
+            }
+        }
+
+        void clear() {
+            nextPiece = 0;
+            inSlots = 0;
+            completed = 0;
+            error = null;
+        }
+    }
+}

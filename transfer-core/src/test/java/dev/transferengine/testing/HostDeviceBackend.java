@@ -1,0 +1,211 @@
+package dev.transferengine.testing;
+
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.Availability;
+import dev.transferengine.spi.DeviceBackend;
+import dev.transferengine.spi.DeviceCopyQueue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * A {@link DeviceBackend} test double whose "device memory" is host memory it allocated itself, so the engine's
+ * device paths (range checks, copy queues, staging, imm-after-copy) run on machines without a GPU. It is
+ * strict where CUDA is: only ranges inside one of its allocations are device memory, of the ordinal they
+ * were allocated for. Copies are really asynchronous in the way that matters: a queued copy is carried out
+ * only when {@link DeviceCopyQueue#isDone} is asked about it the second time, so an engine that publishes an
+ * imm before the copy is done is caught by the bytes. A queue holds at most {@link #QUEUE_CAPACITY} copies.
+ */
+public final class HostDeviceBackend implements DeviceBackend, TestDevice.Allocator {
+    public static final int QUEUE_CAPACITY = 8;
+
+    private record Allocation(int ordinal, long base, long length, Arena arena) {
+    }
+
+    private final int devices;
+    private final ConcurrentSkipListMap<Long, Allocation> allocations = new ConcurrentSkipListMap<>();
+    private final Map<Long, Arena> pinned = new ConcurrentHashMap<>();
+
+    public HostDeviceBackend(int devices) {
+        this.devices = devices;
+    }
+
+    @Override
+    public String name() {
+        return "host-test-double";
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.yes();
+    }
+
+    @Override
+    public int deviceCount() {
+        return devices;
+    }
+
+    /** Allocates "device memory" of {@code ordinal} (host memory this double treats as device memory). */
+    @Override
+    public long allocate(int ordinal, long bytes) {
+        Arena arena = Arena.ofShared();
+        MemorySegment s = arena.allocate(bytes, 256);
+        allocations.put(s.address(), new Allocation(ordinal, s.address(), bytes, arena));
+        return s.address();
+    }
+
+    @Override
+    public void free(long base) {
+        Allocation a = allocations.remove(base);
+        if (a != null) {
+            a.arena().close();
+        }
+    }
+
+    @Override
+    public void upload(long deviceAddress, MemorySegment host) {
+        MemorySegment.copy(host, 0, view(deviceAddress, host.byteSize()), 0, host.byteSize());
+    }
+
+    @Override
+    public void download(long deviceAddress, MemorySegment host) {
+        MemorySegment.copy(view(deviceAddress, host.byteSize()), 0, host, 0, host.byteSize());
+    }
+
+    private MemorySegment view(long address, long length) {
+        checkRange(ordinalOf(address), address, length);
+        return MemorySegment.ofAddress(address).reinterpret(length);
+    }
+
+    private int ordinalOf(long address) {
+        Map.Entry<Long, Allocation> e = allocations.floorEntry(address);
+        if (e == null) {
+            throw new InvalidRequestException("not device memory: 0x" + Long.toHexString(address));
+        }
+        return e.getValue().ordinal();
+    }
+
+    @Override
+    public DeviceAllocation checkRange(int ordinal, long address, long lengthBytes) {
+        if (lengthBytes <= 0) {
+            throw new InvalidRequestException("length must be > 0");
+        }
+        Map.Entry<Long, Allocation> e = allocations.floorEntry(address);
+        if (e == null || address - e.getKey() >= e.getValue().length()) {
+            throw new InvalidRequestException("0x" + Long.toHexString(address) + " is not device memory");
+        }
+        Allocation a = e.getValue();
+        if (a.ordinal() != ordinal) {
+            throw new InvalidRequestException("0x" + Long.toHexString(address) + " is memory of device " + a.ordinal()
+                    + ", not of device " + ordinal);
+        }
+        if (lengthBytes > a.length() - (address - a.base())) {
+            throw new InvalidRequestException("range runs past its allocation [0x" + Long.toHexString(a.base())
+                    + ", +" + a.length() + ")");
+        }
+        return new DeviceAllocation(ordinal, a.base(), a.length());
+    }
+
+    @Override
+    public DeviceCopyQueue openCopyQueue(int ordinal) {
+        if (ordinal < 0 || ordinal >= devices) {
+            throw new InvalidRequestException("no device " + ordinal);
+        }
+        return new LazyCopyQueue();
+    }
+
+    @Override
+    public MemorySegment allocatePinnedHost(long bytes) {
+        Arena arena = Arena.ofShared();
+        MemorySegment s = arena.allocate(bytes, 4096);
+        pinned.put(s.address(), arena);
+        return s;
+    }
+
+    @Override
+    public void freePinnedHost(MemorySegment segment) {
+        Arena a = pinned.remove(segment.address());
+        if (a != null) {
+            a.close();
+        }
+    }
+
+    /** Pinned host buffers not freed yet (leak checks). */
+    public int pinnedBuffers() {
+        return pinned.size();
+    }
+
+    @Override
+    public int exportDmabuf(long address, long lengthBytes) {
+        throw new TransferException(ErrorCategory.UNAVAILABLE, "the host test double has no dma-buf");
+    }
+
+    /** Copies happen when {@link #isDone} is asked about them a second time, in queue order. */
+    private static final class LazyCopyQueue implements DeviceCopyQueue {
+        private final long[] dst = new long[QUEUE_CAPACITY];
+        private final long[] src = new long[QUEUE_CAPACITY];
+        private final long[] len = new long[QUEUE_CAPACITY];
+        private final boolean[] asked = new boolean[QUEUE_CAPACITY];
+        private long nextTicket = 1;
+        private long doneUpTo; // every ticket <= doneUpTo is copied
+        private boolean closed;
+
+        @Override
+        public long copy(long destination, long source, long lengthBytes) {
+            if (closed) {
+                throw new TransferException(ErrorCategory.CLOSED, "copy queue closed");
+            }
+            if (nextTicket - 1 - doneUpTo >= QUEUE_CAPACITY) {
+                return FULL;
+            }
+            int i = (int) (nextTicket % QUEUE_CAPACITY);
+            dst[i] = destination;
+            src[i] = source;
+            len[i] = lengthBytes;
+            asked[i] = false;
+            return nextTicket++;
+        }
+
+        @Override
+        public boolean isDone(long ticket) {
+            if (ticket <= doneUpTo) {
+                return true;
+            }
+            int i = (int) (ticket % QUEUE_CAPACITY);
+            if (!asked[i]) {
+                asked[i] = true;
+                return false;
+            }
+            while (doneUpTo < ticket) {
+                doCopy(++doneUpTo);
+            }
+            return true;
+        }
+
+        private void doCopy(long ticket) {
+            int i = (int) (ticket % QUEUE_CAPACITY);
+            MemorySegment.copy(MemorySegment.ofAddress(src[i]).reinterpret(len[i]), 0,
+                    MemorySegment.ofAddress(dst[i]).reinterpret(len[i]), 0, len[i]);
+        }
+
+        @Override
+        public int outstanding() {
+            return (int) (nextTicket - 1 - doneUpTo);
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                while (doneUpTo < nextTicket - 1) {
+                    doCopy(++doneUpTo);
+                }
+                closed = true;
+            }
+        }
+    }
+}
