@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LoopbackProviderTest {
@@ -59,7 +60,7 @@ class LoopbackProviderTest {
             assertEquals(id, decoded, "little-endian id after 'L'");
             assertSame(first, LoopbackRegistry.find(id));
             assertTrue(first.capabilities().remoteImm());
-            assertTrue(first.capabilities().hostMemoryOnly());
+            assertFalse(first.capabilities().hostMemoryOnly(), "loopback registers device memory itself (loopback.deviceMemory)");
             first.close();
             assertNull(LoopbackRegistry.find(id), "a closed domain leaves the registry");
             second.close();

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the GPU suite (JUnit tests tagged "gpu") from a GPU kit (scripts/gpu/kit.sh). Needs an NVIDIA GPU and
+# its driver (libcuda.so.1); no Java or Maven: the kit brings its own runtime. With the kit's CUDA-enabled
+# libfabric, the libfabric GPU tests run on it. Extra arguments go to the JUnit console launcher
+# (e.g. --select-class dev.transferengine.core.LoopbackCudaGpuTest).
+set -euo pipefail
+KIT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ -x "$KIT/jre/bin/java" ] || { echo "gpu-test: no kit runtime at $KIT/jre (build the kit with ./te gpu-kit)" >&2; exit 1; }
+CP=$(find "$KIT/classes" -mindepth 1 -maxdepth 1 -type d | sort | tr '\n' ':')$(find "$KIT/lib" -name '*.jar' ! -name 'junit-platform-console-standalone*' | tr '\n' ':')
+PROPS=()
+if [ -f "$KIT/libfabric-cuda/lib/libfabric.so.1" ]; then
+  PROPS+=("-Dte.libfabric.library=$KIT/libfabric-cuda/lib/libfabric.so.1")
+fi
+export IPATH_NO_BACKTRACE=1
+exec "$KIT/jre/bin/java" --enable-native-access=ALL-UNNAMED "${PROPS[@]}" ${TE_JAVA_OPTS:-} \
+  -jar "$KIT/lib/junit-platform-console-standalone.jar" execute \
+  --class-path "$CP" --include-tag gpu --disable-banner --details=tree \
+  ${*:---scan-class-path}
