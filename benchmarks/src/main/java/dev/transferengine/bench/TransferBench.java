@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  * bandwidth, operation rate and latency percentiles per size. Run through {@code ./te bench}.
  */
 @Command(name = "transfer-bench", mixinStandardHelpOptions = true, version = "transfer-bench 0.1",
-        subcommands = {LocalCommand.class, CompareCommand.class, ServerCommand.class, ClientCommand.class},
+        subcommands = {LocalCommand.class, CompareCommand.class, ServerCommand.class, ClientCommand.class,
+                GpuCommand.class},
         description = "TransferEngine benchmark: bandwidth, operation rate and latency per message size.")
 public final class TransferBench implements Runnable {
     private static final int EXIT_FAILED = 1;

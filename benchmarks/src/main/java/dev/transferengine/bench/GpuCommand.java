@@ -1,0 +1,248 @@
+package dev.transferengine.bench;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.GroupSpec;
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.PagedWrite;
+import dev.transferengine.api.RemoteRegion;
+import dev.transferengine.api.Routing;
+import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferCounter;
+import dev.transferengine.api.TransferEngine;
+import dev.transferengine.api.TransferRequest;
+import dev.transferengine.cuda.Cuda;
+import dev.transferengine.cuda.CudaDeviceBackend;
+import dev.transferengine.cuda.CudaDeviceMemory;
+import dev.transferengine.spi.DeviceBackend;
+import dev.transferengine.spi.DeviceCopyQueue;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
+
+/**
+ * {@code transfer-bench gpu}: GPU memory through the engine against the physical reference measured in the
+ * same run. For each size: device-to-device, host-to-device and device-to-host copies on one CUDA stream,
+ * back to back (the reference), and the same moves as engine writes with imms (single writes, paged writes of
+ * {@code --page} pages, and device-to-host writes staged through pinned bounce slots), each timed from the
+ * first submit until the receiver counted every imm. Ratios are engine / reference of the same run.
+ */
+@Command(name = "gpu", sortOptions = false, mixinStandardHelpOptions = true,
+        description = "GPU memory through the engine vs CUDA stream copies in the same run (needs a GPU).")
+final class GpuCommand implements Callable<Integer> {
+    private static final int IMM = 0x0C0D_A000;
+
+    @Option(names = "--device", description = "CUDA ordinal (default ${DEFAULT-VALUE})")
+    int device = 0;
+
+    @Option(names = "--provider", description = "engine provider (default ${DEFAULT-VALUE})")
+    String provider = "loopback";
+
+    @Option(names = "--option", description = "provider option key=value (repeatable)")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @Option(names = "--sizes", description = "write sizes (default ${DEFAULT-VALUE})")
+    String sizes = "64K,1M,16M";
+
+    @Option(names = "--page", description = "page size of paged writes (default ${DEFAULT-VALUE})")
+    String page = "64K";
+
+    @Option(names = "--bytes-per-row", description = "bytes moved per row, bounds iterations (default ${DEFAULT-VALUE})")
+    String bytesPerRow = "8G";
+
+    @Option(names = "--max-iterations", description = "most writes per row (default ${DEFAULT-VALUE})")
+    int maxIterations = 20_000;
+
+    @Option(names = "--window", description = "writes in flight (default ${DEFAULT-VALUE})")
+    int window = 32;
+
+    @Option(names = "--rows", split = ",", description = "rows to run: d2d,paged,h2d,d2h,staged (default all)")
+    List<String> rows = List.of("d2d", "paged", "h2d", "d2h", "staged");
+
+    @Spec
+    CommandSpec spec;
+
+    private final Duration timeout = Duration.ofSeconds(60);
+
+    @Override
+    public Integer call() {
+        if (!Cuda.isAvailable()) {
+            throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause(), null);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        DeviceBackend backend = new CudaDeviceBackend();
+        long pageBytes = ByteSize.parse(page);
+        List<Long> sizeList = ByteSize.parseList(sizes);
+        long maxSize = sizeList.stream().mapToLong(Long::longValue).max().orElseThrow();
+        out.printf(Locale.ROOT, "transfer-bench gpu: %s, device %d (%s), provider %s %s, window %d%n",
+                Runtime.version(), device, Cuda.deviceName(device), provider, options, window);
+        out.printf(Locale.ROOT, "%-8s %-34s %12s %12s %7s%n", "size", "row", "engine GB/s", "ref GB/s", "ratio");
+        List<String> failures = new ArrayList<>();
+        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(device, maxSize);
+             CudaDeviceMemory dst = CudaDeviceMemory.allocate(device, maxSize);
+             PinnedBuffer hostSrc = new PinnedBuffer(backend, maxSize);
+             PinnedBuffer hostDst = new PinnedBuffer(backend, maxSize);
+             TransferEngine a = engine(backend, "gpu-a", true);
+             TransferEngine b = engine(backend, "gpu-b", true);
+             TransferEngine staged = rows.contains("staged") ? engine(backend, "gpu-staged", false) : null;
+             DeviceCopyQueue stream = backend.openCopyQueue(device)) {
+            src.fill((byte) 7);
+            MemoryRegion devSrc = a.registerDevice(src.address(), maxSize, device, Access.LOCAL);
+            RemoteRegion devDst = b.registerDevice(dst.address(), maxSize, device, Access.REMOTE_WRITE).descriptor();
+            MemoryRegion pinnedSrc = a.register(hostSrc.segment, Access.LOCAL);
+            RemoteRegion pinnedDst = b.register(hostDst.segment, Access.REMOTE_WRITE).descriptor();
+            MemoryRegion stagedSrc = staged == null ? null
+                    : staged.registerDevice(src.address(), maxSize, device, Access.LOCAL);
+            ImmCounter imms = b.immCounter(IMM);
+            for (long size : sizeList) {
+                int n = iterations(size);
+                double refD2D = reference(stream, dst.address(), src.address(), size, n);
+                double refH2D = reference(stream, dst.address(), hostSrc.segment.address(), size, n);
+                double refD2H = reference(stream, hostDst.segment.address(), src.address(), size, n);
+                if (rows.contains("d2d")) {
+                    row(out, size, "single write GPU->GPU", rate(a, imms, n, size,
+                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            refD2D);
+                }
+                if (rows.contains("paged") && size >= pageBytes) {
+                    int pages = (int) (size / pageBytes);
+                    int[] idx = new int[pages];
+                    for (int p = 0; p < pages; p++) {
+                        idx[p] = p;
+                    }
+                    PagedWrite pw = new PagedWrite(pageBytes, devSrc, idx, pageBytes, 0, devDst, idx, pageBytes, 0,
+                            OptionalInt.of(IMM));
+                    row(out, size, "paged " + ByteSize.format(pageBytes) + " pages GPU->GPU",
+                            rate(a, imms, Math.max(1, n), size, pages, i -> pw), refD2D);
+                }
+                if (rows.contains("h2d")) {
+                    row(out, size, "single write pinned host->GPU", rate(a, imms, n, size,
+                            i -> SingleWrite.withImm(pinnedSrc, 0, size, devDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            refH2D);
+                }
+                if (rows.contains("d2h")) {
+                    row(out, size, "single write GPU->pinned host", rate(a, imms, n, size,
+                            i -> SingleWrite.withImm(devSrc, 0, size, pinnedDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            refD2H);
+                }
+                if (staged != null) {
+                    row(out, size, "staged GPU->pinned host", rate(staged, imms, n, size,
+                            i -> SingleWrite.withImm(stagedSrc, 0, size, pinnedDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            refD2H);
+                }
+                out.flush();
+            }
+        }
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private TransferEngine engine(DeviceBackend backend, String name, boolean deviceMemory) {
+        TransferEngine.Builder builder = TransferEngine.builder().name(name).provider(provider.startsWith("loopback")
+                        ? "loopback" : "libfabric")
+                .addGroup(GroupSpec.ofNics(1).withCudaDevice(device)).deviceBackend(backend)
+                .transferTimeout(timeout).operationTimeout(timeout);
+        if (!provider.equals("loopback")) {
+            builder.providerOption("libfabric.provider", provider);
+        }
+        options.forEach(builder::providerOption);
+        if (!deviceMemory) {
+            if (provider.equals("loopback")) {
+                builder.providerOption("loopback.deviceMemory", "false");
+            } else {
+                builder.providerOption("libfabric.hmem", "false");
+            }
+        }
+        return builder.build();
+    }
+
+    private int iterations(long size) {
+        long budget = ByteSize.parse(bytesPerRow);
+        return (int) Math.max(window * 2L, Math.min(maxIterations, budget / size));
+    }
+
+    private double rate(TransferEngine sender, ImmCounter imms, int n, long size, LongFunction<TransferRequest> request) {
+        return rate(sender, imms, n, size, 1, request);
+    }
+
+    /** Warm-up, then {@code n} requests with {@code window} in flight, timed until every imm was counted. */
+    private double rate(TransferEngine sender, ImmCounter imms, int n, long size, int immsPerRequest,
+                        LongFunction<TransferRequest> request) {
+        run(sender, imms, Math.min(n, window * 2), immsPerRequest, request);
+        long t0 = System.nanoTime();
+        run(sender, imms, n, immsPerRequest, request);
+        long nanos = System.nanoTime() - t0;
+        return (double) n * size / nanos;
+    }
+
+    private void run(TransferEngine sender, ImmCounter imms, int n, int immsPerRequest,
+                     LongFunction<TransferRequest> request) {
+        TransferCounter done = new TransferCounter();
+        for (int i = 0; i < n; i++) {
+            if (i >= window) {
+                done.await(1, timeout);
+            }
+            sender.submit(request.apply(i), done);
+        }
+        done.await(Math.min(n, window), timeout);
+        done.throwIfFailed();
+        imms.await((long) n * immsPerRequest, timeout);
+    }
+
+    /** {@code n} back-to-back copies on one stream; GB/s from the first queued to the last done. */
+    private static double reference(DeviceCopyQueue stream, long dst, long src, long size, int n) {
+        copies(stream, dst, src, size, Math.min(n, 64));
+        long t0 = System.nanoTime();
+        copies(stream, dst, src, size, n);
+        return (double) n * size / (System.nanoTime() - t0);
+    }
+
+    private static void copies(DeviceCopyQueue stream, long dst, long src, long size, int n) {
+        long last = 0;
+        for (int i = 0; i < n; i++) {
+            long t;
+            while ((t = stream.copy(dst, src, size)) == DeviceCopyQueue.FULL) {
+                Thread.onSpinWait();
+                stream.isDone(last);
+            }
+            last = t;
+        }
+        while (!stream.isDone(last)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void row(PrintWriter out, long size, String name, double engine, double reference) {
+        out.printf(Locale.ROOT, "%-8s %-34s %12.1f %12.1f %7.2f%n", ByteSize.format(size), name, engine, reference,
+                engine / reference);
+        out.flush();
+    }
+
+    /** Pinned host memory from the device backend, freed on close. */
+    private static final class PinnedBuffer implements AutoCloseable {
+        final MemorySegment segment;
+        private final DeviceBackend backend;
+
+        PinnedBuffer(DeviceBackend backend, long bytes) {
+            this.backend = backend;
+            this.segment = backend.allocatePinnedHost(bytes);
+        }
+
+        @Override
+        public void close() {
+            backend.freePinnedHost(segment);
+        }
+    }
+}
