@@ -35,25 +35,15 @@ public record LibfabricSettings(String provider, String node, String libraryPath
     public static final String DEFAULT_PROVIDER = "efa";
 
     /**
-     * Reads {@code options}, falling back to system properties {@code te.<key>}. The library comes from
-     * {@code libfabric.library} (option, then {@code te.libfabric.library}), then the older {@code libfabric.path}
-     * (option, then property), then env {@code TE_LIBFABRIC_LIBRARY}, then env {@code TE_LIBFABRIC_PATH}.
+     * Reads {@code options}, falling back to system properties {@code te.<key>}. The library: see
+     * {@link #libraryPath(Map)}.
      */
     public static LibfabricSettings from(Map<String, String> options) {
         String provider = get(options, LibfabricOptions.PROVIDER, DEFAULT_PROVIDER);
         if (provider.isBlank()) {
             throw new InvalidRequestException(LibfabricOptions.PROVIDER + " must name a libfabric provider");
         }
-        String path = blankToNull(get(options, LibfabricOptions.LIBRARY, null));
-        if (path == null) {
-            path = blankToNull(get(options, LibfabricOptions.PATH, null));
-        }
-        if (path == null) {
-            path = blankToNull(System.getenv(LibfabricOptions.LIBRARY_ENVIRONMENT_VARIABLE));
-        }
-        if (path == null) {
-            path = blankToNull(System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE));
-        }
+        String path = libraryPath(options);
         Boolean deliveryComplete = autoBoolean(options, LibfabricOptions.DELIVERY_COMPLETE);
         Boolean hmem = autoBoolean(options, LibfabricOptions.HMEM);
         return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
@@ -62,6 +52,27 @@ public record LibfabricSettings(String provider, String node, String libraryPath
                 positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
                 positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem,
                 ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")));
+    }
+
+    /**
+     * The first non-blank of: options {@code libfabric.library}, {@code libfabric.path} (older name); system
+     * properties {@code te.libfabric.library}, {@code te.libfabric.path}; env {@code TE_LIBFABRIC_LIBRARY},
+     * {@code TE_LIBFABRIC_PATH}. Null (search) when none is set.
+     */
+    static String libraryPath(Map<String, String> options) {
+        String[] candidates = {
+            options == null ? null : options.get(LibfabricOptions.LIBRARY),
+            options == null ? null : options.get(LibfabricOptions.PATH),
+            System.getProperty("te." + LibfabricOptions.LIBRARY),
+            System.getProperty("te." + LibfabricOptions.PATH),
+            System.getenv(LibfabricOptions.LIBRARY_ENVIRONMENT_VARIABLE),
+            System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE)};
+        for (String c : candidates) {
+            if (c != null && !c.isBlank()) {
+                return c.trim();
+            }
+        }
+        return null;
     }
 
     /** {@code "0,1"} to [0, 1]; blank to []; negative entries (host groups, -1) are dropped. */
