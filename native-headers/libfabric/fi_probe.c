@@ -222,6 +222,18 @@ static void message_structs(void)
     OFF(struct fi_rma_iov, "fi_rma_iov", addr); OFF(struct fi_rma_iov, "fi_rma_iov", len);
     OFF(struct fi_rma_iov, "fi_rma_iov", key);
 
+    SIZE(struct fi_mr_attr, "fi_mr_attr");
+    OFF(struct fi_mr_attr, "fi_mr_attr", mr_iov); OFF(struct fi_mr_attr, "fi_mr_attr", iov_count);
+    OFF(struct fi_mr_attr, "fi_mr_attr", access); OFF(struct fi_mr_attr, "fi_mr_attr", offset);
+    OFF(struct fi_mr_attr, "fi_mr_attr", requested_key); OFF(struct fi_mr_attr, "fi_mr_attr", context);
+    OFF(struct fi_mr_attr, "fi_mr_attr", auth_key_size); OFF(struct fi_mr_attr, "fi_mr_attr", auth_key);
+    OFF(struct fi_mr_attr, "fi_mr_attr", iface); OFF(struct fi_mr_attr, "fi_mr_attr", device);
+    /* the union's members all start at its first byte; the binding writes the CUDA ordinal there as an int */
+    _Static_assert(offsetof(struct fi_mr_attr, device.cuda) == offsetof(struct fi_mr_attr, device),
+                   "device.cuda at the start of the union");
+    _Static_assert(sizeof(((struct fi_mr_attr *) 0)->device.cuda) == 4, "device.cuda is an int");
+    _Static_assert(sizeof(((struct fi_mr_attr *) 0)->iface) == 4, "enum fi_hmem_iface is 4 bytes");
+
     SIZE(struct iovec, "iovec");
     OFF(struct iovec, "iovec", iov_base); OFF(struct iovec, "iovec", iov_len);
 
@@ -264,6 +276,7 @@ static void constants(void)
     CONST(FI_SOCKADDR_IN); CONST(FI_SOCKADDR_IN6); CONST(FI_ADDR_STR); CONST(FI_ADDR_EFA);
     CONST(FI_ADDR_UNSPEC);
     CONST(FI_TYPE_INFO);
+    CONST(FI_HMEM_SYSTEM); CONST(FI_HMEM_CUDA);
     /* errors (libfabric returns them negated) */
     CONST(FI_EPERM); CONST(FI_ENOENT); CONST(FI_EIO); CONST(FI_EAGAIN); CONST(FI_EACCES); CONST(FI_EFAULT);
     CONST(FI_EINVAL); CONST(FI_ENOSYS); CONST(FI_ENODATA); CONST(FI_EOPNOTSUPP); CONST(FI_ECONNABORTED);

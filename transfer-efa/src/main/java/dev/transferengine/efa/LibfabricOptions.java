@@ -11,9 +11,15 @@ public final class LibfabricOptions {
     /** Node to bind to (passed to fi_getinfo with FI_SOURCE), e.g. {@code 127.0.0.1} to keep tcp on loopback. */
     public static final String NODE = "libfabric.node";
     /**
-     * The libfabric shared library to load. Also {@code -Dte.libfabric.path} or env {@code TE_LIBFABRIC_PATH};
-     * default: {@code /opt/amazon/efa/lib/libfabric.so.1} when present, else {@code libfabric.so.1}.
+     * The libfabric shared object to load, e.g. a CUDA-enabled build such as
+     * {@code /opt/libfabric-cuda/lib/libfabric.so.1} or AWS's {@code /opt/amazon/efa/lib/libfabric.so.1}. Looked up
+     * in the provider options, then system property {@code te.libfabric.library}, then env
+     * {@value #LIBRARY_ENVIRONMENT_VARIABLE}; default: {@code /opt/amazon/efa/lib/libfabric.so.1} when present, else
+     * {@code libfabric.so.1} on the dynamic linker's search path. libfabric is loaded once per process: an engine
+     * that names another file than the one already loaded fails with {@code ProviderUnavailableException}.
      */
+    public static final String LIBRARY = "libfabric.library";
+    /** Older name of {@link #LIBRARY}, still read after it (option, {@code te.libfabric.path}, env). */
     public static final String PATH = "libfabric.path";
     /**
      * {@code true} runs the code paths EFA needs on any provider: remote CQ data consuming posted receives
@@ -39,12 +45,22 @@ public final class LibfabricOptions {
 
     /**
      * {@code auto} (default), {@code true} or {@code false}: ask fi_getinfo for FI_HMEM (device memory)
-     * first. {@code auto} asks only on efa: the engine registers host memory only so far, and shm's FI_HMEM
-     * entry moves every write through bounce buffers instead of CMA (2-3x slower at >= 64 KiB here).
+     * first, falling back to an entry without it. {@code auto} asks on efa, and on any provider when the engine
+     * has groups with a CUDA device ({@link #CUDA_DEVICES}): shm's FI_HMEM entry moves every host write through
+     * bounce buffers instead of CMA (2-3x slower at >= 64 KiB here), so host-only engines do not ask for it.
      */
     public static final String HMEM = "libfabric.hmem";
 
+    /**
+     * Set by the engine, not by users: the CUDA ordinals of the engine's groups, comma-separated (e.g.
+     * {@code "0,1"}; absent or empty when every group is host-only). With {@link #HMEM} {@code auto}, a non-empty
+     * list makes the provider ask fi_getinfo for FI_HMEM, so that device memory can be registered.
+     */
+    public static final String CUDA_DEVICES = "libfabric.cudaDevices";
+
     /** Environment variable naming the library, when no option or system property does. */
+    public static final String LIBRARY_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_LIBRARY";
+    /** Older environment variable for the library, read after {@link #LIBRARY_ENVIRONMENT_VARIABLE}. */
     public static final String PATH_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_PATH";
 
     private LibfabricOptions() {

@@ -44,7 +44,12 @@ public final class LibfabricProvider implements TransportProvider {
         };
     }
 
-    /** Whether libfabric can be loaded here (with the default search, or the path from system property / env). */
+    /**
+     * Whether libfabric can be loaded here (with the default search, or the library named by system property
+     * {@code te.libfabric.library} / env {@code TE_LIBFABRIC_LIBRARY}). The probe does not keep the library loaded
+     * unless an engine already did, so an engine's own {@code libfabric.library} option still decides which file
+     * the process loads.
+     */
     @Override
     public Availability availability() {
         Availability a = availability;
@@ -57,7 +62,7 @@ public final class LibfabricProvider implements TransportProvider {
 
     private static Availability probe() {
         try {
-            LibfabricLibrary.load(LibfabricSettings.from(Map.of()).libraryPath());
+            LibfabricLibrary.probe(LibfabricSettings.from(Map.of()).libraryPath());
             return Availability.yes();
         } catch (ProviderUnavailableException e) {
             return Availability.no(e.getMessage(), e);

@@ -41,6 +41,9 @@ final class FiCalls {
     /** {@code int (*reg)(struct fid *, const void *, size_t, uint64_t, uint64_t, uint64_t, uint64_t, struct fid_mr **, void *)}. */
     private static final MethodHandle MR_REG = Native.pointerCall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
+    /** {@code int (*regattr)(struct fid *, const struct fi_mr_attr *, uint64_t flags, struct fid_mr **)}. */
+    private static final MethodHandle MR_REGATTR = Native.pointerCall(FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+            JAVA_LONG, ADDRESS));
     /** {@code int (*insert)(struct fid_av *, const void *, size_t, fi_addr_t *, uint64_t, void *)}. */
     private static final MethodHandle AV_INSERT = Native.pointerCall(FunctionDescriptor.of(JAVA_INT, ADDRESS,
             ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
@@ -133,6 +136,16 @@ final class FiCalls {
         try {
             return (int) MR_REG.invokeExact(fn, domainFid, buf, len, access, offset, requestedKey, flags, mrOut,
                     MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** fi_mr_regattr: {@code domain->mr->regattr(&domain->fid, attr, flags, &mr)}. */
+    static int mrRegattr(MemorySegment fn, MemorySegment domainFid, MemorySegment attr, long flags,
+                         MemorySegment mrOut) {
+        try {
+            return (int) MR_REGATTR.invokeExact(fn, domainFid, attr, flags, mrOut);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -103,6 +103,9 @@ public final class FiConst {
         public static final int FI_ADDR_STR = 9;
         public static final int FI_ADDR_EFA = 12;
         public static final int FI_TYPE_INFO = 0;
+        /** {@code enum fi_hmem_iface} values for {@code fi_mr_attr.iface}. */
+        public static final int FI_HMEM_SYSTEM = 0;
+        public static final int FI_HMEM_CUDA = 1;
         public static final long FI_ADDR_UNSPEC = -1L;
 
         private Enum() {

@@ -145,6 +145,15 @@ public final class FiLayouts {
             P.withName("rma_iov"), SIZE_T.withName("rma_iov_count"), P.withName("context"), U64.withName("data"));
     public static final StructLayout FI_RMA_IOV = struct("fi_rma_iov",
             U64.withName("addr"), SIZE_T.withName("len"), U64.withName("key"));
+    /**
+     * {@code struct fi_mr_attr} (1.17): {@code device} is a union of {@code uint64_t reserved} and the {@code int}
+     * ordinals ({@code cuda}, {@code ze}, ...), all at offset 0; we write the CUDA ordinal as an int into the zeroed
+     * union. libfabric 1.18+ appends fields; we pass API version 1.17 and allocate with headroom.
+     */
+    public static final StructLayout FI_MR_ATTR = struct("fi_mr_attr",
+            P.withName("mr_iov"), SIZE_T.withName("iov_count"), U64.withName("access"), U64.withName("offset"),
+            U64.withName("requested_key"), P.withName("context"), SIZE_T.withName("auth_key_size"),
+            P.withName("auth_key"), ENUM.withName("iface"), paddingLayout(4), U64.withName("device"));
     public static final StructLayout IOVEC = struct("iovec", P.withName("iov_base"), SIZE_T.withName("iov_len"));
     public static final StructLayout FI_CONTEXT = struct("fi_context", sequenceLayout(4, P).withName("internal"));
     public static final StructLayout FI_CONTEXT2 = struct("fi_context2", sequenceLayout(8, P).withName("internal"));
@@ -164,7 +173,7 @@ public final class FiLayouts {
             FI_OPS_DOMAIN, FI_OPS_MR, FID_EP, FI_OPS_CM, FI_OPS_MSG, FI_OPS_RMA, FID_MR, FID_AV, FI_OPS_AV, FID_CQ,
             FI_OPS_CQ, FID_NIC, FI_INFO, FI_TX_ATTR, FI_RX_ATTR, FI_EP_ATTR, FI_DOMAIN_ATTR, FI_FABRIC_ATTR,
             FI_LINK_ATTR, FI_AV_ATTR, FI_CQ_ATTR, FI_CQ_DATA_ENTRY, FI_CQ_ERR_ENTRY, FI_MSG, FI_MSG_RMA,
-            FI_RMA_IOV, IOVEC, FI_CONTEXT, FI_CONTEXT2, SIGACTION, DL_INFO);
+            FI_RMA_IOV, FI_MR_ATTR, IOVEC, FI_CONTEXT, FI_CONTEXT2, SIGACTION, DL_INFO);
 
     // ---- offsets used by the code (derived, so the test above covers them) -------------------------
     public static final long FID_OPS = offset(FID, "ops");
@@ -241,6 +250,13 @@ public final class FiLayouts {
     public static final long RMA_IOV_ADDR = offset(FI_RMA_IOV, "addr");
     public static final long RMA_IOV_LEN = offset(FI_RMA_IOV, "len");
     public static final long RMA_IOV_KEY = offset(FI_RMA_IOV, "key");
+    public static final long MR_ATTR_MR_IOV = offset(FI_MR_ATTR, "mr_iov");
+    public static final long MR_ATTR_IOV_COUNT = offset(FI_MR_ATTR, "iov_count");
+    public static final long MR_ATTR_ACCESS = offset(FI_MR_ATTR, "access");
+    public static final long MR_ATTR_OFFSET = offset(FI_MR_ATTR, "offset");
+    public static final long MR_ATTR_REQUESTED_KEY = offset(FI_MR_ATTR, "requested_key");
+    public static final long MR_ATTR_IFACE = offset(FI_MR_ATTR, "iface");
+    public static final long MR_ATTR_DEVICE = offset(FI_MR_ATTR, "device");
     public static final long IOV_BASE = offset(IOVEC, "iov_base");
     public static final long IOV_LEN = offset(IOVEC, "iov_len");
     public static final long SIGACTION_HANDLER = offset(SIGACTION, "sa_handler");

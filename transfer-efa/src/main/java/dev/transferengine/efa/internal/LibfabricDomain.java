@@ -2,8 +2,11 @@ package dev.transferengine.efa.internal;
 
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
@@ -41,6 +44,8 @@ final class LibfabricDomain implements ProviderDomain {
     private final StagedReceives staged;
     private final CompletionReader reader;
     private final Runnable onClose;
+    /** Whether the fi_info entry grants FI_HMEM: only then is device memory registration tried. */
+    private final boolean hmem;
     /** Whether the native close waits for the process's other endpoints ({@link RetiredEndpoints}). */
     private final boolean retire;
     private volatile boolean closed;
@@ -76,7 +81,10 @@ final class LibfabricDomain implements ProviderDomain {
                     ? new NotConnectedRetries(library, contexts, templates, peers, retryTimeoutNanos) : null;
             this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries,
                     FiErrors.provErrnoIsErrno(info.providerName()));
-            this.capabilities = new DomainCapabilities(maxMessageBytes(info), info.cqDataSize() >= 4, true,
+            // FI_HMEM granted: registerDevice may be tried (it may still find at run time that this libfabric
+            // cannot register CUDA memory, e.g. Debian's shm without CUDA, and then reports UNAVAILABLE).
+            this.hmem = (info.caps() & FiConst.Cap.FI_HMEM) != 0;
+            this.capabilities = new DomainCapabilities(maxMessageBytes(info), info.cqDataSize() >= 4, !hmem,
                     info.linkSpeed());
             this.retire = RetiredEndpoints.applies(info.providerName());
             if (retire) {
@@ -116,6 +124,17 @@ final class LibfabricDomain implements ProviderDomain {
     public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
         requireOpen();
         return registrations.register(segment, remoteWrite);
+    }
+
+    /**
+     * {@code fi_mr_regattr} with {@code FI_HMEM_CUDA}; see {@link MemoryRegistrations#registerDevice}. The result is
+     * used by posts like host memory: its {@code fi_mr_desc} goes with every write from it (FI_MR_LOCAL and HMEM
+     * providers require it), its key and remote base go to peers.
+     */
+    @Override
+    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        requireOpen();
+        return registrations.registerDevice(memory, remoteWrite, hmem, info.providerName());
     }
 
     @Override
@@ -181,6 +200,11 @@ final class LibfabricDomain implements ProviderDomain {
             throw new InvalidRequestException("receive length " + length + " is negative");
         }
         long descriptor = localDescriptor(dst, address, length);
+        if (staged != null && registrations.isDevice(dst)) {
+            // Staged receives copy the message into the engine's buffer from Java: impossible for device memory.
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "receives into device memory are not supported"
+                    + " with staged receives (FI_RX_CQ_DATA): post the receive into host memory");
+        }
         if (staged != null) {
             return staged.enqueue(address, length, context) ? POSTED : RETRY;
         }

@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * fi_fabric, fi_strerror, fi_version). Everything else is reached through ops tables ({@link FiCalls}).
  *
  * <p>One library per process: the first successful {@link #load} wins and later calls get the same
- * instance (or an error if they name a different file). Loading sets {@code IPATH_NO_BACKTRACE=1} in the
+ * instance (or an error if they name a different file). {@link #probe} checks without committing. Loading sets {@code IPATH_NO_BACKTRACE=1} in the
  * C environment first and keeps the JVM's signal handlers (see {@link SignalHandlers}). Thread-safe.
  */
 public final class LibfabricLibrary {
@@ -57,26 +57,58 @@ public final class LibfabricLibrary {
 
     private static MethodHandle exported(SymbolLookup lookup, String name, FunctionDescriptor descriptor) {
         MemorySegment symbol = lookup.find(name).orElseThrow(
-                () -> new IllegalStateException("libfabric exports no " + name));
+                () -> new IllegalStateException("exports no " + name + " (not a libfabric library?)"));
         return Native.LINKER.downcallHandle(symbol, descriptor);
     }
 
     /**
      * Loads libfabric once per process.
      *
-     * @param explicitPath a file to load, or null to search: {@value #AWS_EFA_LIBRARY} when present, then
-     *                     {@value #SONAME} through the dynamic linker's normal search path
-     * @throws ProviderUnavailableException saying why when nothing could be loaded, or when the JVM lost its
+     * @param explicitPath a file to load ({@code libfabric.library}), or null to search: {@value #AWS_EFA_LIBRARY}
+     *                     when present, then {@value #SONAME} through the dynamic linker's normal search path
+     * @throws ProviderUnavailableException saying why when nothing could be loaded (naming the path), when another
+     *                                      libfabric is already loaded in this process, or when the JVM lost its
      *                                      SIGSEGV handler and could not get it back
      */
     public static synchronized LibfabricLibrary load(String explicitPath) {
+        if (explicitPath != null) {
+            requireFile(explicitPath);
+        }
         if (loaded != null) {
-            if (explicitPath != null && !explicitPath.equals(loaded.path)) {
-                throw new ProviderUnavailableException("libfabric is already loaded from " + loaded.path
-                        + " in this process; cannot also load " + explicitPath, null);
-            }
+            requireSame(explicitPath);
             return loaded;
         }
+        loaded = open(explicitPath, Arena.global());
+        return loaded;
+    }
+
+    /**
+     * Checks that {@link #load} would succeed, without committing the process to a library: when none is loaded
+     * yet, the library is loaded into a closable arena, checked (fi_version, SIGSEGV still the JVM's) and unloaded
+     * again ({@code dlclose}), so that an engine may still name another file with {@code libfabric.library} in its
+     * provider options. When one is loaded, checks {@code explicitPath} against it.
+     *
+     * @throws ProviderUnavailableException as {@link #load} would
+     */
+    public static synchronized void probe(String explicitPath) {
+        if (explicitPath != null) {
+            requireFile(explicitPath);
+        }
+        if (loaded != null) {
+            requireSame(explicitPath);
+            return;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            open(explicitPath, arena);
+        }
+    }
+
+    /** The library file loaded in this process, or null when none is. */
+    public static synchronized String loadedPath() {
+        return loaded == null ? null : loaded.path;
+    }
+
+    private static LibfabricLibrary open(String explicitPath, Arena arena) {
         // Read by libinfinipath's constructor at dlopen time; without it that constructor takes SIGSEGV.
         Libc.setenv("IPATH_NO_BACKTRACE", "1", false);
         List<String> candidates = candidates(explicitPath);
@@ -85,7 +117,7 @@ public final class LibfabricLibrary {
             SymbolLookup lookup;
             try {
                 lookup = SignalHandlers.preserving(SignalHandlers.AT_LOAD,
-                        () -> SymbolLookup.libraryLookup(candidate, Arena.global()));
+                        () -> SymbolLookup.libraryLookup(candidate, arena));
             } catch (IllegalArgumentException e) {
                 failures.add(candidate + ": " + e.getMessage());
                 continue;
@@ -94,12 +126,50 @@ public final class LibfabricLibrary {
                 throw new ProviderUnavailableException("after loading " + candidate + " SIGSEGV is handled by "
                         + SignalHandlers.owner(FiConst.Sig.SIGSEGV) + ", not the JVM; refusing to continue", null);
             }
-            loaded = new LibfabricLibrary(candidate, lookup);
-            return loaded;
+            try {
+                return new LibfabricLibrary(candidate, lookup);
+            } catch (IllegalStateException e) {
+                failures.add(candidate + ": " + e.getMessage());
+            }
+        }
+        if (explicitPath != null) {
+            throw new ProviderUnavailableException("libfabric could not be loaded from " + explicitPath
+                    + " (libfabric.library / -Dte.libfabric.library / TE_LIBFABRIC_LIBRARY): " + String.join("; ", failures)
+                    + ". The file exists but the dynamic linker refused it: check it with `file` (a copied symlink may"
+                    + " have become a short text file naming its target) and `ldd` (missing dependencies)", null);
         }
         throw new ProviderUnavailableException("libfabric not found (" + String.join("; ", failures)
-                + "): install libfabric1 (Debian/Ubuntu) or the AWS EFA software, or point libfabric.path / "
-                + "-Dte.libfabric.path / TE_LIBFABRIC_PATH at libfabric.so.1", null);
+                + "): install libfabric1 (Debian/Ubuntu) or the AWS EFA software, or point libfabric.library / "
+                + "-Dte.libfabric.library / TE_LIBFABRIC_LIBRARY at libfabric.so.1", null);
+    }
+
+    /** A path (not a bare soname the linker searches for) must name an existing file. */
+    private static void requireFile(String explicitPath) {
+        if (explicitPath.indexOf('/') >= 0 && !Files.isRegularFile(Path.of(explicitPath))) {
+            throw new ProviderUnavailableException("libfabric.library names " + explicitPath + ", which "
+                    + (Files.exists(Path.of(explicitPath)) ? "is not a regular file" : "does not exist")
+                    + " (set with the libfabric.library option, -Dte.libfabric.library or TE_LIBFABRIC_LIBRARY)",
+                    null);
+        }
+    }
+
+    private static void requireSame(String explicitPath) {
+        if (explicitPath != null && !samePath(explicitPath, loaded.path)) {
+            throw new ProviderUnavailableException("libfabric is already loaded from " + loaded.path
+                    + " in this process; cannot also load " + explicitPath + " (libfabric.library): libfabric is loaded"
+                    + " once per process, so every engine of a process must use the same library", null);
+        }
+    }
+
+    private static boolean samePath(String a, String b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        try {
+            return a.indexOf('/') >= 0 && b.indexOf('/') >= 0 && Files.isSameFile(Path.of(a), Path.of(b));
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static List<String> candidates(String explicitPath) {

@@ -3,6 +3,8 @@ package dev.transferengine.efa.internal;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.efa.LibfabricOptions;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -11,34 +13,87 @@ import java.util.Map;
  *
  * @param provider              libfabric provider name for fi_getinfo
  * @param node                  node for fi_getinfo with FI_SOURCE, or null
- * @param libraryPath           explicit library file, or null to search
+ * @param libraryPath           explicit library file ({@code libfabric.library}), or null to search
  * @param forceEfaPaths         run the EFA code paths (staged receives for FI_RX_CQ_DATA) on any provider
  * @param deliveryComplete      TRUE / FALSE, or null for automatic (on unless the provider is efa)
  * @param stagedReceives        staged receives per domain in FI_RX_CQ_DATA mode
  * @param stagedReceiveBytes    bytes per staged receive
  * @param retryTimeoutMillis    how long posts to one peer may keep being refused (-FI_EAGAIN) before they fail
  *                              with PEER_UNREACHABLE
- * @param hmem                  TRUE / FALSE, or null for automatic (ask for FI_HMEM only on efa)
+ * @param hmem                  TRUE / FALSE, or null for automatic (ask for FI_HMEM on efa, or when the engine
+ *                              has CUDA groups)
+ * @param cudaDevices           the CUDA ordinals of the engine's groups ({@code libfabric.cudaDevices}, set by the
+ *                              engine); empty when all groups are host-only
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
-                                int retryTimeoutMillis, Boolean hmem) {
+                                int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices) {
+    public LibfabricSettings {
+        cudaDevices = List.copyOf(cudaDevices);
+    }
+
     public static final String DEFAULT_PROVIDER = "efa";
 
-    /** Reads {@code options}, falling back to system properties {@code te.<key>} (and the path's env variable). */
+    /**
+     * Reads {@code options}, falling back to system properties {@code te.<key>}. The library: see
+     * {@link #libraryPath(Map)}.
+     */
     public static LibfabricSettings from(Map<String, String> options) {
         String provider = get(options, LibfabricOptions.PROVIDER, DEFAULT_PROVIDER);
         if (provider.isBlank()) {
             throw new InvalidRequestException(LibfabricOptions.PROVIDER + " must name a libfabric provider");
         }
-        String path = get(options, LibfabricOptions.PATH, System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE));
+        String path = libraryPath(options);
         Boolean deliveryComplete = autoBoolean(options, LibfabricOptions.DELIVERY_COMPLETE);
         Boolean hmem = autoBoolean(options, LibfabricOptions.HMEM);
         return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
                 blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
                 positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
                 positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
-                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem);
+                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem,
+                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")));
+    }
+
+    /**
+     * The first non-blank of: options {@code libfabric.library}, {@code libfabric.path} (older name); system
+     * properties {@code te.libfabric.library}, {@code te.libfabric.path}; env {@code TE_LIBFABRIC_LIBRARY},
+     * {@code TE_LIBFABRIC_PATH}. Null (search) when none is set.
+     */
+    static String libraryPath(Map<String, String> options) {
+        String[] candidates = {
+            options == null ? null : options.get(LibfabricOptions.LIBRARY),
+            options == null ? null : options.get(LibfabricOptions.PATH),
+            System.getProperty("te." + LibfabricOptions.LIBRARY),
+            System.getProperty("te." + LibfabricOptions.PATH),
+            System.getenv(LibfabricOptions.LIBRARY_ENVIRONMENT_VARIABLE),
+            System.getenv(LibfabricOptions.PATH_ENVIRONMENT_VARIABLE)};
+        for (String c : candidates) {
+            if (c != null && !c.isBlank()) {
+                return c.trim();
+            }
+        }
+        return null;
+    }
+
+    /** {@code "0,1"} to [0, 1]; blank to []; negative entries (host groups, -1) are dropped. */
+    private static List<Integer> ordinals(String value) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            try {
+                int ordinal = Integer.parseInt(t);
+                if (ordinal >= 0 && !out.contains(ordinal)) {
+                    out.add(ordinal);
+                }
+            } catch (NumberFormatException e) {
+                throw new InvalidRequestException(LibfabricOptions.CUDA_DEVICES
+                        + " must list CUDA ordinals separated by commas, got " + value);
+            }
+        }
+        return out;
     }
 
     /** {@code auto} is null, else the boolean; anything else is an error naming the key. */
@@ -52,12 +107,15 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         };
     }
 
-    /** Whether fi_getinfo is first asked for FI_HMEM: explicitly set, or automatically only for efa. */
+    /**
+     * Whether fi_getinfo is first asked for FI_HMEM: explicitly set, or automatically on efa and whenever the engine
+     * has groups with a CUDA device (without one, shm's FI_HMEM entry only makes host writes slower).
+     */
     public boolean askForHmem() {
         if (hmem != null) {
             return hmem;
         }
-        return provider.toLowerCase(Locale.ROOT).contains("efa");
+        return provider.toLowerCase(Locale.ROOT).contains("efa") || !cudaDevices.isEmpty();
     }
 
     /**

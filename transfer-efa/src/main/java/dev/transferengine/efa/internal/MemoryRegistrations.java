@@ -1,6 +1,9 @@
 package dev.transferengine.efa.internal;
 
+import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.RegisteredMemory;
 
 import java.lang.foreign.Arena;
@@ -9,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -20,6 +24,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *   <li>FI_MR_PROV_KEY: the provider picks keys; otherwise we request keys unique within the domain. Either way
  *       the key peers get is read back with {@code fi_mr_key};</li>
  *   <li>FI_MR_LOCAL: {@code fi_mr_desc} goes with every post (we always pass it; it is harmless elsewhere).</li>
+ *   <li>FI_MR_HMEM: device memory must be registered before use — which is the only way we use it
+ *       ({@link #registerDevice}: {@code fi_mr_regattr} with {@code FI_HMEM_CUDA}, same keys and addressing).</li>
  * </ul>
  * Single-threaded (the domain's owner thread).
  */
@@ -67,6 +73,78 @@ final class MemoryRegistrations {
         }
     }
 
+    /**
+     * Registers CUDA device memory with {@code fi_mr_regattr} ({@code iface = FI_HMEM_CUDA},
+     * {@code device.cuda = ordinal}), with the access flags, key and addressing rules of host memory. The address
+     * is a device pointer and is never dereferenced here. Device registrations are not checked by
+     * {@link #deregisterFreed}: they have no arena.
+     *
+     * @param hmem whether the domain's fi_info has FI_HMEM; without it nothing is tried
+     * @throws TransferException UNAVAILABLE when this libfabric cannot register CUDA memory (no FI_HMEM, no regattr,
+     *                           or {@code -FI_ENOSYS} / {@code -FI_EOPNOTSUPP}, which a libfabric built without CUDA
+     *                           answers); PROVIDER for any other failure
+     */
+    LibfabricMemory registerDevice(DeviceMemory memory, boolean remoteWrite, boolean hmem, String provider) {
+        if (memory == null || memory.lengthBytes() <= 0 || memory.address() == 0 || memory.ordinal() < 0) {
+            throw new InvalidRequestException("device registration needs a non-empty range on a CUDA device, got "
+                    + memory);
+        }
+        if (!hmem) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "libfabric provider " + provider
+                    + " did not grant FI_HMEM: device memory cannot be registered (stage through host memory)");
+        }
+        MemorySegment regattr;
+        try {
+            regattr = FiCalls.function(endpoint.domain, FiLayouts.DOMAIN_MR, FiLayouts.FI_OPS_MR, "regattr");
+        } catch (TransferException e) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "libfabric provider " + provider
+                    + " has no fi_mr_regattr: " + e.getMessage(), e.providerCode(), e.providerMessage(), e);
+        }
+        long access = FiConst.Cap.FI_SEND | FiConst.Cap.FI_RECV | FiConst.Cap.FI_WRITE
+                | (remoteWrite ? FiConst.Cap.FI_REMOTE_WRITE : 0);
+        long requestedKey = providerKeys ? 0 : nextRequestedKey++;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment iov = arena.allocate(FiLayouts.IOVEC);
+            iov.set(JAVA_LONG, FiLayouts.IOV_BASE, memory.address());
+            iov.set(JAVA_LONG, FiLayouts.IOV_LEN, memory.lengthBytes());
+            // Zero-filled with headroom: newer libfabric appends fields (read only for API versions past 1.17).
+            MemorySegment attr = arena.allocate(FiLayouts.FI_MR_ATTR.byteSize() + FiLayouts.INPUT_HEADROOM_BYTES, 8);
+            attr.set(ADDRESS, FiLayouts.MR_ATTR_MR_IOV, iov);
+            attr.set(JAVA_LONG, FiLayouts.MR_ATTR_IOV_COUNT, 1);
+            attr.set(JAVA_LONG, FiLayouts.MR_ATTR_ACCESS, access);
+            attr.set(JAVA_LONG, FiLayouts.MR_ATTR_OFFSET, 0);
+            attr.set(JAVA_LONG, FiLayouts.MR_ATTR_REQUESTED_KEY, requestedKey);
+            attr.set(JAVA_INT, FiLayouts.MR_ATTR_IFACE, FiConst.Enum.FI_HMEM_CUDA);
+            attr.set(JAVA_INT, FiLayouts.MR_ATTR_DEVICE, memory.ordinal()); // device.cuda: an int at the union's start
+            MemorySegment out = arena.allocate(ADDRESS);
+            int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, 0, out);
+            if (rc != 0) {
+                String what = "fi_mr_regattr(FI_HMEM_CUDA, device " + memory.ordinal() + ") of "
+                        + memory.lengthBytes() + " bytes at 0x" + Long.toHexString(memory.address()) + " on " + provider;
+                String text = library.strerror(-rc);
+                if (rc == -FiConst.Err.FI_ENOSYS || rc == -FiConst.Err.FI_EOPNOTSUPP) {
+                    throw new TransferException(ErrorCategory.UNAVAILABLE, what + " failed"
+                            + " (this libfabric cannot register CUDA memory: it was built without CUDA, or CUDA could"
+                            + " not be initialized; point libfabric.library at a CUDA-enabled build)", rc, text, null);
+                }
+                throw new TransferException(ErrorCategory.PROVIDER, what + " failed", rc, text, null);
+            }
+            MemorySegment mr = out.get(ADDRESS, 0).reinterpret(FiLayouts.FID_MR.byteSize());
+            long key = mr.get(JAVA_LONG, FiLayouts.MR_KEY);
+            long desc = mr.get(JAVA_LONG, FiLayouts.MR_MEM_DESC);
+            LibfabricMemory m = new LibfabricMemory(this, null, memory.ordinal(), memory.address(),
+                    memory.lengthBytes(), key, virtualAddressing ? memory.address() : 0, mr, desc);
+            live.add(m); // never in remoteWritable: no arena whose closing the freed-memory check could see
+            return m;
+        }
+    }
+
+    /** Whether {@code memory} is a live device registration of this domain. */
+    boolean isDevice(RegisteredMemory memory) {
+        LibfabricMemory m = ours(memory);
+        return m != null && m.isDevice();
+    }
+
     /** The registration if {@code memory} is a live one of this domain, else null. */
     LibfabricMemory ours(RegisteredMemory memory) {
         return memory instanceof LibfabricMemory m && m.owner() == this && m.isLive() ? m : null;
@@ -89,6 +167,8 @@ final class MemoryRegistrations {
      * progress, i.e. inside {@code poll}, so deregistering before each poll makes a write that arrives after the
      * free fail with the provider's key error instead. Left open: an arena closed by another thread during a
      * poll that is receiving into it (nothing in the FFM API lets us hold off the close). No allocation.
+     * Device registrations are exempt (never in the list): they have no arena; the engine deregisters them before
+     * the device backend frees the allocation.
      */
     void deregisterFreed() {
         for (int i = remoteWritable.size() - 1; i >= 0; i--) {
