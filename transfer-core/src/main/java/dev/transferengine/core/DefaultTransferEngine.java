@@ -61,7 +61,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     DefaultTransferEngine(EngineConfig config) {
         this.config = config;
         this.operationTimeoutNanos = config.operationTimeout().toNanos();
-        Providers.Selected selected = Providers.select(config.provider(), config.providerOptions());
+        Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config));
         this.providerName = selected.provider().name();
         int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
         this.fabric = selected.provider().open(selected.options(), totalNics);
@@ -101,6 +101,21 @@ public final class DefaultTransferEngine implements TransferEngine {
             fabric.close();
             throw e;
         }
+    }
+
+    /**
+     * The provider options plus {@code libfabric.cudaDevices}: the CUDA ordinals of the groups, so the libfabric
+     * provider asks for {@code FI_HMEM} when device memory will be registered (an explicit value wins).
+     */
+    private static java.util.Map<String, String> withCudaDevices(EngineConfig config) {
+        String ordinals = config.groups().stream().mapToInt(GroupSpec::cudaDevice).filter(d -> d >= 0).distinct()
+                .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
+        if (ordinals.isEmpty()) {
+            return config.providerOptions();
+        }
+        java.util.Map<String, String> options = new java.util.LinkedHashMap<>(config.providerOptions());
+        options.putIfAbsent("libfabric.cudaDevices", ordinals);
+        return options;
     }
 
     /** Explicit names first, then the remaining domains in the provider's order (reused round-robin when short). */
