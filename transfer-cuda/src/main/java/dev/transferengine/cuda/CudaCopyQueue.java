@@ -32,7 +32,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     private long doneThrough = -1;
     private boolean closed;
 
-    private CudaCopyQueue(int ordinal, long stream, long[] events) {
+    CudaCopyQueue(int ordinal, long stream, long[] events) {
         this.ordinal = ordinal;
         this.stream = stream;
         this.events = events;

@@ -30,7 +30,8 @@ public final class CudaDeviceMemory extends NativeResource {
     private final long address;
     private final long lengthBytes;
 
-    private CudaDeviceMemory(int ordinal, long address, long lengthBytes) {
+    /** Wraps an allocation this object then owns (tests build one over no memory to check validation). */
+    CudaDeviceMemory(int ordinal, long address, long lengthBytes) {
         this.ordinal = ordinal;
         this.address = address;
         this.lengthBytes = lengthBytes;

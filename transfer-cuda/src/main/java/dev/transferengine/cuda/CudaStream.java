@@ -23,7 +23,7 @@ public final class CudaStream extends NativeResource {
     private final int ordinal;
     private final long handle;
 
-    private CudaStream(int ordinal, long handle) {
+    CudaStream(int ordinal, long handle) {
         this.ordinal = ordinal;
         this.handle = handle;
     }
