@@ -138,8 +138,12 @@ public final class DriverCalls {
                 pointers.setAtIndex(ADDRESS, i, slots.asSlice(i * 8L, 8));
             }
             slots.setAtIndex(JAVA_INT, 4, -1); // DEVICE_ORDINAL stays -1 if the driver leaves it alone
-            CudaErrors.check(CudaDriver.cuPointerGetAttributes(n, attributes, pointers, address),
-                    "cuPointerGetAttributes(0x" + Long.toHexString(address) + ")");
+            int result = CudaDriver.cuPointerGetAttributes(n, attributes, pointers, address);
+            if (result == CudaConst.Result.CUDA_ERROR_INVALID_VALUE) {
+                // Documented not to happen for unknown memory, but cuPointerGetAttribute does it: same meaning.
+                return new PointerInfo(address, PointerInfo.MemoryType.UNKNOWN, -1, false, 0, 0);
+            }
+            CudaErrors.check(result, "cuPointerGetAttributes(0x" + Long.toHexString(address) + ")");
             int type = slots.get(JAVA_INT, 0);
             boolean managed = slots.get(JAVA_INT, 8) != 0;
             return new PointerInfo(address, PointerInfo.MemoryType.of(type), type == 0 ? -1 : slots.get(JAVA_INT, 16),
