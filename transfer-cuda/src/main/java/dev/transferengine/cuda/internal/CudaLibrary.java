@@ -66,7 +66,7 @@ public final class CudaLibrary {
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             return new State(0, 0, library + " lacks a function this binding needs (" + cause.getMessage()
-                    + "): the driver is older than CUDA 12", cause);
+                    + "): is it the NVIDIA driver, for CUDA 12.x or later?", cause);
         }
         if (init != CudaConst.Result.CUDA_SUCCESS) {
             CudaErrors.Described d = CudaErrors.describe(init);
