@@ -27,7 +27,7 @@ public final class CudaDeviceBackend implements DeviceBackend {
     private final Map<Long, Long> pinned = new ConcurrentHashMap<>();
     private final int copyQueueRing;
 
-    /** The backend the service loader creates: copy queues with {@value CudaCopyQueue#DEFAULT_RING} events. */
+    /** The backend the service loader creates: copy queues with a ring of 256 events. */
     public CudaDeviceBackend() {
         this(CudaCopyQueue.DEFAULT_RING);
     }
