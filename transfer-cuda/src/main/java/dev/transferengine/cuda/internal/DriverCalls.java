@@ -22,7 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Driver calls with their out-parameters allocated and their results checked ({@link CudaException} on
+ * Driver calls with their out-parameters allocated and their results checked
+ * ({@link dev.transferengine.cuda.CudaException} on
  * failure). No argument validation and no context switching happen here: callers validate in Java first
  * and make the right context current. Thread-safe.
  *
