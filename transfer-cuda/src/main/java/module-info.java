@@ -9,5 +9,5 @@ module dev.transferengine.cuda {
 
     exports dev.transferengine.cuda;
 
-    // provides dev.transferengine.spi.DeviceBackend with dev.transferengine.cuda.CudaDeviceBackend;
+    provides dev.transferengine.spi.DeviceBackend with dev.transferengine.cuda.CudaDeviceBackend;
 }
