@@ -114,7 +114,7 @@ final class GpuCommand implements Callable<Integer> {
                 double refD2H = reference(stream, hostDst.segment.address(), src.address(), size, n);
                 if (rows.contains("d2d")) {
                     row(out, size, "single write GPU->GPU", rate(a, imms, n, size,
-                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0))),
                             refD2D);
                 }
                 if (rows.contains("paged") && size >= pageBytes) {
@@ -130,17 +130,17 @@ final class GpuCommand implements Callable<Integer> {
                 }
                 if (rows.contains("h2d")) {
                     row(out, size, "single write pinned host->GPU", rate(a, imms, n, size,
-                            i -> SingleWrite.withImm(pinnedSrc, 0, size, devDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            i -> SingleWrite.withImm(pinnedSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0))),
                             refH2D);
                 }
                 if (rows.contains("d2h")) {
                     row(out, size, "single write GPU->pinned host", rate(a, imms, n, size,
-                            i -> SingleWrite.withImm(devSrc, 0, size, pinnedDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            i -> SingleWrite.withImm(devSrc, 0, size, pinnedDst, 0, IMM).routed(Routing.pinned(0))),
                             refD2H);
                 }
                 if (staged != null) {
                     row(out, size, "staged GPU->pinned host", rate(staged, imms, n, size,
-                            i -> SingleWrite.withImm(stagedSrc, 0, size, pinnedDst, 0, IMM).withRouting(Routing.pinned(0))),
+                            i -> SingleWrite.withImm(stagedSrc, 0, size, pinnedDst, 0, IMM).routed(Routing.pinned(0))),
                             refD2H);
                 }
                 out.flush();
