@@ -17,7 +17,7 @@ for m in transfer-api transfer-cuda transfer-core transfer-efa transfer-verbs be
 done
 # The bench's and tests' third-party jars (picocli, HdrHistogram, Gson), and the JUnit console launcher.
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} -pl benchmarks dependency:copy-dependencies \
-  -DincludeScope=runtime -DexcludeGroupIds=dev.transferengine -DoutputDirectory="$PWD/$KIT/lib"
+  -DincludeScope=runtime -DexcludeGroupIds=dev.transferengine -DexcludeArtifactIds=jmh-core,commons-math3,jopt-simple,error_prone_annotations -DoutputDirectory="$PWD/$KIT/lib"
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} dependency:copy -Dartifact=$JUNIT_CONSOLE \
   -DoutputDirectory="$PWD/$KIT/lib" -Dmdep.stripVersion=true
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.jfr,jdk.management \
