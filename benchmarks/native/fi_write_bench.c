@@ -49,6 +49,7 @@ struct options {
     int delivery_complete;  /* add FI_DELIVERY_COMPLETE to every write */
     int no_hmem;            /* do not ask for FI_HMEM first */
     int yield;              /* sched_yield() after IDLE_SPINS empty polls in a row */
+    int no_imm;             /* writes without FI_REMOTE_CQ_DATA; a size is done at the last local completion */
 };
 
 struct endpoint {
@@ -199,7 +200,7 @@ static void run_writes(size_t size, long count, int window, uint64_t flags, uint
         .msg_iov = &iov, .desc = &desc, .iov_count = 1, .addr = target_addr,
         .rma_iov = &rma, .rma_iov_count = 1, .data = imm,
     };
-    long target_imms = atomic_load(&imms_expected) + count;
+    long target_imms = atomic_load(&imms_expected) + ((flags & FI_REMOTE_CQ_DATA) ? count : 0);
     atomic_store(&imms_expected, target_imms);
 
     long posted = 0, completed = 0;
@@ -243,12 +244,13 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: fi_write_bench -p PROVIDER [-n NODE] [-s SIZE,...] [-i ITERATIONS] [-u WARMUP]\n"
-            "                      [-w WINDOW] [-D] [-H] [-y]\n"
+            "                      [-w WINDOW] [-D] [-H] [-y] [-I]\n"
             "  -p  libfabric provider, e.g. 'tcp;ofi_rxm' or shm\n"
             "  -n  node for fi_getinfo with FI_SOURCE (127.0.0.1 keeps tcp on loopback)\n"
             "  -s  comma-separated sizes with K/M/G suffixes (default 64K,1M,16M)\n"
             "  -D  FI_DELIVERY_COMPLETE on every write\n"
             "  -H  do not ask for FI_HMEM first (the Java engine does, then falls back without it)\n"
+            "  -I  writes without imm (no FI_REMOTE_CQ_DATA): done when every write completed at the writer\n"
             "  -y  sched_yield() after 100 empty CQ polls in a row (for machines with fewer free cores than threads)\n");
     exit(2);
 }
@@ -257,7 +259,7 @@ int main(int argc, char **argv)
 {
     struct options o = { .iterations = 1000, .warmup = 100, .window = 64 };
     int c;
-    while ((c = getopt(argc, argv, "p:n:s:i:u:w:DHy")) != -1) {
+    while ((c = getopt(argc, argv, "p:n:s:i:u:w:DHyI")) != -1) {
         switch (c) {
         case 'p': o.provider = optarg; break;
         case 'n': o.node = optarg; break;
@@ -275,6 +277,7 @@ int main(int argc, char **argv)
         case 'D': o.delivery_complete = 1; break;
         case 'H': o.no_hmem = 1; break;
         case 'y': o.yield = 1; break;
+        case 'I': o.no_imm = 1; break;
         default: usage();
         }
     }
@@ -323,14 +326,14 @@ int main(int argc, char **argv)
         die("fi_av_insert", -FI_EINVAL);
     }
     fprintf(stderr, "# fi_write_bench provider=%s fabric=%s hmem=%d mr_mode=0x%x window=%d iterations=%ld "
-            "delivery_complete=%d yield=%d\n", info->fabric_attr->prov_name, info->fabric_attr->name,
+            "delivery_complete=%d yield=%d no_imm=%d\n", info->fabric_attr->prov_name, info->fabric_attr->name,
             (info->caps & FI_HMEM) != 0, info->domain_attr->mr_mode, o.window, o.iterations, o.delivery_complete,
-            o.yield);
+            o.yield, o.no_imm);
 
     pthread_t thread;
     pthread_create(&thread, NULL, target_loop, NULL);
 
-    uint64_t flags = FI_REMOTE_CQ_DATA | FI_COMPLETION | (o.delivery_complete ? FI_DELIVERY_COMPLETE : 0);
+    uint64_t flags = (o.no_imm ? 0 : FI_REMOTE_CQ_DATA) | FI_COMPLETION | (o.delivery_complete ? FI_DELIVERY_COMPLETE : 0);
     for (int i = 0; i < o.nsizes; i++) {
         size_t size = o.sizes[i];
         run_writes(size, o.warmup, o.window, flags, 7);

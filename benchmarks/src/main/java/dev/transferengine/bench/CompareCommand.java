@@ -107,6 +107,11 @@ final class CompareCommand implements Callable<Integer> {
             description = "Longest a single run (either side) may take (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds = 120;
 
+    @Option(names = "--no-imm", description = "Writes without imm on both sides (C: fi_write_bench -I, no "
+            + "FI_REMOTE_CQ_DATA); a run ends when every write completed at the writer. On shm this compares the "
+            + "engine's key-checked path with libfabric's unchecked fast path (docs/reliability.md).")
+    boolean noImm;
+
     @Option(names = "--json", description = "Print the results as JSON on stdout instead of a table.")
     boolean json;
 
@@ -136,10 +141,10 @@ final class CompareCommand implements Callable<Integer> {
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         boolean yields = baselineIdle == BaselineIdle.YIELD;
         NativeBaseline.Settings cSettings = new NativeBaseline.Settings(libfabricProvider, node, deliveryComplete, hmem,
-                yields);
+                yields, noImm);
 
         NativeBaseline baseline = NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
-        EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions));
+        EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions), !noImm);
 
         int[] iters = new int[sizeList.size()];
         int[] warm = new int[sizeList.size()];

@@ -32,9 +32,16 @@ final class EnginePatternRun {
     static final int IMM = 7;
 
     private final EngineOptions engine;
+    private final boolean withImm;
 
     EnginePatternRun(EngineOptions engine) {
+        this(engine, true);
+    }
+
+    /** @param withImm false: writes without imm, a run ends at the last local completion ({@code compare --no-imm}) */
+    EnginePatternRun(EngineOptions engine, boolean withImm) {
         this.engine = engine;
+        this.withImm = withImm;
     }
 
     /** Builds the engines, runs {@code warmup} then {@code iterations} writes of {@code size}, closes them. */
@@ -52,13 +59,19 @@ final class EnginePatternRun {
             try (MemoryRegion srcRegion = writer.register(src, Access.LOCAL);
                  MemoryRegion dstRegion = target.register(dst, Access.REMOTE_WRITE)) {
                 RemoteRegion destination = RemoteRegion.fromHex(dstRegion.descriptor().toHex());
-                SingleWrite write = SingleWrite.withImm(srcRegion, 0, size, destination, 0, IMM);
-                ImmCounter imms = target.immCounter(IMM);
+                SingleWrite write = withImm ? SingleWrite.withImm(srcRegion, 0, size, destination, 0, IMM)
+                        : SingleWrite.of(srcRegion, 0, size, destination, 0);
+                ImmCounter imms = withImm ? target.immCounter(IMM) : null;
                 WriteWindow writes = new WriteWindow(writer, write, imms, window, timeout);
                 writes.run(warmup);
                 long start = System.nanoTime();
                 writes.run(iterations);
                 long elapsed = System.nanoTime() - start;
+                // without imm, a local completion may come before the target copied the bytes (shm inline/inject)
+                long landBy = System.nanoTime() + timeout.toNanos();
+                while (!withImm && dst.mismatch(src) >= 0 && System.nanoTime() - landBy < 0) {
+                    Thread.onSpinWait();
+                }
                 if (dst.mismatch(src) >= 0) {
                     throw new BenchFailure("the writes of " + ByteSize.format(size) + " did not land: destination differs");
                 }

@@ -120,8 +120,14 @@ final class NativeBaseline {
      * @param deliveryComplete {@code -D}: FI_DELIVERY_COMPLETE on every write
      * @param hmem             ask for FI_HMEM first (without: {@code -H})
      * @param yieldWhenIdle    {@code -y}: the baseline's threads yield after 100 empty polls in a row
+     * @param noImm            {@code -I}: writes without FI_REMOTE_CQ_DATA, done at the last local completion
      */
-    record Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle) {
+    record Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle,
+                    boolean noImm) {
+        Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle) {
+            this(provider, node, deliveryComplete, hmem, yieldWhenIdle, false);
+        }
+
         /** The command-line flags these settings give fi_write_bench. */
         List<String> flags() {
             List<String> f = new ArrayList<>(List.of("-p", provider));
@@ -136,6 +142,9 @@ final class NativeBaseline {
             }
             if (yieldWhenIdle) {
                 f.add("-y");
+            }
+            if (noImm) {
+                f.add("-I");
             }
             return f;
         }

@@ -58,6 +58,16 @@ public final class LibfabricOptions {
      */
     public static final String CUDA_DEVICES = "libfabric.cudaDevices";
 
+    /**
+     * {@code auto} (default), {@code true} or {@code false}: post every RMA write with remote CQ data, so that the
+     * target checks the remote key and address of writes that carry no imm too. libfabric 1.17's shm copies an
+     * imm-less write straight into the peer (process_vm_writev) without checking the key at all; {@code auto} turns
+     * this on for shm (when the CQ data is at least 8 bytes wide). The engine marks such writes with a bit above
+     * the 32-bit imm and the target drops their CQ entries: user-visible imms are unchanged. {@code false} brings
+     * back the unchecked fast path (measurements only). docs/reliability.md.
+     */
+    public static final String VERIFY_REMOTE_KEYS = "libfabric.verifyRemoteKeys";
+
     /** Environment variable naming the library, when no option or system property does. */
     public static final String LIBRARY_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_LIBRARY";
     /** Older environment variable for the library, read after {@link #LIBRARY_ENVIRONMENT_VARIABLE}. */

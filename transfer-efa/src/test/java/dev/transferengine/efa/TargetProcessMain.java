@@ -32,6 +32,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *   CHECKSUM off len    CRC32 of the region's bytes              -> SUM crc
  *   MESSAGES n          wait for n SEND messages                 -> MSGS len:crc,len:crc,...
  *   GC                  a few full GCs (safepoints, SIGSEGVs)    -> GC-DONE sigsegv=owner
+ *   REREGISTER          close the region, register its memory again -> REGION hex (the new descriptor)
  *   QUIT                close the engine and exit                -> BYE
  * </pre>
  */
@@ -78,6 +79,11 @@ public final class TargetProcessMain {
                             System.gc();
                         }
                         say("GC-DONE sigsegv=" + SignalHandlers.owner(11));
+                    }
+                    case "REREGISTER" -> {
+                        region.close();
+                        region = engine.register(buffer, Access.REMOTE_WRITE);
+                        say("REGION " + region.descriptor().toHex());
                     }
                     case "QUIT" -> {
                         receives.close();

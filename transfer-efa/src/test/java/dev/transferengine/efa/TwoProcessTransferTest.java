@@ -137,6 +137,44 @@ class TwoProcessTransferTest {
         }
     }
 
+    /**
+     * Issue 9 across two JVMs: writes without imm through a stale descriptor (the child closed its region and
+     * registered the same memory again) or with a wrong key never change the child's memory. On shm 1.17 these
+     * used to be copied straight into the child (process_vm_writev, key never checked). What the writer sees is
+     * provider-specific (tcp: REMOTE_ACCESS; shm: a write of up to 4 KiB "succeeds", see RefusedWriteTest), so
+     * only the memory and the imm count are asserted; a valid write with imm afterwards proves the child has
+     * processed (and dropped) the refused ones, which shm handles in order.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "shm"})
+    void staleAndForgedWritesWithoutImmFromAnotherProcessLeaveTheTargetUntouched(String alias) throws Exception {
+        try (ChildJvm child = new ChildJvm(alias, 1, REGION, false, 5);
+             TransferEngine engine = engine(alias, 1);
+             Arena arena = Arena.ofShared()) {
+            MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x6B), Access.LOCAL);
+            long before = child.checksum(0, REGION);
+            RemoteRegion stale = child.region;
+            RemoteRegion fresh = RemoteRegion.fromHex(child.ask("REREGISTER", "REGION").split(" ")[1]);
+            assertTrue(stale.nic(0).remoteKey() != fresh.nic(0).remoteKey(), "a new registration has a new key");
+            RemoteRegion wrongKey = new RemoteRegion(fresh.baseAddress(), fresh.lengthBytes(), fresh.nics().stream()
+                    .map(k -> new RemoteRegion.NicKey(k.address(), k.remoteKey() + 77, k.remoteBase())).toList());
+            for (RemoteRegion bad : List.of(stale, wrongKey)) {
+                CompletableFuture<Void> f = engine.submit(SingleWrite.of(src, 0, 1000, bad, 8192));
+                try {
+                    f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    TransferException t = assertInstanceOf(TransferException.class, e.getCause());
+                    assertEquals(ErrorCategory.REMOTE_ACCESS, t.category(), t::toString);
+                }
+            }
+            submitAndCount(engine, child, SingleWrite.withImm(src, 0, 4096, fresh, 0, 5), 5);
+            byte[] expected = new byte[REGION];
+            Arrays.fill(expected, 0, 4096, (byte) 0x6B);
+            assertEquals(TargetProcessMain.crc(expected), child.checksum(0, REGION),
+                    "only the valid write changed the child's memory (before: " + before + ")");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"shm"})
     void aProcessThatRanGcsAfterOpeningShmIsStillReachable(String alias) throws Exception {

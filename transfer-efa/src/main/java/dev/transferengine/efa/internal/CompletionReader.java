@@ -14,8 +14,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * progress (tcp and shm are FI_PROGRESS_MANUAL), so the engine calls this continuously, for receive-only
  * domains too.
  *
- * <p>Classification, in this order: FI_REMOTE_CQ_DATA means a peer's write with imm landed (only that flag and
- * {@code data} are trusted: rxm reports len 0 and no FI_RMA bit); otherwise the op context names one of our
+ * <p>Classification, in this order: FI_REMOTE_CQ_DATA means a peer's write landed (only that flag and
+ * {@code data} are trusted: rxm reports len 0 and no FI_RMA bit); its data is the imm, unless it carries
+ * {@link CqData#NO_IMM}, the mark of a write without imm that was posted with CQ data only so that this target
+ * checked its key (shm): such entries are dropped; otherwise the op context names one of our
  * posts. An error entry ({@code -FI_EAVAIL}) is read with {@code fi_cq_readerr} (err_data_size zeroed so the
  * provider lends its own err_data) and explained with {@code fi_cq_strerror}. Single-threaded.
  */
@@ -71,11 +73,15 @@ final class CompletionReader {
         long opContext = entries.get(JAVA_LONG, at + FiLayouts.CQE_OP_CONTEXT);
         int slot = opContext == 0 ? -1 : contexts.slotOf(opContext);
         if ((flags & FiConst.Flag.FI_REMOTE_CQ_DATA) != 0) {
-            sink.onImm((int) entries.get(JAVA_LONG, at + FiLayouts.CQE_DATA));
+            long data = entries.get(JAVA_LONG, at + FiLayouts.CQE_DATA);
+            boolean imm = CqData.isImm(data);
+            if (imm) {
+                sink.onImm((int) data);
+            }
             if (slot >= 0 && contexts.kind(slot) == OpContexts.STAGED_RECEIVE) {
                 staged.consumedByImm((int) contexts.engineContext(slot));
             }
-            return 1;
+            return imm ? 1 : 0; // the mark of a write without imm (posted with CQ data so we checked its key)
         }
         if (slot < 0) {
             return 0; // a remote write without imm on a provider that reports them anyway: nothing to deliver

@@ -74,7 +74,8 @@ final class LibfabricDomain implements ProviderDomain {
             this.peers = new PeerTable(library, ep, info.addrFormat(), retryTimeoutNanos);
             long completion = FiConst.Flag.FI_COMPLETION
                     | (settings.deliveryCompleteFor(info.providerName()) ? FiConst.Flag.FI_DELIVERY_COMPLETE : 0);
-            this.templates = new PostTemplates(arena, ep, completion);
+            boolean markImmless = settings.markImmlessWrites(info.providerName(), info.cqDataSize());
+            this.templates = new PostTemplates(arena, ep, completion, markImmless);
             this.staged = stagedMode ? new StagedReceives(arena, regs, templates, contexts, stagedCount,
                     settings.stagedReceiveBytes(), Math.max(64, (int) Math.min(info.rxSize(), 4096))) : null;
             NotConnectedRetries retries = LibfabricSettings.socketBased(info.providerName())

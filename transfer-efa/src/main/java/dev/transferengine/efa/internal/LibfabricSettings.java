@@ -24,10 +24,13 @@ import java.util.Map;
  *                              has CUDA groups)
  * @param cudaDevices           the CUDA ordinals of the engine's groups ({@code libfabric.cudaDevices}, set by the
  *                              engine); empty when all groups are host-only
+ * @param verifyRemoteKeys      TRUE / FALSE, or null for automatic (post every write with remote CQ data on shm,
+ *                              so the target checks its key; see {@link #markImmlessWrites})
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
-                                int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices) {
+                                int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices,
+                                Boolean verifyRemoteKeys) {
     public LibfabricSettings {
         cudaDevices = List.copyOf(cudaDevices);
     }
@@ -46,12 +49,13 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         String path = libraryPath(options);
         Boolean deliveryComplete = autoBoolean(options, LibfabricOptions.DELIVERY_COMPLETE);
         Boolean hmem = autoBoolean(options, LibfabricOptions.HMEM);
+        Boolean verifyRemoteKeys = autoBoolean(options, LibfabricOptions.VERIFY_REMOTE_KEYS);
         return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
                 blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
                 positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
                 positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
                 positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem,
-                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")));
+                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")), verifyRemoteKeys);
     }
 
     /**
@@ -130,6 +134,25 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             return deliveryComplete;
         }
         return socketBased(providerName);
+    }
+
+    /**
+     * Whether this domain posts writes that carry no imm with remote CQ data anyway, marked with
+     * {@link CqData#NO_IMM} so the target's reader drops them. Needed on libfabric 1.17's shm: a write without
+     * FI_REMOTE_CQ_DATA (and without FI_DELIVERY_COMPLETE or RMA ordering) takes its fast path, a
+     * process_vm_writev straight into the target that never looks at the key, so a wrong or stale key, or an
+     * address outside the registration, overwrites the target's memory; a write with CQ data goes through the
+     * target, which verifies key, range and access first. Automatic: on for shm; tcp;ofi_rxm and efa check the key
+     * of every write. Never where the CQ data is narrower than 8 bytes (the mark would not fit).
+     */
+    public boolean markImmlessWrites(String providerName, long cqDataSize) {
+        if (cqDataSize < CqData.BYTES_NEEDED || Boolean.FALSE.equals(verifyRemoteKeys)) {
+            return false;
+        }
+        if (verifyRemoteKeys != null) {
+            return true;
+        }
+        return providerName != null && providerName.toLowerCase(Locale.ROOT).startsWith("shm");
     }
 
     /** tcp, and anything layered with ofi_rxm or on sockets: connections that a refused write tears down. */

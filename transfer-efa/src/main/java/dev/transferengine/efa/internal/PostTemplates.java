@@ -17,6 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class PostTemplates {
     private final FiEndpoint endpoint;
     private final long completionFlags;
+    /** Whether writes without an imm carry remote CQ data anyway ({@link CqData#NO_IMM}), so the target checks them. */
+    private final boolean markImmlessWrites;
 
     private final MemorySegment rmaMsg;
     private final MemorySegment rmaLocalIov;
@@ -29,10 +31,13 @@ final class PostTemplates {
     /**
      * @param completionFlags flags every write and send carries: FI_COMPLETION, plus FI_DELIVERY_COMPLETE when
      *                        the domain wants a write's completion to mean "landed in remote memory"
+     * @param markImmlessWrites post writes without an imm with FI_REMOTE_CQ_DATA and {@link CqData#NO_IMM} as the
+     *                        data ({@link LibfabricSettings#markImmlessWrites}: shm checks the key only then)
      */
-    PostTemplates(Arena arena, FiEndpoint endpoint, long completionFlags) {
+    PostTemplates(Arena arena, FiEndpoint endpoint, long completionFlags, boolean markImmlessWrites) {
         this.endpoint = endpoint;
         this.completionFlags = completionFlags;
+        this.markImmlessWrites = markImmlessWrites;
         // Sizes with headroom: never let a provider read past what we allocated.
         rmaMsg = arena.allocate(FiLayouts.FI_MSG_RMA.byteSize() + FiLayouts.INPUT_HEADROOM_BYTES, 64);
         rmaLocalIov = arena.allocate(FiLayouts.IOVEC.byteSize(), 16);
@@ -51,7 +56,8 @@ final class PostTemplates {
 
     /**
      * {@code fi_writemsg}. A zero-length write has no local iov but still a valid remote iov (address and key):
-     * EFA rejects imm-only writes without one.
+     * EFA rejects imm-only writes without one. A write without an imm carries remote CQ data too when
+     * {@code markImmlessWrites} is set: the mark {@link CqData#NO_IMM}, which the target's reader drops.
      */
     long write(long peer, long srcAddress, long length, long srcDescriptor, long remoteAddress, long remoteKey,
                boolean withImm, int imm, long context) {
@@ -72,8 +78,9 @@ final class PostTemplates {
         rmaRemoteIov.set(JAVA_LONG, FiLayouts.RMA_IOV_KEY, remoteKey);
         rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_ADDR, peer);
         rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_CONTEXT, context);
-        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DATA, withImm ? Integer.toUnsignedLong(imm) : 0);
-        long flags = completionFlags | (withImm ? FiConst.Flag.FI_REMOTE_CQ_DATA : 0);
+        boolean cqData = withImm || markImmlessWrites;
+        rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DATA, cqData ? CqData.of(withImm, imm) : 0);
+        long flags = completionFlags | (cqData ? FiConst.Flag.FI_REMOTE_CQ_DATA : 0);
         return FiCalls.dataPath(endpoint.writemsg, endpoint.ep, rmaMsg, flags);
     }
 
