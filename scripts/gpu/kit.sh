@@ -20,7 +20,7 @@ mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} -pl benchmarks dependency:copy-de
   -DincludeScope=runtime -DexcludeGroupIds=dev.transferengine -DexcludeArtifactIds=jmh-core,commons-math3,jopt-simple,error_prone_annotations -DoutputDirectory="$PWD/$KIT/lib"
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} dependency:copy -Dartifact=$JUNIT_CONSOLE \
   -DoutputDirectory="$PWD/$KIT/lib" -Dmdep.stripVersion=true
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.jfr,jdk.management \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.jfr,jdk.management,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$KIT/jre"
 if [ -d ../shared/tools/libfabric-cuda/lib ]; then
   cp -r ../shared/tools/libfabric-cuda "$KIT/libfabric-cuda"

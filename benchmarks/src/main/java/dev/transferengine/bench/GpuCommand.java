@@ -125,8 +125,10 @@ final class GpuCommand implements Callable<Integer> {
                     }
                     PagedWrite pw = new PagedWrite(pageBytes, devSrc, idx, pageBytes, 0, devDst, idx, pageBytes, 0,
                             OptionalInt.of(IMM));
+                    // The reference for pages: the same page copies, one cuMemcpyAsync each, back to back.
+                    double refPages = reference(stream, dst.address(), src.address(), pageBytes, n * pages);
                     row(out, size, "paged " + ByteSize.format(pageBytes) + " pages GPU->GPU",
-                            rate(a, imms, Math.max(1, n), size, pages, i -> pw), refD2D);
+                            rate(a, imms, Math.max(1, n), size, pages, i -> pw), refPages);
                 }
                 if (rows.contains("h2d")) {
                     row(out, size, "single write pinned host->GPU", rate(a, imms, n, size,
@@ -145,8 +147,64 @@ final class GpuCommand implements Callable<Integer> {
                 }
                 out.flush();
             }
+            if (signalRounds > 0) {
+                signalLatency(out, a, b, devDst);
+            }
         }
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    @Option(names = "--signal-rounds", description = "GPU-signalled submits to time (0 = none; default ${DEFAULT-VALUE})")
+    int signalRounds = 2000;
+
+    /**
+     * The reference's UVM watcher path: a stream sets a word in pinned host memory ({@code cuStreamWriteValue64});
+     * the watcher's action submits a prepared imm-only write. Times, per round, from just before the stream call
+     * to (a) the submit having returned on the watcher thread and (b) the receiver having counted the imm.
+     */
+    private void signalLatency(PrintWriter out, TransferEngine a, TransferEngine b, RemoteRegion destination) {
+        int imm = IMM + 1;
+        ImmCounter arrived = b.immCounter(imm);
+        dev.transferengine.api.ImmWrite write = dev.transferengine.api.ImmWrite.of(destination, imm);
+        TransferCounter done = new TransferCounter();
+        long[] submitted = new long[signalRounds];
+        long[] landed = new long[signalRounds];
+        try (dev.transferengine.cuda.GpuSignalWatcher watcher = dev.transferengine.cuda.GpuSignalWatcher.create(1);
+             dev.transferengine.cuda.CudaStream stream = dev.transferengine.cuda.CudaStream.create(device)) {
+            var signal = watcher.newSignal();
+            int warm = Math.min(200, signalRounds);
+            for (int round = -warm; round < signalRounds; round++) {
+                final int r = round;
+                long target = round + warm + 1;
+                java.util.concurrent.atomic.AtomicLong at = new java.util.concurrent.atomic.AtomicLong();
+                watcher.watch(signal, target, () -> {
+                    a.submit(write, done);
+                    at.set(System.nanoTime());
+                });
+                long t0 = System.nanoTime();
+                stream.writeValue64(signal.deviceAddress(), target);
+                long want = target;
+                while (arrived.arrived() < want) {
+                    Thread.onSpinWait();
+                }
+                long t2 = System.nanoTime();
+                while (at.get() == 0) {
+                    Thread.onSpinWait();
+                }
+                if (r >= 0) {
+                    submitted[r] = at.get() - t0;
+                    landed[r] = t2 - t0;
+                }
+            }
+            done.await(signalRounds + warm, timeout);
+        }
+        java.util.Arrays.sort(submitted);
+        java.util.Arrays.sort(landed);
+        out.printf(Locale.ROOT, "GPU signal -> prepared write submitted: p50 %.1f us, p99 %.1f us; -> imm counted at the"
+                        + " receiver: p50 %.1f us, p99 %.1f us (%d rounds)%n",
+                submitted[signalRounds / 2] / 1e3, submitted[signalRounds * 99 / 100] / 1e3,
+                landed[signalRounds / 2] / 1e3, landed[signalRounds * 99 / 100] / 1e3, signalRounds);
+        out.flush();
     }
 
     private TransferEngine engine(DeviceBackend backend, String name, boolean deviceMemory) {

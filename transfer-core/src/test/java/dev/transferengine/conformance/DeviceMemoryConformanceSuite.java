@@ -15,7 +15,6 @@ import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.testing.TestDevice;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -158,8 +157,10 @@ public abstract class DeviceMemoryConformanceSuite {
     @ParameterizedTest(name = "{0} NICs")
     @ValueSource(ints = {1, 2})
     void hostToDeviceAndDeviceToDevice(int nics) {
-        Assumptions.assumeTrue(deviceTargets(), "this provider receives into host memory only (asserted by "
-                + "deviceTargetRefusedWithCause)");
+        if (!deviceTargets()) {
+            assertDeviceTargetRefused(engine("B", nics));
+            return;
+        }
         TransferEngine a = engine("A", nics);
         TransferEngine b = engine("B", nics);
         long len = 1 << 20;
@@ -299,9 +300,24 @@ public abstract class DeviceMemoryConformanceSuite {
     }
 
     @Test
-    void deviceTargetRefusedWithCause() {
-        Assumptions.assumeFalse(deviceTargets(), "this provider receives into device memory");
-        TransferEngine b = engine("B", 1);
+    void deviceTargetsRegisterOnEveryNicOrAreRefusedWithCause() {
+        TransferEngine b = engine("B", 2);
+        if (!deviceTargets()) {
+            assertDeviceTargetRefused(b);
+            return;
+        }
+        long ptr = deviceAlloc(1 << 16);
+        MemoryRegion r = b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.REMOTE_WRITE);
+        RemoteRegion d = r.descriptor();
+        assertEquals(2, d.nics().size(), "one key per NIC");
+        assertEquals(ptr, d.baseAddress());
+        assertEquals(1 << 16, d.lengthBytes());
+        assertEquals(d, RemoteRegion.fromHex(d.toHex()), "device descriptors encode like host ones");
+        r.close();
+        assertTrue(!r.isOpen());
+    }
+
+    private void assertDeviceTargetRefused(TransferEngine b) {
         long ptr = deviceAlloc(1 << 16);
         TransferException e = assertThrows(TransferException.class,
                 () -> b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.REMOTE_WRITE));

@@ -15,6 +15,11 @@ final class DeviceCopies {
     private final List<DeviceBackend> backends = new ArrayList<>();
     private final List<DeviceCopyQueue> queues = new ArrayList<>();
     private final List<Integer> ordinals = new ArrayList<>();
+    /**
+     * Per queue, the lowest ticket found not done during the current poll: copies run in stream order, so every
+     * later ticket is not done either and needs no driver query until the next poll.
+     */
+    private long[] notDoneFrom = new long[0];
 
     /** The queue for {@code ordinal} of {@code backend}, opened on first use. */
     DeviceCopyQueue queue(DeviceBackend backend, int ordinal) {
@@ -27,7 +32,30 @@ final class DeviceCopies {
         backends.add(backend);
         ordinals.add(ordinal);
         queues.add(q);
+        notDoneFrom = java.util.Arrays.copyOf(notDoneFrom, queues.size());
+        notDoneFrom[queues.size() - 1] = Long.MAX_VALUE;
         return q;
+    }
+
+    /** Starts a poll: what was not done during the last one may be done now. */
+    void newPoll() {
+        java.util.Arrays.fill(notDoneFrom, Long.MAX_VALUE);
+    }
+
+    /**
+     * Whether copy {@code ticket} of {@code queue} finished; at most one driver query per queue and poll answers
+     * "not yet" for every later ticket.
+     */
+    boolean isDone(DeviceCopyQueue queue, long ticket) {
+        int i = queues.indexOf(queue);
+        if (ticket >= notDoneFrom[i]) {
+            return false;
+        }
+        if (queue.isDone(ticket)) {
+            return true;
+        }
+        notDoneFrom[i] = ticket;
+        return false;
     }
 
     /** Waits (bounded, by each queue) for copies in flight, then frees the queues. */

@@ -21,6 +21,11 @@ final class OperationApplier {
         this.deviceCopies = deviceCopies;
     }
 
+    /** Called at the start of each poll of the owning domain. */
+    void newPoll() {
+        deviceCopies.newPoll();
+    }
+
     /**
      * Advances {@code op}; true when it has an outcome (success, or {@link Operation#error}) and its local
      * completion may be delivered, false when it must be tried again on a later poll.
@@ -113,7 +118,7 @@ final class OperationApplier {
 
     private boolean finishDeviceCopy(Operation op) {
         try {
-            if (!op.copyQueue.isDone(op.copyTicket)) {
+            if (!deviceCopies.isDone(op.copyQueue, op.copyTicket)) {
                 return false;
             }
             if (op.withImm) {

@@ -63,6 +63,7 @@ final class Outbound {
         if (!waiting.isEmpty()) {
             admitDue(System.nanoTime());
         }
+        applier.newPoll();
         int delivered = 0;
         // Each ready operation gets at most one attempt per poll, so blocked ones cannot spin here.
         for (int attempts = ready.size(); attempts > 0 && delivered < budget; attempts--) {
