@@ -43,9 +43,17 @@ final class ChildJvm implements AutoCloseable {
      */
     ChildJvm(String providerAlias, int nics, long regionBytes, boolean keepIpathVariable, int... imms)
             throws IOException {
+        this(List.of(), providerAlias, nics, regionBytes, keepIpathVariable, imms);
+    }
+
+    /** @param jvmArgs extra JVM arguments for the child (system properties such as {@code te.libfabric.library}) */
+    ChildJvm(List<String> jvmArgs, String providerAlias, int nics, long regionBytes, boolean keepIpathVariable,
+             int... imms) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                TargetProcessMain.class.getName(), providerAlias, Integer.toString(nics), Long.toString(regionBytes)));
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of(TargetProcessMain.class.getName(), providerAlias, Integer.toString(nics),
+                Long.toString(regionBytes)));
         for (int imm : imms) {
             cmd.add(Integer.toString(imm));
         }

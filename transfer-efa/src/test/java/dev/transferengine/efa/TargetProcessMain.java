@@ -25,6 +25,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * The other process of the two-process tests: an engine with a registered target region and posted
  * receives, driven by one-line commands on stdin, answering on stdout. Started by {@link ChildJvm}.
  *
+ * <p>With {@code -Dte.test.targetDevice=cuda} the region is GPU memory of device 0 (a CUDA group; checksums
+ * copy it back to the host first): the two-process GPU test.
+ *
  * <p>Arguments: {@code <provider alias> <nics> <region bytes> <imm>...} (one free-running counter per imm,
  * created before the process says READY, so no imm can arrive uncounted). Commands:
  * <pre>
@@ -47,11 +50,24 @@ public final class TargetProcessMain {
         int nics = Integer.parseInt(args[1]);
         long regionBytes = Long.parseLong(args[2]);
         List<String> messages = new ArrayList<>();
+        boolean onGpu = "cuda".equals(System.getProperty("te.test.targetDevice"));
+        TransferEngine.Builder builder = TransferEngine.builder().provider(provider)
+                .name("target-" + ProcessHandle.current().pid());
+        if (onGpu) {
+            builder.addGroup(dev.transferengine.api.GroupSpec.ofNics(nics).withCudaDevice(0));
+        } else {
+            builder.groups(1, nics);
+        }
         try (Arena arena = Arena.ofShared();
-             TransferEngine engine = TransferEngine.builder().provider(provider).groups(1, nics)
-                     .name("target-" + ProcessHandle.current().pid()).build()) {
+             TransferEngine engine = builder.build();
+             dev.transferengine.cuda.CudaDeviceMemory gpu = onGpu
+                     ? dev.transferengine.cuda.CudaDeviceMemory.allocate(0, regionBytes) : null) {
             MemorySegment buffer = arena.allocate(regionBytes, 4096);
-            MemoryRegion region = engine.register(buffer, Access.REMOTE_WRITE);
+            if (gpu != null) {
+                gpu.fill((byte) 0);
+            }
+            MemoryRegion region = gpu == null ? engine.register(buffer, Access.REMOTE_WRITE)
+                    : engine.registerDevice(gpu.address(), regionBytes, 0, Access.REMOTE_WRITE);
             List<ImmCounter> counters = new ArrayList<>();
             for (int i = 3; i < args.length; i++) {
                 counters.add(engine.immCounter(Integer.parseInt(args[i])));
@@ -71,8 +87,13 @@ public final class TargetProcessMain {
                 String[] w = line.trim().split(" ");
                 switch (w[0]) {
                     case "COUNT" -> count(counters, Integer.parseInt(w[1]), Long.parseLong(w[2]));
-                    case "CHECKSUM" -> say("SUM " + crc(buffer.asSlice(Long.parseLong(w[1]), Long.parseLong(w[2]))
-                            .toArray(JAVA_BYTE)));
+                    case "CHECKSUM" -> {
+                        MemorySegment slice = buffer.asSlice(Long.parseLong(w[1]), Long.parseLong(w[2]));
+                        if (gpu != null) {
+                            gpu.copyToHost(Long.parseLong(w[1]), slice); // device memory: read it back first
+                        }
+                        say("SUM " + crc(slice.toArray(JAVA_BYTE)));
+                    }
                     case "MESSAGES" -> say("MSGS " + awaitMessages(messages, Integer.parseInt(w[1])));
                     case "GC" -> {
                         for (int i = 0; i < 5; i++) {
@@ -82,7 +103,8 @@ public final class TargetProcessMain {
                     }
                     case "REREGISTER" -> {
                         region.close();
-                        region = engine.register(buffer, Access.REMOTE_WRITE);
+                        region = gpu == null ? engine.register(buffer, Access.REMOTE_WRITE)
+                                : engine.registerDevice(gpu.address(), regionBytes, 0, Access.REMOTE_WRITE);
                         say("REGION " + region.descriptor().toHex());
                     }
                     case "QUIT" -> {
