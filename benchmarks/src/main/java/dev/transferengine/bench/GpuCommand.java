@@ -101,12 +101,18 @@ final class GpuCommand implements Callable<Integer> {
              DeviceCopyQueue stream = backend.openCopyQueue(device)) {
             src.fill((byte) 7);
             MemoryRegion devSrc = a.registerDevice(src.address(), maxSize, device, Access.LOCAL);
-            RemoteRegion devDst = b.registerDevice(dst.address(), maxSize, device, Access.REMOTE_WRITE).descriptor();
+            RemoteRegion devDst0 = b.registerDevice(dst.address(), maxSize, device, Access.REMOTE_WRITE).descriptor();
             MemoryRegion pinnedSrc = a.register(hostSrc.segment, Access.LOCAL);
             RemoteRegion pinnedDst = b.register(hostDst.segment, Access.REMOTE_WRITE).descriptor();
             MemoryRegion stagedSrc = staged == null ? null
                     : staged.registerDevice(src.address(), maxSize, device, Access.LOCAL);
-            ImmCounter imms = b.immCounter(IMM);
+            PeerProcess peer = peerProcess ? startPeer(maxSize) : null;
+            Receiver imms = peer != null ? peer : new LocalReceiver(b.immCounter(IMM));
+            RemoteRegion devDst = peer != null ? peer.region : devDst0;
+            if (peer != null) {
+                out.println("destination: GPU memory of a second process (gpu-target, pid " + peer.process.pid()
+                        + "); rows d2h and staged need a host target and are left out");
+            }
             for (long size : sizeList) {
                 int n = iterations(size);
                 double refD2D = reference(stream, dst.address(), src.address(), size, n);
@@ -135,23 +141,51 @@ final class GpuCommand implements Callable<Integer> {
                             i -> SingleWrite.withImm(pinnedSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0))),
                             refH2D);
                 }
-                if (rows.contains("d2h")) {
+                if (rows.contains("d2h") && peer == null) {
                     row(out, size, "single write GPU->pinned host", rate(a, imms, n, size,
                             i -> SingleWrite.withImm(devSrc, 0, size, pinnedDst, 0, IMM).routed(Routing.pinned(0))),
                             refD2H);
                 }
-                if (staged != null) {
+                if (staged != null && peer == null) {
                     row(out, size, "staged GPU->pinned host", rate(staged, imms, n, size,
                             i -> SingleWrite.withImm(stagedSrc, 0, size, pinnedDst, 0, IMM).routed(Routing.pinned(0))),
                             refD2H);
                 }
                 out.flush();
             }
-            if (signalRounds > 0) {
+            if (signalRounds > 0 && peer == null) {
                 signalLatency(out, a, b, devDst);
             }
+            if (peer != null) {
+                peer.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchFailure("interrupted", e);
+        } catch (java.io.IOException e) {
+            throw new BenchFailure("could not start the gpu-target process", e);
         }
         return failures.isEmpty() ? 0 : 1;
+    }
+
+    @Option(names = "--peer-process", description = "write into GPU memory of a second process on this host")
+    boolean peerProcess;
+
+    private PeerProcess startPeer(long bytes) throws java.io.IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        for (String key : List.of("te.libfabric.library", "te.libfabric.path")) {
+            String v = System.getProperty(key);
+            if (v != null) {
+                cmd.add("-D" + key + "=" + v);
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TransferBench.class.getName(), "gpu-target",
+                "--device", Integer.toString(device), "--provider", provider, "--bytes", Long.toString(bytes),
+                "--imm", Integer.toString(IMM)));
+        options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
+        return new PeerProcess(cmd);
     }
 
     @Option(names = "--signal-rounds", description = "GPU-signalled submits to time (0 = none; default ${DEFAULT-VALUE})")
@@ -231,12 +265,79 @@ final class GpuCommand implements Callable<Integer> {
         return (int) Math.max(window * 2L, Math.min(maxIterations, budget / size));
     }
 
-    private double rate(TransferEngine sender, ImmCounter imms, int n, long size, LongFunction<TransferRequest> request) {
+    /** Where the imms of a row are counted: an engine of this process, or the child of {@code --peer-process}. */
+    private abstract static class Receiver {
+        /** Imms the rows so far produced at this receiver (each row waits for all of them). */
+        long issued;
+
+        abstract void awaitTotal(long total, long deadline);
+    }
+
+    private static final class LocalReceiver extends Receiver {
+        private final ImmCounter counter;
+
+        LocalReceiver(ImmCounter counter) {
+            this.counter = counter;
+        }
+
+        @Override
+        void awaitTotal(long total, long deadline) {
+            while (counter.arrived() < total) {
+                spin(deadline);
+            }
+        }
+    }
+
+    /** The receiving child process: a line protocol over its stdin/stdout ({@link GpuTargetCommand}). */
+    private static final class PeerProcess extends Receiver implements AutoCloseable {
+        final Process process;
+        final java.io.BufferedReader out;
+        final PrintWriter in;
+        final dev.transferengine.api.DomainAddress address;
+        final RemoteRegion region;
+
+        PeerProcess(List<String> command) throws java.io.IOException {
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII));
+            in = new PrintWriter(process.getOutputStream(), true, java.nio.charset.StandardCharsets.US_ASCII);
+            String ready = out.readLine();
+            if (ready == null || !ready.startsWith("READY ")) {
+                throw new BenchFailure("the gpu-target process did not start: " + ready, null);
+            }
+            String[] w = ready.split(" ");
+            address = dev.transferengine.api.DomainAddress.fromHex(w[1].substring("addr=".length()));
+            region = RemoteRegion.fromHex(w[2].substring("region=".length()));
+        }
+
+        @Override
+        void awaitTotal(long total, long deadline) {
+            in.println("COUNT " + total);
+            try {
+                String answer = out.readLine();
+                if (answer == null || !answer.startsWith("COUNTED")) {
+                    throw new BenchFailure("the gpu-target process answered " + answer, null);
+                }
+            } catch (java.io.IOException e) {
+                throw new BenchFailure("the gpu-target process is gone", e);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            in.println("QUIT");
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private double rate(TransferEngine sender, Receiver imms, int n, long size, LongFunction<TransferRequest> request) {
         return rate(sender, imms, n, size, 1, request);
     }
 
     /** Warm-up, then {@code n} requests with {@code window} in flight, timed until every imm was counted. */
-    private double rate(TransferEngine sender, ImmCounter imms, int n, long size, int immsPerRequest,
+    private double rate(TransferEngine sender, Receiver imms, int n, long size, int immsPerRequest,
                         LongFunction<TransferRequest> request) {
         run(sender, imms, Math.min(n, window * 2), immsPerRequest, request);
         long t0 = System.nanoTime();
@@ -245,18 +346,32 @@ final class GpuCommand implements Callable<Integer> {
         return (double) n * size / nanos;
     }
 
-    private void run(TransferEngine sender, ImmCounter imms, int n, int immsPerRequest,
+    private void run(TransferEngine sender, Receiver imms, int n, int immsPerRequest,
                      LongFunction<TransferRequest> request) {
         TransferCounter done = new TransferCounter();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long want = imms.issued + (long) n * immsPerRequest;
+        imms.issued = want;
         for (int i = 0; i < n; i++) {
-            if (i >= window) {
-                done.await(1, timeout);
+            // Spin for window space, like the reference spins on its events: a parked submitter would time
+            // its own wake-ups, not the engine.
+            while (done.completed() < i - window + 1) {
+                spin(deadline);
             }
             sender.submit(request.apply(i), done);
         }
-        done.await(Math.min(n, window), timeout);
+        while (done.completed() < n) {
+            spin(deadline);
+        }
         done.throwIfFailed();
-        imms.await((long) n * immsPerRequest, timeout);
+        imms.awaitTotal(want, deadline);
+    }
+
+    private static void spin(long deadline) {
+        if (System.nanoTime() - deadline > 0) {
+            throw new BenchFailure("a GPU row did not finish within its deadline", null);
+        }
+        Thread.onSpinWait();
     }
 
     /** {@code n} back-to-back copies on one stream; GB/s from the first queued to the last done. */

@@ -75,7 +75,8 @@ public interface ProviderDomain extends AutoCloseable {
     /**
      * Reads up to {@code maxEntries} completions into {@code sink} and drives the provider's progress.
      *
-     * @return the number of completions delivered
+     * @return the number of completions delivered; at least 1 while the domain has work in progress that only
+     *         polling advances (device copies in flight), so the worker keeps polling instead of parking
      */
     int poll(CompletionSink sink, int maxEntries);
 

@@ -65,6 +65,7 @@ final class Outbound {
         }
         applier.newPoll();
         int delivered = 0;
+        boolean copying = false;
         // Each ready operation gets at most one attempt per poll, so blocked ones cannot spin here.
         for (int attempts = ready.size(); attempts > 0 && delivered < budget; attempts--) {
             Operation operation = operations[ready.take(reorder)];
@@ -72,10 +73,13 @@ final class Outbound {
                 complete(operation, sink);
                 delivered++;
             } else {
+                copying |= operation.copyQueue != null;
                 ready.add(operation.slot);
             }
         }
-        return delivered;
+        // A device copy in flight finishes without anyone waking the worker: report work so it keeps polling
+        // (the GPU, not a peer, decides when the imm can go out) instead of parking in its idle strategy.
+        return copying && delivered == 0 ? 1 : delivered;
     }
 
     /** Forgets every pending operation without reporting it (used by close: nobody polls any more). */
