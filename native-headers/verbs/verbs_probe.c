@@ -9,9 +9,13 @@
  *   <CONSTANT>=<value>                 enum and #define values, named exactly as in C
  *   verbs_context.<name>=<value>       offsets relative to struct ibv_context (negative: verbs_context
  *                                      grows towards lower addresses) and the minimum 'sz' for an op
+ *   sig.<function>.argc=<n>            exported functions bound by name whose prototype is checked here at
+ *   sig.<function>.ret|argN=<bytes>    compile time (_Static_assert: an exact match of the type) and whose
+ *                                      return and parameter sizes must equal the Java FunctionDescriptor's
  * Every key printed here must have a Java counterpart: the probe is the checklist.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <infiniband/verbs.h>
 
@@ -30,7 +34,36 @@ static void verbs_context_offsets(void) {
            sizeof(struct verbs_context) - offsetof(struct verbs_context, query_port));
 }
 
+/* Prototypes of exported functions, exactly as VerbsLibrary binds them: a header that declares another type
+ * fails the compilation (and with it VerbsLayoutTest). ibv_reg_dmabuf_mr: rdma-core v34+. */
+#define SIGNATURE(fn, type) \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&fn), type), #fn " is not declared as " #type)
+SIGNATURE(ibv_reg_dmabuf_mr,
+          struct ibv_mr *(*)(struct ibv_pd *, uint64_t, size_t, uint64_t, int, int));
+SIGNATURE(ibv_reg_mr_iova2,
+          struct ibv_mr *(*)(struct ibv_pd *, void *, size_t, uint64_t, unsigned int));
+
+static void signatures(void) {
+    printf("sig.ibv_reg_dmabuf_mr.argc=6\n");
+    printf("sig.ibv_reg_dmabuf_mr.ret=%zu\n", sizeof(struct ibv_mr *));
+    printf("sig.ibv_reg_dmabuf_mr.arg0=%zu\n", sizeof(struct ibv_pd *));
+    printf("sig.ibv_reg_dmabuf_mr.arg1=%zu\n", sizeof(uint64_t)); /* offset into the dma-buf */
+    printf("sig.ibv_reg_dmabuf_mr.arg2=%zu\n", sizeof(size_t));   /* length */
+    printf("sig.ibv_reg_dmabuf_mr.arg3=%zu\n", sizeof(uint64_t)); /* iova */
+    printf("sig.ibv_reg_dmabuf_mr.arg4=%zu\n", sizeof(int));      /* fd */
+    printf("sig.ibv_reg_dmabuf_mr.arg5=%zu\n", sizeof(int));      /* access */
+    printf("sig.ibv_reg_mr_iova2.argc=5\n");
+    printf("sig.ibv_reg_mr_iova2.ret=%zu\n", sizeof(struct ibv_mr *));
+    printf("sig.ibv_reg_mr_iova2.arg0=%zu\n", sizeof(struct ibv_pd *));
+    printf("sig.ibv_reg_mr_iova2.arg1=%zu\n", sizeof(void *));        /* addr, bound as a long */
+    printf("sig.ibv_reg_mr_iova2.arg2=%zu\n", sizeof(size_t));
+    printf("sig.ibv_reg_mr_iova2.arg3=%zu\n", sizeof(uint64_t));
+    printf("sig.ibv_reg_mr_iova2.arg4=%zu\n", sizeof(unsigned int));
+}
+
 int main(void) {
+    signatures();
+
     SIZE(ibv_device);
     OFF(ibv_device, node_type);
     OFF(ibv_device, transport_type);

@@ -6,6 +6,7 @@ import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
@@ -19,6 +20,7 @@ import dev.transferengine.verbs.internal.NativeErrors;
 import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.SendBudget;
 import dev.transferengine.verbs.internal.SendQueue;
+import dev.transferengine.verbs.internal.VerbsLibrary;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -115,7 +117,9 @@ final class VerbsDomain implements ProviderDomain {
             this.completions = new CompletionRouter(ctx, cq, arena, registry, messageReceives, immReceives, handshake,
                     connections);
             long maxMessage = Math.min(port.maxMessageBytes(), Integer.MAX_VALUE);
-            this.capabilities = new DomainCapabilities(maxMessage, true, true, port.linkSpeedBitsPerSec());
+            // hostMemoryOnly = false: registerDevice may be tried (dma-buf, then the device pointer); where neither
+            // works it answers UNAVAILABLE and the engine stages device memory through host memory
+            this.capabilities = new DomainCapabilities(maxMessage, true, false, port.linkSpeedBitsPerSec());
         } catch (RuntimeException e) {
             closeAll(e);
             throw e;
@@ -142,10 +146,32 @@ final class VerbsDomain implements ProviderDomain {
         if (segment == null || !segment.isNative() || segment.byteSize() == 0) {
             throw new InvalidRequestException("verbs: only a non-empty native segment can be registered, got " + segment);
         }
-        int access = Ibv.IBV_ACCESS_LOCAL_WRITE | (remoteWrite ? Ibv.IBV_ACCESS_REMOTE_WRITE : 0)
+        ProtectionDomain.Registration r = pd.register(segment.address(), segment.byteSize(), access(remoteWrite));
+        VerbsMemory m = new VerbsMemory(this, r.mr(), r.lkey(), r.rkey(), segment.address(), segment.byteSize(), null);
+        registrations.put(m, Boolean.TRUE);
+        return m;
+    }
+
+    private int access(boolean remoteWrite) {
+        return Ibv.IBV_ACCESS_LOCAL_WRITE | (remoteWrite ? Ibv.IBV_ACCESS_REMOTE_WRITE : 0)
                 | (options.relaxedOrdering() ? Ibv.IBV_ACCESS_RELAXED_ORDERING : 0);
-        ProtectionDomain.Registration r = pd.register(segment.address(), segment.byteSize(), access);
-        VerbsMemory m = new VerbsMemory(this, r.mr(), r.lkey(), r.rkey(), segment.address(), segment.byteSize());
+    }
+
+    /**
+     * Device (GPU) memory: {@code ibv_reg_dmabuf_mr} on a dma-buf the device backend exports, else
+     * {@code ibv_reg_mr} on the device pointer (nvidia-peermem), else UNAVAILABLE with both causes; see
+     * {@link DeviceRegistration}. Same access flags, keys and virtual addressing as host memory. The registration
+     * is released by {@link #deregister} and at close like any other; nothing here looks at host-memory lifetimes
+     * (a device range has no arena), so device registrations are never touched by such checks.
+     */
+    @Override
+    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        checkOpen();
+        DeviceRegistration.Result r = DeviceRegistration.register(memory, access(remoteWrite),
+                VerbsLibrary.pageSize(), DeviceRegistration.of(pd), port.name());
+        ProtectionDomain.Registration reg = r.registration();
+        VerbsMemory m = new VerbsMemory(this, reg.mr(), reg.lkey(), reg.rkey(), memory.address(),
+                memory.lengthBytes(), r.path());
         registrations.put(m, Boolean.TRUE);
         return m;
     }

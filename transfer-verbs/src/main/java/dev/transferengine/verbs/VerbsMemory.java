@@ -15,10 +15,14 @@ final class VerbsMemory implements RegisteredMemory {
     private final int rkey;
     private final long address;
     private final long length;
+    /** How device memory was registered; null for host memory. */
+    final DeviceRegistration.Path devicePath;
     boolean deregistered;
 
-    VerbsMemory(VerbsDomain owner, MemorySegment mr, int lkey, int rkey, long address, long length) {
+    VerbsMemory(VerbsDomain owner, MemorySegment mr, int lkey, int rkey, long address, long length,
+                DeviceRegistration.Path devicePath) {
         this.owner = owner;
+        this.devicePath = devicePath;
         this.mr = mr;
         this.lkey = lkey;
         this.rkey = rkey;
@@ -53,6 +57,7 @@ final class VerbsMemory implements RegisteredMemory {
 
     @Override
     public String toString() {
-        return "verbs MR [0x" + Long.toHexString(address) + ", +" + length + ") rkey 0x" + Integer.toHexString(rkey);
+        return "verbs MR [0x" + Long.toHexString(address) + ", +" + length + ") rkey 0x" + Integer.toHexString(rkey)
+                + (devicePath == null ? "" : " (device memory, " + devicePath.text + ")");
     }
 }

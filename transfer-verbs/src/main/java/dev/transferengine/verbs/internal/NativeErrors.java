@@ -7,11 +7,16 @@ import dev.transferengine.api.TransferException;
 public final class NativeErrors {
     /** errno values the provider tests for (Linux x86-64). */
     public static final int ENOENT = 2;
+    public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EINVAL = 22;
     public static final int ENODATA = 61;
     public static final int ENOSYS = 38;
+    public static final int EFAULT = 14;
+    public static final int EPROTONOSUPPORT = 93;
+    /** Also {@code ENOTSUP}: the same value on Linux. */
+    public static final int EOPNOTSUPP = 95;
 
     private NativeErrors() {
     }

@@ -2,6 +2,7 @@ package dev.transferengine.verbs.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -61,6 +62,41 @@ public final class ProtectionDomain implements AutoCloseable {
         } catch (Throwable t) {
             throw NativeErrors.unexpected("ibv_reg_mr_iova2", t);
         }
+    }
+
+    /**
+     * {@code ibv_reg_dmabuf_mr(pd, offset, length, iova, fd, access)}: registers {@code length} bytes starting
+     * {@code offset} bytes into the dma-buf {@code fd}, addressed by peers as {@code iova}. The kernel takes its
+     * own reference on the dma-buf ({@code dma_buf_get} in {@code ib_umem_dmabuf_get}, dropped by
+     * {@code dma_buf_put} when the MR is destroyed), so the caller may close {@code fd} right after this returns.
+     *
+     * @throws dev.transferengine.api.TransferException PROVIDER with the errno ({@code EOPNOTSUPP} where the
+     *         provider library or the kernel driver has no dma-buf support, e.g. rxe)
+     */
+    public Registration registerDmabuf(long offset, long length, long iova, int fd, int access) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(VerbsLibrary.CALL_STATE);
+            MemorySegment mr = regDmabufMr(VerbsLibrary.REG_DMABUF_MR, state, live(), offset, length, iova, fd,
+                    access);
+            if (mr.address() == 0) {
+                throw NativeErrors.call("ibv_reg_dmabuf_mr(" + context.deviceName() + ", " + length + " bytes)",
+                        VerbsLibrary.errno(state));
+            }
+            MemorySegment m = mr.reinterpret(IbvLayouts.IBV_MR.byteSize());
+            return new Registration(m, m.get(JAVA_INT, MR_LKEY), m.get(JAVA_INT, MR_RKEY));
+        } catch (Throwable t) {
+            throw NativeErrors.unexpected("ibv_reg_dmabuf_mr", t);
+        }
+    }
+
+    /**
+     * The one call site of {@link VerbsLibrary#REG_DMABUF_MR}, separate so that the layout test can check on a
+     * machine without a device that its static types match the handle's descriptor (a mismatch is a
+     * {@code WrongMethodTypeException} at run time only).
+     */
+    static MemorySegment regDmabufMr(MethodHandle handle, MemorySegment state, MemorySegment pd, long offset,
+                                     long length, long iova, int fd, int access) throws Throwable {
+        return (MemorySegment) handle.invokeExact(state, pd, offset, length, iova, fd, access);
     }
 
     /** {@code ibv_dereg_mr}; returns the errno (0 on success). */

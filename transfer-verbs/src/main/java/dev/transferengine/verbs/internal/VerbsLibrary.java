@@ -76,6 +76,19 @@ public final class VerbsLibrary {
     static final MethodHandle DESTROY_AH;        // int (ibv_ah *)
     static final MethodHandle WC_STATUS_STR;     // const char *(enum ibv_wc_status)
     static final MethodHandle STRERROR;          // libc: char *strerror(int)
+    static final MethodHandle CLOSE;             // libc: E int close(int fd) (dma-buf descriptors)
+    static final MethodHandle SYSCONF;           // libc: long sysconf(int name)
+
+    /** {@code struct ibv_mr *ibv_reg_dmabuf_mr(struct ibv_pd *, uint64_t offset, size_t length, uint64_t iova,
+     *  int fd, int access)}; the C probe checks the header declares exactly this (verbs_probe.c). */
+    public static final FunctionDescriptor REG_DMABUF_MR_DESCRIPTOR = FunctionDescriptor.of(ADDRESS, ADDRESS,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT);
+    /** {@code struct ibv_mr *ibv_reg_mr_iova2(struct ibv_pd *, void *addr, size_t length, uint64_t iova,
+     *  unsigned int access)}; the address travels as a {@code long}. */
+    public static final FunctionDescriptor REG_MR_IOVA2_DESCRIPTOR = FunctionDescriptor.of(ADDRESS, ADDRESS,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT);
+    /** Linux x86-64 / aarch64 {@code _SC_PAGESIZE}. */
+    private static final int SC_PAGESIZE = 30;
 
     // Address-first handles for the ops-table functions.
     /** int query_port(ibv_context *, uint8_t port, ibv_port_attr *, size_t attr_len) (verbs_context). */
@@ -97,7 +110,7 @@ public final class VerbsLibrary {
     private static final Throwable LOAD_FAILURE;
 
     static {
-        MethodHandle[] h = new MethodHandle[24];
+        MethodHandle[] h = new MethodHandle[26];
         Throwable failure = null;
         try {
             SymbolLookup ibv = SymbolLookup.libraryLookup(SONAME, Arena.global());
@@ -113,10 +126,8 @@ public final class VerbsLibrary {
                     ADDRESS, JAVA_INT, JAVA_LONG));
             h[8] = bind(ibv, "ibv_alloc_pd", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
             h[9] = bind(ibv, "ibv_dealloc_pd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            h[10] = bind(ibv, "ibv_reg_mr_iova2", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG,
-                    JAVA_LONG, JAVA_INT), ERRNO);
-            h[11] = bind(ibv, "ibv_reg_dmabuf_mr", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG,
-                    JAVA_LONG, JAVA_INT, JAVA_INT), ERRNO);
+            h[10] = bind(ibv, "ibv_reg_mr_iova2", REG_MR_IOVA2_DESCRIPTOR, ERRNO);
+            h[11] = bind(ibv, "ibv_reg_dmabuf_mr", REG_DMABUF_MR_DESCRIPTOR, ERRNO);
             h[12] = bind(ibv, "ibv_dereg_mr", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             h[13] = bind(ibv, "ibv_create_cq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS,
                     JAVA_INT), ERRNO);
@@ -130,6 +141,8 @@ public final class VerbsLibrary {
             h[21] = bind(ibv, "ibv_destroy_ah", FunctionDescriptor.of(JAVA_INT, ADDRESS));
             h[22] = bind(ibv, "ibv_wc_status_str", FunctionDescriptor.of(ADDRESS, JAVA_INT));
             h[23] = bind(libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            h[24] = bind(libc, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
+            h[25] = bind(libc, "sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
         } catch (Throwable t) {
             failure = t;
         }
@@ -158,6 +171,8 @@ public final class VerbsLibrary {
         DESTROY_AH = h[21];
         WC_STATUS_STR = h[22];
         STRERROR = h[23];
+        CLOSE = h[24];
+        SYSCONF = h[25];
     }
 
     private VerbsLibrary() {
@@ -184,6 +199,27 @@ public final class VerbsLibrary {
     /** The {@code errno} a call left in its capture-state segment. */
     static int errno(MemorySegment callState) {
         return callState.get(JAVA_INT, ERRNO_OFFSET);
+    }
+
+    /** The host page size ({@code sysconf(_SC_PAGESIZE)}); 4096 when libc could not be bound. */
+    public static long pageSize() {
+        try {
+            long p = SYSCONF == null ? -1 : (long) SYSCONF.invokeExact(SC_PAGESIZE);
+            return p > 0 && Long.bitCount(p) == 1 ? p : 4096;
+        } catch (Throwable t) {
+            return 4096;
+        }
+    }
+
+    /** libc {@code close(fd)}; returns 0 or the errno. */
+    public static int close(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int rc = (int) CLOSE.invokeExact(state, fd);
+            return rc == 0 ? 0 : errno(state);
+        } catch (Throwable t) {
+            throw NativeErrors.unexpected("close(" + fd + ")", t);
+        }
     }
 
     /** libc's text for an errno value. */

@@ -5,7 +5,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.GroupLayout;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
@@ -87,6 +95,9 @@ class VerbsLayoutTest {
             GroupLayout l = IbvLayouts.BY_C_NAME.get(key.substring("sizeof.".length()));
             return l == null ? null : l.byteSize();
         }
+        if (key.startsWith("sig.")) {
+            return signatureValue(key);
+        }
         switch (key) {
             case "verbs_context.query_port":
                 return DeviceContext.VERBS_CONTEXT_QUERY_PORT;
@@ -110,6 +121,67 @@ class VerbsLayoutTest {
             }
         }
         return constants.get(key);
+    }
+
+    /** Exported functions whose C prototype the probe asserts; their Java descriptors must have the same sizes. */
+    private static final Map<String, FunctionDescriptor> SIGNATURES = Map.of(
+            "ibv_reg_dmabuf_mr", VerbsLibrary.REG_DMABUF_MR_DESCRIPTOR,
+            "ibv_reg_mr_iova2", VerbsLibrary.REG_MR_IOVA2_DESCRIPTOR);
+
+    /** {@code sig.<fn>.argc}, {@code sig.<fn>.ret}, {@code sig.<fn>.arg<N>} from the Java descriptor. */
+    private static Long signatureValue(String key) {
+        String[] parts = key.split("\\.");
+        FunctionDescriptor fd = parts.length == 3 ? SIGNATURES.get(parts[1]) : null;
+        if (fd == null) {
+            return null;
+        }
+        String what = parts[2];
+        if (what.equals("argc")) {
+            return (long) fd.argumentLayouts().size();
+        }
+        if (what.equals("ret")) {
+            return fd.returnLayout().map(MemoryLayout::byteSize).orElse(0L);
+        }
+        if (what.startsWith("arg")) {
+            int i = Integer.parseInt(what.substring(3));
+            return i < fd.argumentLayouts().size() ? fd.argumentLayouts().get(i).byteSize() : null;
+        }
+        return null;
+    }
+
+    @Test
+    void probeCheckedTheDmabufSignature() {
+        assertEquals(6L, probe.get("sig.ibv_reg_dmabuf_mr.argc"), "the probe asserts ibv_reg_dmabuf_mr's prototype");
+        assertTrue(VerbsLibrary.BOUND_SYMBOLS.contains("ibv_reg_dmabuf_mr"));
+    }
+
+    /**
+     * The call site of ibv_reg_dmabuf_mr ({@code ProtectionDomain.regDmabufMr}) against a stand-in handle of the
+     * bound handle's type: a mismatch between the descriptor and the call site's static types throws
+     * WrongMethodTypeException here instead of in the guest (this happened once with ibv_reg_mr_iova2).
+     */
+    @Test
+    void dmabufCallSiteMatchesTheBoundHandlesType() throws Throwable {
+        Assumptions.assumeTrue(VerbsLibrary.loadFailure() == null, "libibverbs1 is not installed");
+        MethodType type = VerbsLibrary.REG_DMABUF_MR.type();
+        assertEquals(Linker.nativeLinker().downcallHandle(VerbsLibrary.REG_DMABUF_MR_DESCRIPTOR,
+                Linker.Option.captureCallState("errno")).type().dropParameterTypes(0, 1), type,
+                "bound with errno capture: (state, pd, offset, length, iova, fd, access)");
+        MethodHandle standIn = MethodHandles.dropArguments(
+                MethodHandles.constant(MemorySegment.class, MemorySegment.ofAddress(0x1234)), 0, type.parameterList());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment r = ProtectionDomain.regDmabufMr(standIn, arena.allocate(VerbsLibrary.CALL_STATE),
+                    MemorySegment.NULL, 0, 4096, 0x7f00_0000_0000L, 3, Ibv.IBV_ACCESS_LOCAL_WRITE);
+            assertEquals(0x1234, r.address());
+        }
+    }
+
+    @Test
+    void pageSizeAndCloseComeFromLibc() {
+        Assumptions.assumeTrue(VerbsLibrary.loadFailure() == null, "libibverbs1 is not installed");
+        long page = VerbsLibrary.pageSize();
+        assertTrue(page >= 4096 && Long.bitCount(page) == 1, "page size " + page);
+        assertEquals(NativeErrors.EBADF, VerbsLibrary.close(-1), "close(-1) reports EBADF through errno capture");
     }
 
     private static Map<String, Long> constants() throws IllegalAccessException {
