@@ -168,6 +168,9 @@ final class GpuCommand implements Callable<Integer> {
         return failures.isEmpty() ? 0 : 1;
     }
 
+    @Option(names = "--spin", description = "workers spin instead of backing off (both processes)")
+    boolean spin;
+
     @Option(names = "--peer-process", description = "write into GPU memory of a second process on this host")
     boolean peerProcess;
 
@@ -184,6 +187,9 @@ final class GpuCommand implements Callable<Integer> {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TransferBench.class.getName(), "gpu-target",
                 "--device", Integer.toString(device), "--provider", provider, "--bytes", Long.toString(bytes),
                 "--imm", Integer.toString(IMM)));
+        if (spin) {
+            cmd.add("--spin");
+        }
         options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
         return new PeerProcess(cmd);
     }
@@ -245,7 +251,9 @@ final class GpuCommand implements Callable<Integer> {
         TransferEngine.Builder builder = TransferEngine.builder().name(name).provider(provider.startsWith("loopback")
                         ? "loopback" : "libfabric")
                 .addGroup(GroupSpec.ofNics(1).withCudaDevice(device)).deviceBackend(backend)
-                .transferTimeout(timeout).operationTimeout(timeout);
+                .transferTimeout(timeout).operationTimeout(timeout)
+                .idleStrategy(spin ? dev.transferengine.api.IdleStrategy::busySpin
+                        : dev.transferengine.api.IdleStrategy::backoff);
         if (!provider.equals("loopback")) {
             builder.providerOption("libfabric.provider", provider);
         }

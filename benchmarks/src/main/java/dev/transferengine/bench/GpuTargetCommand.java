@@ -38,11 +38,16 @@ final class GpuTargetCommand implements Callable<Integer> {
     @Option(names = "--imm")
     int imm;
 
+    @Option(names = "--spin")
+    boolean spin;
+
     @Override
     public Integer call() throws Exception {
         TransferEngine.Builder builder = TransferEngine.builder().name("gpu-target")
                 .provider(provider.equals("loopback") ? "loopback" : "libfabric")
-                .addGroup(GroupSpec.ofNics(1).withCudaDevice(device));
+                .addGroup(GroupSpec.ofNics(1).withCudaDevice(device))
+                .idleStrategy(spin ? dev.transferengine.api.IdleStrategy::busySpin
+                        : dev.transferengine.api.IdleStrategy::backoff);
         if (!provider.equals("loopback")) {
             builder.providerOption("libfabric.provider", provider);
         }
