@@ -117,7 +117,8 @@ final class MemoryRegistrations {
             attr.set(JAVA_INT, FiLayouts.MR_ATTR_IFACE, FiConst.Enum.FI_HMEM_CUDA);
             attr.set(JAVA_INT, FiLayouts.MR_ATTR_DEVICE, memory.ordinal()); // device.cuda: an int at the union's start
             MemorySegment out = arena.allocate(ADDRESS);
-            int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, 0, out);
+            // Device-only: cuMemAlloc memory is not host-accessible, and shm picks its CUDA IPC path only then.
+            int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, FiConst.Cap.FI_HMEM_DEVICE_ONLY, out);
             if (rc != 0) {
                 String what = "fi_mr_regattr(FI_HMEM_CUDA, device " + memory.ordinal() + ") of "
                         + memory.lengthBytes() + " bytes at 0x" + Long.toHexString(memory.address()) + " on " + provider;
