@@ -257,6 +257,10 @@ final class GpuCommand implements Callable<Integer> {
         if (!provider.equals("loopback")) {
             builder.providerOption("libfabric.provider", provider);
         }
+        if (!provider.equals("loopback") && !peerProcess) {
+            // Both engines in this process: shm's CUDA IPC cannot open a handle of its own process.
+            builder.providerOption("libfabric.hmemDeviceOnly", "false");
+        }
         options.forEach(builder::providerOption);
         if (!deviceMemory) {
             if (provider.equals("loopback")) {

@@ -59,6 +59,15 @@ public final class LibfabricOptions {
     public static final String CUDA_DEVICES = "libfabric.cudaDevices";
 
     /**
+     * {@code true} (default) or {@code false}: register CUDA memory with {@code FI_HMEM_DEVICE_ONLY}. libfabric
+     * 1.17's shm moves device memory between processes with CUDA IPC only for such registrations (otherwise
+     * through host bounce buffers at about 1 GB/s); but CUDA cannot open an IPC handle in the process that made
+     * it, so two engines of one process writing device memory to each other over shm fail with
+     * {@code -FI_EINVAL} unless this is {@code false}. (In one process, the loopback provider is the fast path.)
+     */
+    public static final String HMEM_DEVICE_ONLY = "libfabric.hmemDeviceOnly";
+
+    /**
      * {@code auto} (default), {@code true} or {@code false}: post every RMA write with remote CQ data, so that the
      * target checks the remote key and address of writes that carry no imm too. libfabric 1.17's shm copies an
      * imm-less write straight into the peer (process_vm_writev) without checking the key at all; {@code auto} turns

@@ -104,7 +104,10 @@ class CudaDeviceRegistrationGpuTest {
         long devB;
 
         Pair(Map<String, String> options) {
-            LibfabricSettings settings = LibfabricSettings.from(options);
+            // Both domains live in this process: shm's CUDA IPC cannot open a handle of its own process.
+            Map<String, String> inProcess = new java.util.HashMap<>(options);
+            inProcess.put(LibfabricOptions.HMEM_DEVICE_ONLY, "false");
+            LibfabricSettings settings = LibfabricSettings.from(inProcess);
             fabric = new LibfabricFabric(LibfabricLibrary.load(settings.libraryPath()), settings);
             info = fabric.domains().get(0);
             a = fabric.openDomain(info);

@@ -68,7 +68,8 @@ final class LibfabricDomain implements ProviderDomain {
             this.contexts = new OpContexts(arena, Math.min(queueDepth + stagedCount, MAX_CONTEXTS));
             // Keys are always read back with fi_mr_key; only whether we request our own depends on PROV_KEY.
             regs = new MemoryRegistrations(library, ep, info.hasMrMode(FiConst.MrMode.FI_MR_VIRT_ADDR),
-                    info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY));
+                    info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY),
+                    settings.hmemDeviceOnly() ? FiConst.Cap.FI_HMEM_DEVICE_ONLY : 0);
             this.registrations = regs;
             long retryTimeoutNanos = settings.retryTimeoutMillis() * 1_000_000L;
             this.peers = new PeerTable(library, ep, info.addrFormat(), retryTimeoutNanos);

@@ -24,13 +24,16 @@ import java.util.Map;
  *                              has CUDA groups)
  * @param cudaDevices           the CUDA ordinals of the engine's groups ({@code libfabric.cudaDevices}, set by the
  *                              engine); empty when all groups are host-only
+ * @param hmemDeviceOnly        register CUDA memory with FI_HMEM_DEVICE_ONLY ({@code libfabric.hmemDeviceOnly},
+ *                              default true): shm's CUDA IPC path for peers in other processes; false for
+ *                              engines that write device memory over shm to a peer in the same process
  * @param verifyRemoteKeys      TRUE / FALSE, or null for automatic (post every write with remote CQ data on shm,
  *                              so the target checks its key; see {@link #markImmlessWrites})
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
                                 int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices,
-                                Boolean verifyRemoteKeys) {
+                                boolean hmemDeviceOnly, Boolean verifyRemoteKeys) {
     public LibfabricSettings {
         cudaDevices = List.copyOf(cudaDevices);
     }
@@ -55,7 +58,8 @@ public record LibfabricSettings(String provider, String node, String libraryPath
                 positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
                 positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
                 positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem,
-                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")), verifyRemoteKeys);
+                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")),
+                bool(get(options, LibfabricOptions.HMEM_DEVICE_ONLY, "true")), verifyRemoteKeys);
     }
 
     /**

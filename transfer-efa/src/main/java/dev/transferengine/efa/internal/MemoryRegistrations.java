@@ -38,8 +38,12 @@ final class MemoryRegistrations {
     /** The live registrations peers may write into: checked before every poll by {@link #deregisterFreed}. */
     private final List<LibfabricMemory> remoteWritable = new ArrayList<>();
     private long nextRequestedKey = 1;
+    /** fi_mr_regattr flags for CUDA memory: FI_HMEM_DEVICE_ONLY unless libfabric.hmemDeviceOnly=false. */
+    private final long deviceRegistrationFlags;
 
-    MemoryRegistrations(LibfabricLibrary library, FiEndpoint endpoint, boolean virtualAddressing, boolean providerKeys) {
+    MemoryRegistrations(LibfabricLibrary library, FiEndpoint endpoint, boolean virtualAddressing, boolean providerKeys,
+                        long deviceRegistrationFlags) {
+        this.deviceRegistrationFlags = deviceRegistrationFlags;
         this.library = library;
         this.endpoint = endpoint;
         this.virtualAddressing = virtualAddressing;
@@ -118,7 +122,7 @@ final class MemoryRegistrations {
             attr.set(JAVA_INT, FiLayouts.MR_ATTR_DEVICE, memory.ordinal()); // device.cuda: an int at the union's start
             MemorySegment out = arena.allocate(ADDRESS);
             // Device-only: cuMemAlloc memory is not host-accessible, and shm picks its CUDA IPC path only then.
-            int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, FiConst.Cap.FI_HMEM_DEVICE_ONLY, out);
+            int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, deviceRegistrationFlags, out);
             if (rc != 0) {
                 String what = "fi_mr_regattr(FI_HMEM_CUDA, device " + memory.ordinal() + ") of "
                         + memory.lengthBytes() + " bytes at 0x" + Long.toHexString(memory.address()) + " on " + provider;
