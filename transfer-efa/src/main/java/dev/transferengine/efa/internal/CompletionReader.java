@@ -33,10 +33,13 @@ final class CompletionReader {
     private final MemorySegment errorText;
     private final boolean provErrnoIsErrno;
     private final NotConnectedRetries retries;
+    private final RefusalTriage triage;
 
     CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
-                     StagedReceives staged, NotConnectedRetries retries, boolean provErrnoIsErrno) {
+                     StagedReceives staged, NotConnectedRetries retries, RefusalTriage triage,
+                     boolean provErrnoIsErrno) {
         this.retries = retries;
+        this.triage = triage;
         this.library = library;
         this.provErrnoIsErrno = provErrnoIsErrno;
         this.endpoint = endpoint;
@@ -61,6 +64,9 @@ final class CompletionReader {
         }
         if (staged != null) {
             delivered += staged.deliver(sink);
+        }
+        if (triage != null) {
+            delivered += triage.progress(sink);
         }
         if (retries != null) {
             delivered += retries.repost(sink);
@@ -87,7 +93,18 @@ final class CompletionReader {
             return 0; // a remote write without imm on a provider that reports them anyway: nothing to deliver
         }
         long context = contexts.engineContext(slot);
+        contexts.reported(slot);
         switch (contexts.kind(slot)) {
+            case OpContexts.PROBE -> {
+                return triage.probeDone(slot, 0, sink);
+            }
+            case OpContexts.WRITE -> {
+                if (triage != null) {
+                    triage.reported(slot);
+                }
+                contexts.release(slot);
+                sink.onComplete(context);
+            }
             case OpContexts.RECEIVE -> {
                 contexts.release(slot);
                 sink.onReceive(context, entries.get(JAVA_LONG, at + FiLayouts.CQE_LEN));
@@ -124,11 +141,23 @@ final class CompletionReader {
         String providerText = FiCalls.cqStrerror(endpoint.cqStrerror, endpoint.cq, provErrno, errData, errorText);
         byte kind = contexts.kind(slot);
         long context = contexts.engineContext(slot);
+        contexts.reported(slot);
+        if (kind == OpContexts.PROBE) {
+            return triage.probeDone(slot, err, sink);
+        }
         TransferException error = FiErrors.completionFailed(library, describe(kind), err, provErrno,
                 provErrnoIsErrno, providerText);
         if (kind == OpContexts.STAGED_RECEIVE) {
             staged.failed((int) context, error);
             return 0;
+        }
+        if (kind == OpContexts.WRITE && triage != null) {
+            if (err == FiConst.Err.FI_ECANCELED && triage.canceled(slot, error)) {
+                return 0; // flushed with a dropped connection: sorted out by the triage (refused, landed or re-posted)
+            }
+            if (err != FiConst.Err.FI_ECANCELED) {
+                triage.reported(slot);
+            }
         }
         if (retries != null && retries.offer(slot, err)) {
             return 0; // never sent: posted again once the connection is back

@@ -12,12 +12,12 @@ import java.util.Locale;
  * <p>The category comes from the FI_* error first, then from the provider's error number where that is known
  * to be a Linux errno (the socket and shared-memory providers), then from the provider's text. The tcp provider
  * (1.17) reports a write the target refused (unknown key, address outside the registration) only indirectly:
- * the target drops the connection and the initiator's FI_DELIVERY_COMPLETE write ends with FI_ECANCELED and
- * prov_errno ENOENT, while a peer that went away gives FI_ECANCELED with ENOTCONN, ECONNRESET or EPIPE.
+ * the target drops the connection, and the initiator flushes every write in flight on it with FI_ECANCELED and a
+ * prov_errno that is only the errno left over in the thread (measured 2 and 107). FI_ECANCELED is therefore
+ * PEER_UNREACHABLE here; {@link RefusalTriage} finds the refused write among the canceled ones and reports it as
+ * REMOTE_ACCESS.
  */
 final class FiErrors {
-    private static final int ENOENT = 2;
-    private static final int EINVAL = 22;
     private static final int EPIPE = 32;
 
     private FiErrors() {
@@ -52,8 +52,10 @@ final class FiErrors {
             return byCode;
         }
         if (provErrnoIsErrno) {
-            if (err == FiConst.Err.FI_ECANCELED && (provErrno == ENOENT || provErrno == EINVAL)) {
-                return ErrorCategory.REMOTE_ACCESS;
+            if (err == FiConst.Err.FI_ECANCELED) {
+                // tcpx flushes everything on a dropped connection with FI_ECANCELED and prov_errno = the errno
+                // left over in the thread (ofi_sockerr()): meaningless. The refused write is found by RefusalTriage.
+                return ErrorCategory.PEER_UNREACHABLE;
             }
             ErrorCategory byProv = provErrno == EPIPE ? ErrorCategory.PEER_UNREACHABLE : byErrno(provErrno);
             if (byProv != null) {

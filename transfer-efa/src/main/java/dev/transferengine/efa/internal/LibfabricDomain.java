@@ -43,6 +43,8 @@ final class LibfabricDomain implements ProviderDomain {
     private final PostTemplates templates;
     private final StagedReceives staged;
     private final CompletionReader reader;
+    /** Connection-based providers: sorts out writes flushed with a dropped connection (null elsewhere). */
+    private final RefusalTriage triage;
     private final Runnable onClose;
     /** Whether the fi_info entry grants FI_HMEM: only then is device memory registration tried. */
     private final boolean hmem;
@@ -81,7 +83,12 @@ final class LibfabricDomain implements ProviderDomain {
                     settings.stagedReceiveBytes(), Math.max(64, (int) Math.min(info.rxSize(), 4096))) : null;
             NotConnectedRetries retries = LibfabricSettings.socketBased(info.providerName())
                     ? new NotConnectedRetries(library, contexts, templates, peers, retryTimeoutNanos) : null;
-            this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries,
+            this.triage = retries == null ? null
+                    : new RefusalTriage(library, contexts, templates, peers, retries, retryTimeoutNanos);
+            if (retries != null) {
+                retries.triage(triage);
+            }
+            this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries, triage,
                     FiErrors.provErrnoIsErrno(info.providerName()));
             // FI_HMEM granted: registerDevice may be tried (it may still find at run time that this libfabric
             // cannot register CUDA memory, e.g. Debian's shm without CUDA, and then reports UNAVAILABLE).
@@ -168,6 +175,9 @@ final class LibfabricDomain implements ProviderDomain {
             descriptor = localDescriptor(src, srcAddress, length);
         }
         int peerIndex = peers.index(peer);
+        if (triage != null && triage.holds(peerIndex)) {
+            return RETRY; // the peer's dropped connection is being sorted out (RefusalTriage)
+        }
         int slot = contexts.acquire(OpContexts.WRITE, context);
         if (slot < 0) {
             return RETRY;
@@ -186,6 +196,9 @@ final class LibfabricDomain implements ProviderDomain {
         }
         long descriptor = length == 0 && src == null ? 0 : localDescriptor(src, address, length);
         int peerIndex = peers.index(peer);
+        if (triage != null && triage.holds(peerIndex)) {
+            return RETRY;
+        }
         int slot = contexts.acquire(OpContexts.SEND, context);
         if (slot < 0) {
             return RETRY;
@@ -220,6 +233,7 @@ final class LibfabricDomain implements ProviderDomain {
 
     private int posted(int slot, long rc, String call, int peerIndex) {
         if (rc == 0) {
+            contexts.posted(slot);
             if (peerIndex >= 0) {
                 peers.accepted(peerIndex);
             }

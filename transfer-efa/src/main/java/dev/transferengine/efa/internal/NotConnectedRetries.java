@@ -24,6 +24,7 @@ final class NotConnectedRetries {
     private final PeerTable peers;
     private final long timeoutNanos;
     private final int[] queue;
+    private RefusalTriage triage;
     private int head;
     private int size;
 
@@ -35,6 +36,20 @@ final class NotConnectedRetries {
         this.peers = peers;
         this.timeoutNanos = timeoutNanos;
         this.queue = new int[contexts.capacity()];
+    }
+
+    void triage(RefusalTriage triage) {
+        this.triage = triage;
+    }
+
+    /**
+     * Takes a write that {@link RefusalTriage} found innocent (flushed with a dropped connection, never reached
+     * the target) for another post; the retry timeout runs from now.
+     */
+    void enqueue(int slot) {
+        contexts.clearFirstFailure(slot);
+        contexts.firstFailureNanos(slot, System.nanoTime());
+        queue[(head + size++) % queue.length] = slot;
     }
 
     /** Takes a failed operation for another attempt; false when it is not retryable (report the error). */
@@ -56,17 +71,25 @@ final class NotConnectedRetries {
         int reported = 0;
         while (size > 0) {
             int slot = queue[head];
+            int peer = contexts.peer(slot);
+            if (triage != null && triage.holds(peer)) {
+                return reported; // the peer's dropped connection is being sorted out: keep the order, wait
+            }
             long rc = post(slot);
             if (rc == -FiConst.Err.FI_EAGAIN) {
                 long now = System.nanoTime();
-                if (now - contexts.firstFailureNanos(slot, now) <= timeoutNanos) {
+                if (!peers.dead(peer) && now - contexts.firstFailureNanos(slot, now) <= timeoutNanos) {
                     return reported;
                 }
+                peers.markDead(peer); // pending and new posts to it fail at once until one is accepted
                 rc = -FiConst.Err.FI_ENOTCONN;
             }
             head = (head + 1) % queue.length;
             size--;
-            if (rc != 0) {
+            if (rc == 0) {
+                contexts.posted(slot);
+                peers.accepted(peer);
+            } else {
                 long context = contexts.engineContext(slot);
                 contexts.release(slot);
                 TransferException error = FiErrors.callFailed(library, "posting again after the connection dropped", rc);

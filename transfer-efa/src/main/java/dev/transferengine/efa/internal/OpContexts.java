@@ -22,6 +22,8 @@ final class OpContexts {
     static final byte RECEIVE = 3;
     /** A receive the domain posts itself (FI_RX_CQ_DATA staging); its engine context is the staging index. */
     static final byte STAGED_RECEIVE = 4;
+    /** A zero-length write without imm that {@link RefusalTriage} posts to test a key and address range. */
+    static final byte PROBE = 5;
 
     private final long base;
     private final int capacity;
@@ -38,6 +40,13 @@ final class OpContexts {
     private final long[] imm;
     /** When the operation first failed with a retryable error; 0 when it has not. */
     private final long[] firstFailureNanos;
+    /** The order of a write's latest native post (domain-wide, increasing), for {@link RefusalTriage}. */
+    private final long[] sequence;
+    /** Whether the operation is posted natively and has not reported yet. */
+    private final boolean[] inFlight;
+    /** How often a write was posted again after the connection it was on dropped. */
+    private final int[] reposts;
+    private long nextSequence = 1;
     private final int[] freeSlots;
     private int freeCount;
 
@@ -55,6 +64,9 @@ final class OpContexts {
         this.remoteKey = new long[capacity];
         this.imm = new long[capacity];
         this.firstFailureNanos = new long[capacity];
+        this.sequence = new long[capacity];
+        this.inFlight = new boolean[capacity];
+        this.reposts = new int[capacity];
         this.freeSlots = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             freeSlots[i] = capacity - 1 - i;
@@ -71,7 +83,38 @@ final class OpContexts {
         kind[slot] = opKind;
         engineContext[slot] = context;
         firstFailureNanos[slot] = 0;
+        inFlight[slot] = false;
+        reposts[slot] = 0;
         return slot;
+    }
+
+    /** The provider accepted the post of {@code slot}: it is in flight, with the next sequence number. */
+    void posted(int slot) {
+        inFlight[slot] = true;
+        sequence[slot] = nextSequence++;
+    }
+
+    /** The slot's operation reported (a completion or an error entry): no longer in flight. */
+    void reported(int slot) {
+        inFlight[slot] = false;
+    }
+
+    boolean inFlight(int slot) {
+        return inFlight[slot];
+    }
+
+    long sequence(int slot) {
+        return sequence[slot];
+    }
+
+    /** Counts one more post after a dropped connection; returns the count. */
+    int repostedOnce(int slot) {
+        return ++reposts[slot];
+    }
+
+    /** Forgets a retryable failure's start (a new run of retries measures from its own first failure). */
+    void clearFirstFailure(int slot) {
+        firstFailureNanos[slot] = 0;
     }
 
     /** Records what a write in {@code slot} posts. */
@@ -137,6 +180,7 @@ final class OpContexts {
     /** Returns a slot whose operation completed, failed, or was never posted. */
     void release(int slot) {
         kind[slot] = FREE;
+        inFlight[slot] = false;
         freeSlots[freeCount++] = slot;
     }
 

@@ -39,6 +39,8 @@ final class PeerTable {
     private long[] fiAddr = new long[8];
     /** When the peer's current run of -FI_EAGAIN began; 0 when none. */
     private long[] refusedSince = new long[8];
+    /** Known unreachable: its posts were refused past the retry timeout, and none was accepted since. */
+    private boolean[] dead = new boolean[8];
 
     PeerTable(LibfabricLibrary library, FiEndpoint endpoint, int addrFormat, long retryTimeoutNanos) {
         this.library = library;
@@ -60,6 +62,7 @@ final class PeerTable {
             addresses = Arrays.copyOf(addresses, n);
             fiAddr = Arrays.copyOf(fiAddr, n);
             refusedSince = Arrays.copyOf(refusedSince, n);
+            dead = Arrays.copyOf(dead, n);
         }
         int index = count++;
         addresses[index] = peer;
@@ -102,20 +105,51 @@ final class PeerTable {
     /** A post to the peer was accepted: its run of refusals is over. */
     void accepted(int index) {
         refusedSince[index] = 0;
+        dead[index] = false;
     }
 
-    /** A post to the peer returned -FI_EAGAIN; throws PEER_UNREACHABLE once that has lasted too long. */
+    /**
+     * A post to the peer returned -FI_EAGAIN; throws PEER_UNREACHABLE once that has lasted too long, and at once
+     * while the peer is known dead (until a post to it is accepted again).
+     */
     void refused(int index) {
         long now = System.nanoTime();
         long since = refusedSince[index];
+        if (dead[index]) {
+            throw unreachable(index, "fail at once: the peer was given up as unreachable and no post to it was accepted since");
+        }
         if (since == 0) {
             refusedSince[index] = now;
         } else if (now - since > retryTimeoutNanos) {
             refusedSince[index] = 0;
-            throw new TransferException(ErrorCategory.PEER_UNREACHABLE, "posts to peer " + addresses[index]
-                    + " were refused (-FI_EAGAIN) for " + (now - since) / 1_000_000 + " ms: it is not reachable",
-                    -FiConst.Err.FI_EAGAIN, library.strerror(FiConst.Err.FI_EAGAIN), null);
+            dead[index] = true;
+            throw unreachable(index, "were refused (-FI_EAGAIN) for " + (now - since) / 1_000_000
+                    + " ms: it is not reachable");
         }
+    }
+
+    /** Whether the peer was given up (posts refused past the retry timeout) and nothing was accepted since. */
+    boolean dead(int index) {
+        return dead[index];
+    }
+
+    /** Gives the peer up: pending and new posts to it fail at once until one is accepted again. */
+    void markDead(int index) {
+        dead[index] = true;
+        refusedSince[index] = 0;
+    }
+
+    TransferException unreachable(int index, String why) {
+        return new TransferException(ErrorCategory.PEER_UNREACHABLE, "posts to peer " + addresses[index] + " " + why,
+                -FiConst.Err.FI_EAGAIN, library.strerror(FiConst.Err.FI_EAGAIN), null);
+    }
+
+    DomainAddress address(int index) {
+        return addresses[index];
+    }
+
+    int count() {
+        return count;
     }
 
     private void validate(byte[] raw) {
