@@ -25,5 +25,5 @@ mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} dependency:copy -Dartifact=$JUNIT
 if [ -d ../shared/tools/libfabric-cuda/lib ]; then
   cp -r ../shared/tools/libfabric-cuda "$KIT/libfabric-cuda"
 fi
-cp scripts/gpu/test.sh scripts/gpu/bench.sh "$KIT/"
+cp scripts/gpu/test.sh scripts/gpu/bench.sh scripts/gpu/kit-env.sh "$KIT/"
 du -sh "$KIT"

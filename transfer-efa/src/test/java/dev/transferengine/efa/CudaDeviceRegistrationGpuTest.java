@@ -1,5 +1,6 @@
 package dev.transferengine.efa;
 
+import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.efa.internal.LibfabricFabric;
@@ -79,7 +80,7 @@ class CudaDeviceRegistrationGpuTest {
                 long d = cuda.alloc(4096);
                 try {
                     TransferException e = assertThrows(TransferException.class,
-                            () -> p.a.registerDevice(StubDeviceBackend.label(d, 4096, cuda.ordinal), true));
+                            () -> p.a.registerDevice(LabellingDeviceBackend.labelled(d, 4096, cuda.ordinal), true));
                     assertEquals(ErrorCategory.UNAVAILABLE, e.category(), e.getMessage());
                     System.out.println("tcp has no FI_HMEM: " + e.getMessage());
                 } finally {
@@ -121,8 +122,8 @@ class CudaDeviceRegistrationGpuTest {
             devB = cuda.alloc(BYTES);
             RegisteredMemory hostMemA = a.register(hostA, false);
             RegisteredMemory hostMemB = b.register(hostB, true);
-            RegisteredMemory devMemA = a.registerDevice(StubDeviceBackend.label(devA, BYTES, cuda.ordinal), false);
-            RegisteredMemory devMemB = b.registerDevice(StubDeviceBackend.label(devB, BYTES, cuda.ordinal), true);
+            RegisteredMemory devMemA = a.registerDevice(LabellingDeviceBackend.labelled(devA, BYTES, cuda.ordinal), false);
+            RegisteredMemory devMemB = b.registerDevice(LabellingDeviceBackend.labelled(devB, BYTES, cuda.ordinal), true);
             System.out.println(info.name() + ": " + devMemA + ", " + devMemB);
             long peer = a.resolvePeer(b.address());
             b.resolvePeer(a.address());

@@ -1,5 +1,6 @@
 package dev.transferengine.efa;
 
+import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
@@ -75,7 +76,7 @@ class DeviceRegistrationTest {
         try (Opened o = new Opened(TestProviders.SHM.options); Arena arena = Arena.ofConfined()) {
             assertTrue(o.domain.capabilities().hostMemoryOnly(), o.info.description());
             TransferException e = assertThrows(TransferException.class, () -> o.domain.registerDevice(
-                    StubDeviceBackend.label(arena.allocate(4096, 4096).address(), 4096, 0), true));
+                    LabellingDeviceBackend.labelled(arena.allocate(4096, 4096).address(), 4096, 0), true));
             assertEquals(ErrorCategory.UNAVAILABLE, e.category(), e.getMessage());
             assertTrue(e.getMessage().contains("FI_HMEM"), e.getMessage());
         }
@@ -88,7 +89,7 @@ class DeviceRegistrationTest {
             assertTrue(o.domain.capabilities().hostMemoryOnly(), "tcp;ofi_rxm 1.17 has no FI_HMEM: "
                     + o.info.description());
             TransferException e = assertThrows(TransferException.class, () -> o.domain.registerDevice(
-                    StubDeviceBackend.label(arena.allocate(4096, 4096).address(), 4096, 0), true));
+                    LabellingDeviceBackend.labelled(arena.allocate(4096, 4096).address(), 4096, 0), true));
             assertEquals(ErrorCategory.UNAVAILABLE, e.category(), e.getMessage());
             hostMemoryStillWorks(o);
         }
@@ -98,11 +99,11 @@ class DeviceRegistrationTest {
     void emptyOrHostLabelledRangesAreRejectedBeforeNativeCode() {
         try (Opened o = new Opened(TestProviders.SHM.with(LibfabricOptions.HMEM, "true"))) {
             assertThrows(InvalidRequestException.class,
-                    () -> o.domain.registerDevice(StubDeviceBackend.label(0x10000, 0, 0), true));
+                    () -> o.domain.registerDevice(LabellingDeviceBackend.labelled(0x10000, 0, 0), true));
             assertThrows(InvalidRequestException.class,
-                    () -> o.domain.registerDevice(StubDeviceBackend.label(0, 4096, 0), true));
+                    () -> o.domain.registerDevice(LabellingDeviceBackend.labelled(0, 4096, 0), true));
             assertThrows(InvalidRequestException.class,
-                    () -> o.domain.registerDevice(StubDeviceBackend.label(0x10000, 4096, -1), true));
+                    () -> o.domain.registerDevice(LabellingDeviceBackend.labelled(0x10000, 4096, -1), true));
             assertThrows(InvalidRequestException.class, () -> o.domain.registerDevice(null, true));
         }
     }
@@ -110,7 +111,7 @@ class DeviceRegistrationTest {
     private static void assertRefusedAsUnavailable(ProviderDomain domain, MemorySegment fake, boolean remoteWrite) {
         org.junit.jupiter.api.Assumptions.assumeFalse(cudaDriver, "libcuda.so.1 is present");
         TransferException e = assertThrows(TransferException.class, () -> domain.registerDevice(
-                StubDeviceBackend.label(fake.address(), fake.byteSize(), 0), remoteWrite));
+                LabellingDeviceBackend.labelled(fake.address(), fake.byteSize(), 0), remoteWrite));
         System.out.println("refused as expected: " + e.getMessage());
         assertEquals(ErrorCategory.UNAVAILABLE, e.category(), e.getMessage());
         assertTrue(e.providerCode() == -FiConst.Err.FI_ENOSYS || e.providerCode() == -FiConst.Err.FI_EOPNOTSUPP,

@@ -1,5 +1,6 @@
 package dev.transferengine.verbs;
 
+import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
@@ -76,7 +77,7 @@ class DeviceRegistrationTest {
 
     @Test
     void dmaBufPathAlignsTheExportToPagesAndRegistersTheExactRangeAtItsDeviceAddress() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 42);
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 42);
         FakeCalls calls = new FakeCalls();
         long address = BASE + 0x5234;
         DeviceRegistration.Result r = register(backend.label(address, 0x3000, 0, BASE, ALLOCATION), calls);
@@ -93,7 +94,7 @@ class DeviceRegistrationTest {
 
     @Test
     void alreadyAlignedRangesAreExportedAsTheyAre() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 7);
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 7);
         FakeCalls calls = new FakeCalls();
         register(backend.label(BASE, ALLOCATION, 3, BASE, ALLOCATION), calls);
         assertArrayEquals(new long[]{BASE, ALLOCATION}, backend.exports.get(0));
@@ -104,7 +105,7 @@ class DeviceRegistrationTest {
     void exportRefusedAndPointerRefusedIsUnavailableWithBothCauses() {
         TransferException exportRefusal = new TransferException(ErrorCategory.UNAVAILABLE,
                 "cuMemGetHandleForAddressRange(DMA_BUF_FD) failed: CUDA_ERROR_NOT_SUPPORTED");
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> {
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> {
             throw exportRefusal;
         });
         FakeCalls calls = new FakeCalls();
@@ -128,7 +129,7 @@ class DeviceRegistrationTest {
     void unsupportedDmabufRegistrationFallsBackToTheDevicePointer() {
         for (int errno : new int[]{NativeErrors.EOPNOTSUPP, NativeErrors.ENOSYS, NativeErrors.EPROTONOSUPPORT,
                 NativeErrors.EINVAL}) {
-            StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 9);
+            LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 9);
             FakeCalls calls = new FakeCalls();
             calls.dmabufErrno = errno;
             DeviceRegistration.Result r = register(backend.label(BASE + PAGE, PAGE, 0, BASE, ALLOCATION), calls);
@@ -140,7 +141,7 @@ class DeviceRegistrationTest {
 
     @Test
     void bothNativePathsRefusingNamesBothErrnos() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 5);
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 5);
         FakeCalls calls = new FakeCalls();
         calls.dmabufErrno = NativeErrors.EOPNOTSUPP;
         calls.addressErrno = NativeErrors.EFAULT;
@@ -156,7 +157,7 @@ class DeviceRegistrationTest {
 
     @Test
     void otherDmabufFailuresAreProviderErrorsWithoutFallback() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 6);
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 6);
         FakeCalls calls = new FakeCalls();
         calls.dmabufErrno = NativeErrors.ENOMEM;
         TransferException e = assertThrows(TransferException.class,
@@ -170,7 +171,7 @@ class DeviceRegistrationTest {
     @Test
     void rangesThatCannotBePageAlignedInsideTheirAllocationSkipTheExport() {
         // an allocation that is not a whole number of pages: the widened range would leave it
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> 3);
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> 3);
         FakeCalls calls = new FakeCalls();
         calls.addressErrno = NativeErrors.EFAULT;
         TransferException e = assertThrows(TransferException.class,
@@ -186,13 +187,13 @@ class DeviceRegistrationTest {
 
     @Test
     void backendsWithoutDmabufSupportFallBackToo() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> {
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> {
             throw new UnsupportedOperationException("no dma-buf here");
         });
         FakeCalls calls = new FakeCalls();
         assertEquals(DeviceRegistration.Path.DEVICE_POINTER,
                 register(backend.label(BASE, PAGE, 0, BASE, ALLOCATION), calls).path());
-        StubDeviceBackend negative = new StubDeviceBackend((a, l) -> -1);
+        LabellingDeviceBackend negative = new LabellingDeviceBackend((a, l) -> -1);
         FakeCalls calls2 = new FakeCalls();
         assertEquals(DeviceRegistration.Path.DEVICE_POINTER,
                 register(negative.label(BASE, PAGE, 0, BASE, ALLOCATION), calls2).path());
@@ -201,7 +202,7 @@ class DeviceRegistrationTest {
 
     @Test
     void badRangesAreRejectedBeforeAnyExportOrNativeCall() {
-        StubDeviceBackend backend = new StubDeviceBackend((a, l) -> {
+        LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> {
             throw new AssertionError("exported a rejected range");
         });
         List<DeviceMemory> bad = Arrays.asList(

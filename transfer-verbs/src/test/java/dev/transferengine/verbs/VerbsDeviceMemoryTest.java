@@ -1,5 +1,6 @@
 package dev.transferengine.verbs;
 
+import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
@@ -80,7 +81,7 @@ class VerbsDeviceMemoryTest {
     void dmabufRefusedByRxeFallsBackToThePointerAndAWriteLandsThere() {
         try (DomainPair p = new DomainPair()) {
             int[] fd = {-1};
-            StubDeviceBackend backend = new StubDeviceBackend((a, l) -> fd[0] = notADmabuf());
+            LabellingDeviceBackend backend = new LabellingDeviceBackend((a, l) -> fd[0] = notADmabuf());
             MemorySegment src = p.buffer(3 * 4096);
             MemorySegment dst = p.buffer(4 * 4096);
             src.fill((byte) 0x5A);
@@ -116,7 +117,7 @@ class VerbsDeviceMemoryTest {
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
         assertTrue(noAccess.address() != -1L && noAccess.address() != 0, "mmap");
         try (DomainPair p = new DomainPair()) {
-            StubDeviceBackend refusing = new StubDeviceBackend((a, l) -> {
+            LabellingDeviceBackend refusing = new LabellingDeviceBackend((a, l) -> {
                 throw new TransferException(ErrorCategory.UNAVAILABLE, "stub: no dma-buf export here");
             });
             TransferException e = assertThrows(TransferException.class, () -> p.a.registerDevice(
@@ -129,7 +130,7 @@ class VerbsDeviceMemoryTest {
 
             // the real ibv_reg_dmabuf_mr refuses too (rxe), then the pointer: both errnos in one UNAVAILABLE
             int[] fd = {-1};
-            StubDeviceBackend exporting = new StubDeviceBackend((a, l) -> fd[0] = notADmabuf());
+            LabellingDeviceBackend exporting = new LabellingDeviceBackend((a, l) -> fd[0] = notADmabuf());
             TransferException both = assertThrows(TransferException.class, () -> p.a.registerDevice(
                     exporting.label(noAccess.address(), length), false));
             System.out.println("refused as expected: " + both.getMessage());

@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.testing;
 
 import dev.transferengine.spi.Availability;
 import dev.transferengine.spi.DeviceBackend;
@@ -14,26 +14,37 @@ import java.util.List;
  * {@link #exportDmabuf} with what the test says (an fd, or an exception). Records every export request. Not
  * thread-safe (tests call it from one thread).
  */
-final class StubDeviceBackend implements DeviceBackend {
+public final class LabellingDeviceBackend implements DeviceBackend {
     /** What exportDmabuf does. */
-    interface Export {
+    public interface Export {
         int export(long address, long lengthBytes);
     }
 
-    private final Export export;
-    final List<long[]> exports = new ArrayList<>();
+    /** For providers that never export (libfabric): exportDmabuf throws. */
+    private static final LabellingDeviceBackend NO_EXPORT = new LabellingDeviceBackend((a, l) -> {
+        throw new UnsupportedOperationException("this test backend exports nothing");
+    });
 
-    StubDeviceBackend(Export export) {
+    private final Export export;
+    /** Every export request as {address, length}, in order. */
+    public final List<long[]> exports = new ArrayList<>();
+
+    public LabellingDeviceBackend(Export export) {
         this.export = export;
     }
 
+    /** {@code [address, +length)} labelled as memory of device {@code ordinal}, the allocation being that range. */
+    public static DeviceMemory labelled(long address, long length, int ordinal) {
+        return NO_EXPORT.label(address, length, ordinal, address, length);
+    }
+
     /** {@code [address, +length)} of device {@code ordinal}, inside the allocation {@code [base, +size)}. */
-    DeviceMemory label(long address, long length, int ordinal, long base, long size) {
+    public DeviceMemory label(long address, long length, int ordinal, long base, long size) {
         return new DeviceMemory(address, length, ordinal, new DeviceAllocation(ordinal, base, size), this);
     }
 
     /** {@code [address, +length)} of device 0, the allocation being exactly that range. */
-    DeviceMemory label(long address, long length) {
+    public DeviceMemory label(long address, long length) {
         return label(address, length, 0, address, length);
     }
 
