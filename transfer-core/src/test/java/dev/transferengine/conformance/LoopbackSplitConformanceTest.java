@@ -14,7 +14,8 @@ class LoopbackSplitConformanceTest extends TransferConformanceSuite {
     protected TransferEngine.Builder newEngineBuilder(int nicsPerGroup) {
         return TransferEngine.builder().provider("loopback").groups(1, nicsPerGroup)
                 .providerOption("loopback.maxMessageBytes", Integer.toString(LIMIT))
-                .providerOption("loopback.reorder", "true");
+                .providerOption("loopback.reorder", "true")
+                .providerOption("loopback.delayNanos", "20000");
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.transferengine.api.Scatter;
 import dev.transferengine.api.ScatterRouting;
 import dev.transferengine.api.ScatterTarget;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferCallback;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.OptionalInt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Writes longer than the provider's maximum message size, through the engine: loopback domains that take at
@@ -33,7 +35,8 @@ class LoopbackSplitWritesTest extends ConformanceBase {
     protected TransferEngine.Builder newEngineBuilder(int nicsPerGroup) {
         return TransferEngine.builder().provider("loopback").groups(1, nicsPerGroup)
                 .providerOption("loopback.maxMessageBytes", Integer.toString(LIMIT))
-                .providerOption("loopback.reorder", "true");
+                .providerOption("loopback.reorder", "true")
+                .providerOption("loopback.delayNanos", "20000");
     }
 
     @Test
@@ -165,6 +168,39 @@ class LoopbackSplitWritesTest extends ConformanceBase {
         imms.await(writes, Waits.DEADLINE);
         assertEquals(writes, imms.arrived());
         dstBuf.assertMatches("back-pressured split writes");
+    }
+
+    /**
+     * Every 5th piece fails (nothing written). A split write whose piece failed fails once and never sends its imm,
+     * so the receiver counts exactly one imm per write that succeeded: an imm piece posted before the other
+     * pieces completed would be counted for failed writes too.
+     */
+    @Test
+    void aFailedPieceFailsItsWriteOnceAndItsImmIsNeverSent() {
+        long seed = 5;
+        ConformanceFixture f = new ConformanceFixture(n -> newEngineBuilder(n)
+                .providerOption("loopback.failEveryNth", "5"), "split-fail", 1, 1, seed);
+        fixtures.add(f);
+        int length = 2 * LIMIT + 100; // three pieces
+        GuardedBuffer srcBuf = f.buffer(length);
+        GuardedBuffer dstBuf = f.buffer(length);
+        MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
+        RemoteRegion dst = f.register(f.b, dstBuf, Access.REMOTE_WRITE).descriptor();
+        int imm = nextImm();
+        ImmCounter imms = f.b.immCounter(imm);
+        java.util.concurrent.atomic.AtomicInteger succeeded = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        TransferCallback callback = TransferCallback.of(succeeded::incrementAndGet, e -> failed.incrementAndGet());
+        int writes = 300;
+        for (int k = 0; k < writes; k++) {
+            f.a.submit(SingleWrite.withImm(src, 0, length, dst, 0, imm), callback);
+        }
+        Waits.until(() -> succeeded.get() + failed.get() == writes,
+                () -> succeeded.get() + " succeeded, " + failed.get() + " failed of " + writes);
+        assertTrue(failed.get() > 0 && succeeded.get() > 0, succeeded.get() + " succeeded, " + failed.get() + " failed");
+        imms.await(succeeded.get(), Waits.DEADLINE);
+        flush(f);
+        assertEquals(succeeded.get(), imms.arrived(), "one imm per successful write, none for a failed one");
     }
 
     @Test
