@@ -86,14 +86,12 @@ public final class DefaultTransferEngine implements TransferEngine {
             }
             long speed = 0;
             for (int g = 0; g < workers.length; g++) {
-                long max = Long.MAX_VALUE;
                 DomainGroup dg = workers[g].domains();
                 for (int i = 0; i < dg.size(); i++) {
-                    var caps = dg.domain(i).capabilities();
-                    max = Math.min(max, caps.maxMessageBytes());
-                    speed += caps.linkSpeedBitsPerSec();
+                    speed += dg.domain(i).capabilities().linkSpeedBitsPerSec();
                 }
-                maxMessageBytes[g] = max;
+                // The provider's own limit (the domains the worker holds report none: they split writes).
+                maxMessageBytes[g] = workers[g].messageLimit();
             }
             this.linkSpeed = speed;
         } catch (RuntimeException | Error e) {
@@ -162,6 +160,10 @@ public final class DefaultTransferEngine implements TransferEngine {
         return imms;
     }
 
+    /**
+     * The provider's maximum message size in {@code group}: the limit for a SEND and a receive buffer. Writes
+     * have none: longer ones are split ({@link SplittingDomain}).
+     */
     long maxMessageBytes(int group) {
         return maxMessageBytes[group];
     }

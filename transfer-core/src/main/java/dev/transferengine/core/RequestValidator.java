@@ -2,7 +2,6 @@ package dev.transferengine.core;
 
 import dev.transferengine.api.Barrier;
 import dev.transferengine.api.ClosedException;
-import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MemoryRegion;
@@ -17,8 +16,9 @@ import dev.transferengine.api.TransferRequest;
 /**
  * Checks a request completely on the submitting thread, before it reaches a worker or native code:
  * regions open and owned by this engine, every byte range inside its region (overflow-safe), NIC
- * indices and shard counts within the group, write sizes within the provider's limit. Allocation-free
- * on success.
+ * indices and shard counts within the group. Write sizes are not limited: a write longer than the
+ * provider's maximum message size is split into pieces at the NIC ({@link SplittingDomain}); SENDs, which
+ * cannot be split, are checked against the limit by the engine. Allocation-free on success.
  */
 final class RequestValidator {
     private final DefaultTransferEngine engine;
@@ -39,13 +39,10 @@ final class RequestValidator {
                 inRange(w.srcOffset(), w.length(), src.lengthBytes(), "source");
                 inRange(w.dstOffset(), w.length(), w.dst().lengthBytes(), "destination");
                 routing(w.routing(), n);
-                int shards = ImmAccounting.writesOf(w.routing(), n);
-                writeSize(DomainGroup.shardSize(w.length(), shards), src.group());
                 yield src.group();
             }
             case PagedWrite p -> {
                 Region src = ownRegion(p.src(), "src");
-                writeSize(p.pageLength(), src.group());
                 int[] sp = p.srcPages();
                 int[] dp = p.dstPages();
                 for (int i = 0; i < sp.length; i++) {
@@ -66,8 +63,6 @@ final class RequestValidator {
                 for (ScatterTarget t : s.targets()) {
                     inRange(t.srcOffset(), t.length(), src.lengthBytes(), "scatter source");
                     inRange(t.dstOffset(), t.length(), t.dst().lengthBytes(), "scatter destination");
-                    long perWrite = s.routing() instanceof ScatterRouting.ShardBytes ? (t.length() + n - 1) / n : t.length();
-                    writeSize(perWrite, src.group());
                 }
                 yield src.group();
             }
@@ -138,14 +133,6 @@ final class RequestValidator {
     private static void nic(int nic, int n) {
         if (nic >= n) {
             throw new InvalidRequestException("NIC index " + nic + " out of range: the group has " + n + " NICs");
-        }
-    }
-
-    private void writeSize(long bytes, int group) {
-        long max = engine.maxMessageBytes(group);
-        if (bytes > max) {
-            throw new InvalidRequestException("a single write of " + bytes + " bytes exceeds the provider's maximum of "
-                    + max + " bytes; shard it over more NICs or split the request");
         }
     }
 }

@@ -95,6 +95,11 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     /** True while the worker may be parked in its idle strategy; producers then unpark it. */
     private volatile boolean sleeping;
     private volatile String pinningOutcome = "not requested";
+    /**
+     * The smallest maximum message size of the group's NICs as the provider reports it: the limit for SENDs and
+     * receive buffers (writes are split, {@link SplittingDomain}). Set before {@link #start} returns.
+     */
+    private long messageLimit;
     private long iterations;
 
     Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
@@ -148,9 +153,19 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             Libc.setTimerSlackNanos(1_000);
             // Opened after pinning, so per-domain memory is allocated near the pinned CPU.
             ProviderDomain[] opened = new ProviderDomain[domainInfos.size()];
+            long limit = Long.MAX_VALUE;
             try {
                 for (int i = 0; i < opened.length; i++) {
                     opened[i] = fabric.openDomain(domainInfos.get(i));
+                    // Writes longer than the provider's maximum message size are split into pieces. Innermost,
+                    // right at the NIC: every write is covered whoever posts it (the worker, or the staging
+                    // decorator, whose pieces are slot-sized and pass through unless a slot exceeds the limit);
+                    // the staging decorator keeps seeing plain completions for the contexts it posted (its own
+                    // piece flag, bit 63, is distinct from the splitter's bits 63+62); and the staging
+                    // decorator's instanceof checks on registrations stay untouched.
+                    SplittingDomain splitting = new SplittingDomain(opened[i]);
+                    opened[i] = splitting;
+                    limit = Math.min(limit, splitting.messageLimit());
                     if (deviceBackend != null) {
                         // Device memory the NIC cannot register is staged through pinned host buffers.
                         opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, staging);
@@ -165,6 +180,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 throw e;
             }
             domains = new DomainGroup(opened);
+            messageLimit = limit;
             for (ProviderDomain d : opened) {
                 d.setWakeup(this::wakeUp);
             }
@@ -414,6 +430,11 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     DomainGroup domains() {
         return domains;
+    }
+
+    /** The provider's maximum message size on this group's NICs (SENDs, receive buffers). */
+    long messageLimit() {
+        return messageLimit;
     }
 
     // ---------------------------------------------------------------- requests

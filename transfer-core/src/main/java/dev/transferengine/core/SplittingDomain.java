@@ -1,0 +1,368 @@
+package dev.transferengine.core;
+
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DeviceMemory;
+import dev.transferengine.spi.DomainCapabilities;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.RegisteredMemory;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A NIC as the worker sees it, with writes of any length: a write longer than the provider's maximum
+ * message size ({@link DomainCapabilities#maxMessageBytes()} of the wrapped domain: 8 MiB on rxe, 1-2 GiB on
+ * EFA and ConnectX) goes out as pieces of at most that size. Writes up to the limit, zero-length ones
+ * included, go straight to the provider (one comparison).
+ *
+ * <p>Imm accounting is unchanged: the pieces before the last carry no imm, and the last one, carrying the
+ * imm, is posted only after every other piece completed at the initiator (delivery-complete semantics: the
+ * bytes have landed), so under unordered delivery the imm still means "every byte of this write is in
+ * place". The worker sees exactly one completion or error per write, as for any post. After an error no
+ * further piece is posted (the imm piece in particular), and the write fails once its posted pieces are
+ * accounted for.
+ *
+ * <p>{@link #capabilities()} reports {@link #UNLIMITED} as the maximum message size, so the engine stops
+ * rejecting large writes; SENDs cannot be split (one message is one receive), so they pass through and the
+ * engine keeps validating them against {@link #messageLimit()}, the provider's real limit.
+ *
+ * <p>Piece contexts have bits 63 and 62 both set (engine write contexts set neither, receive contexts only bit
+ * 62, {@link StagingDomain} pieces only bit 63), so their completions are told apart from everything else,
+ * and everything else passes through to the worker untouched.
+ *
+ * <p>Single-threaded like every domain: the owning worker calls every method. Pieces after the first are
+ * posted inside {@link #poll}, which the worker calls every iteration. Allocation-free after construction; at
+ * most {@code maxWrites} split writes are in flight, further ones answer {@link #RETRY}.
+ */
+final class SplittingDomain implements ProviderDomain {
+    /** The maximum message size this domain reports: no write is too large. */
+    static final long UNLIMITED = Long.MAX_VALUE;
+    /** Marks contexts of pieces this domain posted itself: bits 63 and 62. */
+    static final long SPLIT_FLAG = 0xC000_0000_0000_0000L;
+    static final int DEFAULT_MAX_WRITES = 256;
+    /** Pieces posted per {@link #poll} at most, so one huge write cannot keep the worker from its other work. */
+    static final int PIECES_PER_POLL = 64;
+    private static final long ALIGN = 4096;
+
+    private final ProviderDomain inner;
+    private final long limit;
+    private final long pieceBytes;
+    private final DomainCapabilities capabilities;
+    private final Interceptor interceptor = new Interceptor();
+
+    private final SplitWrite[] writes;
+    private final int[] freeWrites;
+    private int freeWriteCount;
+    /** Split writes in flight, oldest first. */
+    private final int[] active;
+    private int activeCount;
+
+    SplittingDomain(ProviderDomain inner) {
+        this(inner, DEFAULT_MAX_WRITES);
+    }
+
+    SplittingDomain(ProviderDomain inner, int maxWrites) {
+        if (maxWrites < 1) {
+            throw new IllegalArgumentException("maxWrites must be >= 1, got " + maxWrites);
+        }
+        this.inner = inner;
+        DomainCapabilities caps = inner.capabilities();
+        this.limit = caps.maxMessageBytes();
+        if (limit < 1) {
+            throw new IllegalArgumentException(inner + " reports a maximum message size of " + limit);
+        }
+        // Pieces of a page multiple where the limit allows it, so every piece but the last starts aligned.
+        this.pieceBytes = limit >= 2 * ALIGN ? limit & -ALIGN : limit;
+        this.capabilities = new DomainCapabilities(UNLIMITED, caps.remoteImm(), caps.hostMemoryOnly(),
+                caps.linkSpeedBitsPerSec());
+        this.writes = new SplitWrite[maxWrites];
+        this.freeWrites = new int[maxWrites];
+        this.active = new int[maxWrites];
+        for (int i = 0; i < maxWrites; i++) {
+            writes[i] = new SplitWrite(i);
+            freeWrites[freeWriteCount++] = maxWrites - 1 - i;
+        }
+    }
+
+    /** The provider's domain underneath. */
+    ProviderDomain inner() {
+        return inner;
+    }
+
+    /** The provider's real maximum message size: the limit for SENDs and receive buffers. */
+    long messageLimit() {
+        return limit;
+    }
+
+    /** The length of every piece but the last of a split write. */
+    long pieceBytes() {
+        return pieceBytes;
+    }
+
+    /** Split writes in flight (tests). */
+    int splitWritesInFlight() {
+        return activeCount;
+    }
+
+    @Override
+    public DomainAddress address() {
+        return inner.address();
+    }
+
+    @Override
+    public DomainCapabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public void setWakeup(Runnable wakeup) {
+        inner.setWakeup(wakeup);
+    }
+
+    @Override
+    public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
+        return inner.register(segment, remoteWrite);
+    }
+
+    @Override
+    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
+        return inner.registerDevice(memory, remoteWrite);
+    }
+
+    @Override
+    public void deregister(RegisteredMemory memory) {
+        inner.deregister(memory);
+    }
+
+    @Override
+    public long resolvePeer(DomainAddress peer) {
+        return inner.resolvePeer(peer);
+    }
+
+    @Override
+    public int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
+                         long remoteKey, boolean withImm, int imm, long context) {
+        if (length <= limit) {
+            return inner.postWrite(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context);
+        }
+        if ((context & SPLIT_FLAG) == SPLIT_FLAG) {
+            throw new InvalidRequestException("context 0x" + Long.toHexString(context) + " uses the bits reserved"
+                    + " for split-write pieces");
+        }
+        if (freeWriteCount == 0) {
+            return RETRY;
+        }
+        int index = freeWrites[freeWriteCount - 1];
+        // The first piece goes out now, so a full queue or a synchronous error is reported to the caller with
+        // nothing posted, exactly as for a write that is not split.
+        int rc = inner.postWrite(peer, src, srcAddress, pieceBytes, remoteAddress, remoteKey, false, 0,
+                SPLIT_FLAG | index);
+        if (rc == RETRY) {
+            return RETRY;
+        }
+        freeWriteCount--;
+        SplitWrite w = writes[index];
+        w.start(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
+                (length - 1) / pieceBytes + 1);
+        w.nextPiece = 1;
+        w.inFlight = 1;
+        active[activeCount++] = index;
+        return POSTED;
+    }
+
+    @Override
+    public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
+        return inner.postSend(peer, src, address, length, context);
+    }
+
+    @Override
+    public int postReceive(RegisteredMemory dst, long address, long length, long context) {
+        return inner.postReceive(dst, address, length, context);
+    }
+
+    @Override
+    public int poll(CompletionSink sink, int maxEntries) {
+        if (activeCount == 0) {
+            return inner.poll(sink, maxEntries);
+        }
+        interceptor.target = sink;
+        int work = inner.poll(interceptor, maxEntries);
+        boolean waiting = postPieces();
+        work += finishWrites(sink);
+        // Pieces that could be posted but were not (budget) are work in progress: keep the worker polling.
+        return waiting ? Math.max(work, 1) : work;
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Splitting(" + inner + ")";
+    }
+
+    // ---------------------------------------------------------------- pieces
+
+    /**
+     * Posts pieces of the writes in flight, oldest write first, until the budget is spent or the provider's
+     * queue is full. Returns true when pieces that could go out now were left for the next poll because of
+     * the budget (a full queue frees up only through completions, which count as work anyway).
+     */
+    private boolean postPieces() {
+        int budget = PIECES_PER_POLL;
+        for (int k = 0; k < activeCount; k++) {
+            SplitWrite w = writes[active[k]];
+            while (w.error == null && w.nextPiece < w.pieces) {
+                boolean last = w.nextPiece == w.pieces - 1;
+                boolean imm = last && w.withImm;
+                if (imm && w.completed < w.pieces - 1) {
+                    break; // the imm goes out only once every other piece has landed
+                }
+                if (budget == 0) {
+                    return true;
+                }
+                long offset = w.nextPiece * pieceBytes;
+                long length = last ? w.length - offset : pieceBytes;
+                int rc;
+                try {
+                    rc = inner.postWrite(w.peer, w.src, w.srcAddress + offset, length, w.remoteAddress + offset,
+                            w.remoteKey, imm, imm ? w.imm : 0, SPLIT_FLAG | w.index);
+                } catch (TransferException e) {
+                    w.fail(e);
+                    break;
+                } catch (RuntimeException e) {
+                    w.fail(new TransferException(ErrorCategory.PROVIDER, "posting a piece of a split write failed: "
+                            + e, e));
+                    break;
+                }
+                if (rc == RETRY) {
+                    return false; // the NIC's queue is full until its completions are read
+                }
+                w.nextPiece++;
+                w.inFlight++;
+                budget--;
+            }
+        }
+        return false;
+    }
+
+    /** Hands out writes whose pieces are all accounted for: one completion or one error each. */
+    private int finishWrites(CompletionSink sink) {
+        int finished = 0;
+        int kept = 0;
+        int n = activeCount;
+        for (int k = 0; k < n; k++) {
+            SplitWrite w = writes[active[k]];
+            boolean done = w.error != null ? w.inFlight == 0 : w.completed == w.pieces;
+            if (!done) {
+                active[kept++] = w.index;
+                continue;
+            }
+            long context = w.context;
+            TransferException error = w.error;
+            w.clear();
+            freeWrites[freeWriteCount++] = w.index;
+            if (error == null) {
+                sink.onComplete(context);
+            } else {
+                sink.onError(context, error);
+            }
+            finished++;
+        }
+        activeCount = kept;
+        return finished;
+    }
+
+    /** Routes completions of pieces to their writes and everything else to the worker. */
+    private final class Interceptor implements CompletionSink {
+        CompletionSink target;
+
+        @Override
+        public void onComplete(long context) {
+            if ((context & SPLIT_FLAG) != SPLIT_FLAG) {
+                target.onComplete(context);
+                return;
+            }
+            SplitWrite w = writes[(int) context];
+            w.inFlight--;
+            w.completed++;
+        }
+
+        @Override
+        public void onError(long context, TransferException error) {
+            if ((context & SPLIT_FLAG) != SPLIT_FLAG) {
+                target.onError(context, error);
+                return;
+            }
+            SplitWrite w = writes[(int) context];
+            w.inFlight--;
+            w.fail(error);
+        }
+
+        @Override
+        public void onImm(int imm) {
+            target.onImm(imm);
+        }
+
+        @Override
+        public void onReceive(long context, long lengthBytes) {
+            target.onReceive(context, lengthBytes);
+        }
+    }
+
+    /** One split write: its pieces, how many were posted, are in flight, and completed. */
+    private static final class SplitWrite {
+        final int index;
+        long peer;
+        RegisteredMemory src;
+        long srcAddress;
+        long length;
+        long remoteAddress;
+        long remoteKey;
+        boolean withImm;
+        int imm;
+        long context;
+        long pieces;
+        long nextPiece;
+        long inFlight;
+        long completed;
+        TransferException error;
+
+        SplitWrite(int index) {
+            this.index = index;
+        }
+
+        void start(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress, long remoteKey,
+                   boolean withImm, int imm, long context, long pieces) {
+            this.peer = peer;
+            this.src = src;
+            this.srcAddress = srcAddress;
+            this.length = length;
+            this.remoteAddress = remoteAddress;
+            this.remoteKey = remoteKey;
+            this.withImm = withImm;
+            this.imm = imm;
+            this.context = context;
+            this.pieces = pieces;
+        }
+
+        void fail(TransferException e) {
+            if (error == null) {
+                error = e;
+            }
+        }
+
+        void clear() {
+            src = null;
+            nextPiece = 0;
+            inFlight = 0;
+            completed = 0;
+            error = null;
+        }
+    }
+}
