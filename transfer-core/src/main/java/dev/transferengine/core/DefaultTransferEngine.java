@@ -51,6 +51,8 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final long linkSpeed;
     private final ImmTable imms;
     private final DeviceBackends devices;
+    /** The owner's side of the same-host GPU path; null without CUDA groups or with {@code cudaIpc=false}. */
+    private final DeviceShares deviceShares;
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
     private final AtomicInteger activeCallers = new AtomicInteger();
@@ -70,6 +72,8 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
         this.maxMessageBytes = new long[groups.size()];
         this.devices = DeviceBackends.forGroups(config);
+        this.deviceShares = devices.isAvailable() && !"false".equals(config.option(CUDA_IPC, "true"))
+                ? new DeviceShares() : null;
         StagingSettings staging = StagingSettings.from(config);
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
@@ -97,6 +101,9 @@ public final class DefaultTransferEngine implements TransferEngine {
         } catch (RuntimeException | Error e) {
             stopWorkers();
             fabric.close();
+            if (deviceShares != null) {
+                deviceShares.close();
+            }
             throw e;
         }
     }
@@ -154,6 +161,13 @@ public final class DefaultTransferEngine implements TransferEngine {
             out.add(mine);
         }
         return out;
+    }
+
+    /** Engine option: {@code cudaIpc=false} turns the same-host GPU path off (default on). */
+    static final String CUDA_IPC = "cudaIpc";
+
+    DeviceShares deviceShares() {
+        return deviceShares;
     }
 
     ImmTable imms() {
@@ -481,6 +495,9 @@ public final class DefaultTransferEngine implements TransferEngine {
             }
             stopWorkers();
             fabric.close();
+            if (deviceShares != null) {
+                deviceShares.close();
+            }
             for (Worker w : workers) {
                 if (w != null) {
                     w.dispatcher().shutdown(operationTimeoutNanos);
