@@ -80,7 +80,7 @@ final class GpuCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!Cuda.isAvailable()) {
-            throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause(), null);
+            throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause().getMessage(), null);
         }
         PrintWriter out = spec.commandLine().getOut();
         DeviceBackend backend = new CudaDeviceBackend();

@@ -32,8 +32,21 @@ final class LocalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Option(names = "--device", paramLabel = "DEVICE", defaultValue = "host",
+            description = "host (default) or cuda:N: GPU memory on device N, run as `transfer-bench gpu --device N` "
+                    + "(engine rows against CUDA copies in the same run)")
+    String device = "host";
+
     @Override
     public Integer call() {
+        if (device.startsWith("cuda:")) {
+            String ordinal = device.substring("cuda:".length());
+            return TransferBench.commandLine().setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr())
+                    .execute("gpu", "--device", ordinal, "--provider", engine.provider().cliName());
+        }
+        if (!device.equals("host")) {
+            throw new IllegalArgumentException("--device must be host or cuda:N, got '" + device + "'");
+        }
         SweepPlan plan = sweep.plan();
         List<WriteCase> cases = plan.cases();
         long sourceSpan = 0;

@@ -89,4 +89,18 @@ class LocalCommandTest {
         Run unknownOption = run("local", "--loopback.reorder");
         assertEquals(2, unknownOption.exitCode());
     }
+
+    /** GPU rows need libcuda: without it (CI) they fail with the cause, never a stack trace or a crash. */
+    @Test
+    void gpuRowsSayWhyWhenNoGpuIsUsable() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.transferengine.cuda.Cuda.isAvailable(),
+                "a GPU is usable here: the GPU rows run with ./te gpu-bench");
+        for (Run r : new Run[] {run("local", "--device", "cuda:0"), run("gpu", "--sizes", "1M")}) {
+            assertEquals(1, r.exitCode(), r.err());
+            assertTrue(r.err().contains("no usable GPU") && r.err().contains("libcuda"), r.err());
+        }
+        Run bad = run("local", "--device", "tpu:0");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--device must be host or cuda:N"), bad.err());
+    }
 }
