@@ -160,8 +160,9 @@ public interface TransferEngine extends AutoCloseable {
      * Closes the engine: in-flight transfers fail with {@link ClosedException}, workers stop, every
      * region is deregistered and every native resource freed. Idempotent.
      *
-     * <p>Returns within about twice the operation timeout (callers and workers share one, callbacks get
-     * another), also when a worker is stuck in a native call that never returns. Such a worker cannot be
+     * <p>Returns within three operation timeouts at worst (one for callers still inside the engine, one shared by
+     * the workers to stop, one shared by the callback threads to drain), also when a worker is stuck in a native
+     * call that never returns. Such a worker cannot be
      * stopped: close fails the requests still waiting in its queue, then leaves its thread behind (logged at
      * ERROR, {@link EngineHealth.WorkerState#STUCK} in {@link #health()}) together with its transfers in
      * flight, regions and NICs, which are freed by that thread if its native call ever returns (its transfers
