@@ -12,13 +12,19 @@ import java.util.Objects;
  * that registered it. Obtained from {@link MemoryRegion#descriptor()} on the owner, sent to peers as
  * bytes ({@link #encode()}) or hex ({@link #toHex()}), decoded there and used as a write destination.
  *
+ * <p>A region of GPU memory may also carry a {@link DeviceShare}: what a writer on the same host needs to copy
+ * into it directly over CUDA IPC instead of through a NIC.
+ *
  * <p>Immutable and thread-safe. The encoding is versioned:
  * {@code 'R', version=1, u64 base, u64 length, u8 nicCount, nicCount x (address, u64 rkey, u64 remoteBase)}
- * (little-endian); decoding anything else raises {@link MalformedEncodingException}.
+ * (little-endian); version 2 appends a {@link DeviceShare}: {@code 16 bytes host id, u32 ordinal, 64 bytes IPC
+ * handle, u64 allocation offset, u16 path length, path (UTF-8), u32 liveness slot, u64 generation}. Decoding
+ * anything else raises {@link MalformedEncodingException}.
  */
 public final class RemoteRegion {
     static final byte MAGIC = 'R';
     static final byte VERSION = 1;
+    static final byte VERSION_WITH_SHARE = 2;
     /** More NICs per group than any machine has; bounds decoding of garbage. */
     public static final int MAX_NICS = 64;
 
@@ -37,13 +43,87 @@ public final class RemoteRegion {
         }
     }
 
+    /**
+     * How a writer on the same host reaches the region's GPU memory without a NIC: the allocation's CUDA IPC
+     * handle, where the region starts inside it, and a liveness word the owner clears when the region closes
+     * (an IPC mapping checks no key, so a writer reads the word before each copy: a stale descriptor is refused
+     * instead of writing into memory the owner reused).
+     *
+     * @param hostId           identity of the owner's host (Linux boot id); a writer elsewhere ignores the share
+     * @param ordinal          the owner's CUDA device
+     * @param ipcHandle        the allocation's {@code cuIpcGetMemHandle} handle (64 bytes)
+     * @param allocationOffset byte 0 of the region minus the allocation's base
+     * @param livenessPath     the owner's liveness file (shared memory, one 8-byte word per shared region)
+     * @param livenessSlot     the word's index in that file
+     * @param generation       the word's value while this registration is open (never 0)
+     */
+    public record DeviceShare(byte[] hostId, int ordinal, byte[] ipcHandle, long allocationOffset, String livenessPath,
+                              int livenessSlot, long generation) {
+        public static final int HOST_ID_BYTES = 16;
+        public static final int HANDLE_BYTES = 64;
+        public static final int MAX_PATH_BYTES = 1024;
+
+        public DeviceShare {
+            if (hostId == null || hostId.length != HOST_ID_BYTES || ipcHandle == null
+                    || ipcHandle.length != HANDLE_BYTES || livenessPath == null || ordinal < 0 || allocationOffset < 0
+                    || livenessSlot < 0 || generation == 0
+                    || livenessPath.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_PATH_BYTES) {
+                throw new InvalidRequestException("a device share needs a " + HOST_ID_BYTES + "-byte host id, a "
+                        + HANDLE_BYTES + "-byte IPC handle, a liveness path of at most " + MAX_PATH_BYTES
+                        + " bytes, a slot >= 0, a non-zero generation and offsets >= 0");
+            }
+            hostId = hostId.clone();
+            ipcHandle = ipcHandle.clone();
+        }
+
+        @Override
+        public byte[] hostId() {
+            return hostId.clone();
+        }
+
+        @Override
+        public byte[] ipcHandle() {
+            return ipcHandle.clone();
+        }
+
+        /** Whether the owner runs on the host with this id. */
+        public boolean isOnHost(byte[] id) {
+            return java.util.Arrays.equals(hostId, id);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof DeviceShare d && java.util.Arrays.equals(d.hostId, hostId) && d.ordinal == ordinal
+                    && java.util.Arrays.equals(d.ipcHandle, ipcHandle) && d.allocationOffset == allocationOffset
+                    && d.livenessPath.equals(livenessPath) && d.livenessSlot == livenessSlot
+                    && d.generation == generation;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(java.util.Arrays.hashCode(ipcHandle), livenessPath, livenessSlot, generation);
+        }
+
+        @Override
+        public String toString() {
+            return "DeviceShare[cuda:" + ordinal + ", offset " + allocationOffset + ", " + livenessPath + "#"
+                    + livenessSlot + "]";
+        }
+    }
+
     private final long baseAddress;
     private final long lengthBytes;
     private final List<NicKey> nics;
     /** The same keys as an array: {@link #nic(int)} is on every write's path. */
     private final NicKey[] nicArray;
+    private final DeviceShare share;
 
     public RemoteRegion(long baseAddress, long lengthBytes, List<NicKey> nics) {
+        this(baseAddress, lengthBytes, nics, null);
+    }
+
+    /** @param share how a same-host writer reaches the region's GPU memory, or null */
+    public RemoteRegion(long baseAddress, long lengthBytes, List<NicKey> nics, DeviceShare share) {
         if (lengthBytes < 0) {
             throw new InvalidRequestException("region length must be >= 0, got " + lengthBytes);
         }
@@ -55,6 +135,12 @@ public final class RemoteRegion {
         this.lengthBytes = lengthBytes;
         this.nics = List.copyOf(nics);
         this.nicArray = this.nics.toArray(new NicKey[0]);
+        this.share = share;
+    }
+
+    /** The same-host GPU share, or null (host memory, or a share was not possible). */
+    public DeviceShare deviceShare() {
+        return share;
     }
 
     /** The owner's virtual address of byte 0 of the region. */
@@ -88,11 +174,20 @@ public final class RemoteRegion {
         for (NicKey k : nics) {
             size += k.address().encodedLength() + 16;
         }
+        byte[] path = share == null ? null : share.livenessPath().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (share != null) {
+            size += DeviceShare.HOST_ID_BYTES + 4 + DeviceShare.HANDLE_BYTES + 8 + 2 + path.length + 4 + 8;
+        }
         ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).put(VERSION).putLong(baseAddress).putLong(lengthBytes).put((byte) nics.size());
+        b.put(MAGIC).put(share == null ? VERSION : VERSION_WITH_SHARE).putLong(baseAddress).putLong(lengthBytes)
+                .put((byte) nics.size());
         for (NicKey k : nics) {
             k.address().writeTo(b);
             b.putLong(k.remoteKey()).putLong(k.remoteBase());
+        }
+        if (share != null) {
+            b.put(share.hostId).putInt(share.ordinal()).put(share.ipcHandle).putLong(share.allocationOffset())
+                    .putShort((short) path.length).put(path).putInt(share.livenessSlot()).putLong(share.generation());
         }
         return b.array();
     }
@@ -109,7 +204,7 @@ public final class RemoteRegion {
                 throw new MalformedEncodingException("remote region: bad magic 0x" + Integer.toHexString(magic & 0xff));
             }
             byte version = b.get();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_WITH_SHARE) {
                 throw new MalformedEncodingException("remote region: unsupported version " + version);
             }
             long base = b.getLong();
@@ -126,12 +221,36 @@ public final class RemoteRegion {
                 DomainAddress a = DomainAddress.readFrom(b);
                 keys[i] = new NicKey(a, b.getLong(), b.getLong());
             }
+            DeviceShare share = version == VERSION_WITH_SHARE ? readShare(b) : null;
             if (b.hasRemaining()) {
                 throw new MalformedEncodingException("remote region: " + b.remaining() + " trailing bytes");
             }
-            return new RemoteRegion(base, length, List.of(keys));
+            return new RemoteRegion(base, length, List.of(keys), share);
         } catch (BufferUnderflowException e) {
             throw new MalformedEncodingException("remote region: truncated encoding (" + encoded.length + " bytes)", e);
+        }
+    }
+
+    private static DeviceShare readShare(ByteBuffer b) {
+        byte[] host = new byte[DeviceShare.HOST_ID_BYTES];
+        b.get(host);
+        int ordinal = b.getInt();
+        byte[] handle = new byte[DeviceShare.HANDLE_BYTES];
+        b.get(handle);
+        long offset = b.getLong();
+        int pathLength = Short.toUnsignedInt(b.getShort());
+        if (pathLength > DeviceShare.MAX_PATH_BYTES || pathLength > b.remaining()) {
+            throw new MalformedEncodingException("remote region: device share path of " + pathLength + " bytes");
+        }
+        byte[] path = new byte[pathLength];
+        b.get(path);
+        int slot = b.getInt();
+        long generation = b.getLong();
+        try {
+            return new DeviceShare(host, ordinal, handle, offset, new String(path, java.nio.charset.StandardCharsets.UTF_8),
+                    slot, generation);
+        } catch (InvalidRequestException e) {
+            throw new MalformedEncodingException("remote region: bad device share: " + e.getMessage(), e);
         }
     }
 
@@ -148,7 +267,7 @@ public final class RemoteRegion {
     @Override
     public boolean equals(Object o) {
         return o instanceof RemoteRegion r && r.baseAddress == baseAddress && r.lengthBytes == lengthBytes
-                && r.nics.equals(nics);
+                && r.nics.equals(nics) && Objects.equals(r.share, share);
     }
 
     @Override

@@ -59,6 +59,33 @@ public interface DeviceBackend {
     int exportDmabuf(long address, long lengthBytes);
 
     /**
+     * Exports the allocation starting at {@code allocationBase} for other processes of this host (CUDA
+     * {@code cuIpcGetMemHandle}): 64 bytes another process passes to {@link #openIpc}.
+     *
+     * @throws dev.transferengine.api.TransferException (category UNAVAILABLE) when the backend cannot
+     */
+    default byte[] exportIpc(long allocationBase) {
+        throw new dev.transferengine.api.TransferException(dev.transferengine.api.ErrorCategory.UNAVAILABLE,
+                name() + " cannot export IPC handles");
+    }
+
+    /**
+     * Maps another process's exported allocation into this process for device {@code ordinal}'s copies (CUDA
+     * {@code cuIpcOpenMemHandle}); returns the mapping's base address. Close it with {@link #closeIpc}.
+     *
+     * @throws dev.transferengine.api.TransferException (category UNAVAILABLE) when the handle cannot be opened
+     *                                                  here (another host, the exporting process itself, gone)
+     */
+    default long openIpc(byte[] handle, int ordinal) {
+        throw new dev.transferengine.api.TransferException(dev.transferengine.api.ErrorCategory.UNAVAILABLE,
+                name() + " cannot open IPC handles");
+    }
+
+    /** Unmaps what {@link #openIpc} mapped. */
+    default void closeIpc(long mappedBase) {
+    }
+
+    /**
      * The allocation a checked range lies in.
      *
      * @param ordinal     the device that owns it

@@ -54,6 +54,8 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final ImmTable imms;
     private final DeviceBackends devices;
     private final Watchdog watchdog;
+    /** The owner's side of the same-host GPU path; null without CUDA groups or with {@code cudaIpc=false}. */
+    private final DeviceShares deviceShares;
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
     private final AtomicInteger activeCallers = new AtomicInteger();
@@ -73,6 +75,8 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
         this.maxMessageBytes = new long[groups.size()];
         this.devices = DeviceBackends.forGroups(config);
+        this.deviceShares = devices.isAvailable() && !"false".equals(config.option(CUDA_IPC, "true"))
+                ? new DeviceShares() : null;
         StagingSettings staging = StagingSettings.from(config);
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
@@ -100,7 +104,7 @@ public final class DefaultTransferEngine implements TransferEngine {
             this.watchdog = new Watchdog(config.name(), workers, config.watchdogBound());
             watchdog.start();
         } catch (RuntimeException | Error e) {
-            closeFabricAfter(stopWorkers(System.nanoTime() + operationTimeoutNanos, null));
+            closeSharedAfter(stopWorkers(System.nanoTime() + operationTimeoutNanos, null));
             throw e;
         }
     }
@@ -158,6 +162,13 @@ public final class DefaultTransferEngine implements TransferEngine {
             out.add(mine);
         }
         return out;
+    }
+
+    /** Engine option: {@code cudaIpc=false} turns the same-host GPU path off (default on). */
+    static final String CUDA_IPC = "cudaIpc";
+
+    DeviceShares deviceShares() {
+        return deviceShares;
     }
 
     ImmTable imms() {
@@ -492,7 +503,7 @@ public final class DefaultTransferEngine implements TransferEngine {
             }
             List<Worker> leftBehind = stopWorkers(System.nanoTime() + operationTimeoutNanos, watchdog);
             watchdog.stop(Watchdog.STACK_WAIT_NANOS);
-            closeFabricAfter(leftBehind);
+            closeSharedAfter(leftBehind);
             long callbacksDeadline = System.nanoTime() + operationTimeoutNanos;
             for (Worker w : workers) {
                 if (w != null) {
@@ -541,21 +552,34 @@ public final class DefaultTransferEngine implements TransferEngine {
         return leftBehind;
     }
 
-    /** Closes the fabric now, or, when workers were left behind, once the last of them has ended. */
-    private void closeFabricAfter(List<Worker> leftBehind) {
+    /**
+     * Closes what the workers share (the fabric, and the same-host GPU shares, which a worker's copies may be
+     * using) now, or, when workers were left behind, once the last of them has ended (on that thread).
+     */
+    private void closeSharedAfter(List<Worker> leftBehind) {
         if (leftBehind.isEmpty()) {
-            fabric.close();
+            closeShared();
             return;
         }
         CompletableFuture<?>[] ends = leftBehind.stream().map(Worker::terminated).toArray(CompletableFuture[]::new);
         CompletableFuture.allOf(ends).thenRun(() -> {
             try {
-                fabric.close();
+                closeShared();
                 LOG.log(Level.WARNING, "the workers left behind at close have ended; fabric closed");
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "closing the fabric after the left-behind workers ended failed", e);
             }
         });
+    }
+
+    private void closeShared() {
+        try {
+            fabric.close();
+        } finally {
+            if (deviceShares != null) {
+                deviceShares.close();
+            }
+        }
     }
 
     @Override

@@ -89,6 +89,11 @@ final class Region implements MemoryRegion {
         return open && (isDevice() || segment.scope().isAlive());
     }
 
+    /** The same-host GPU share of the descriptor, or null. */
+    RemoteRegion.DeviceShare sharedDescriptor() {
+        return descriptor == null ? null : descriptor.deviceShare();
+    }
+
     DefaultTransferEngine engine() {
         return engine;
     }

@@ -66,6 +66,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private final DeviceBackend deviceBackend;
     private final int cudaDevice;
     private final StagingSettings staging;
+    /** The same-host GPU path (CUDA IPC) when this group owns a GPU and the engine allows it, else null. */
+    private final IpcWrites ipc;
     private final RequestQueue requests;
     private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Integer> reposts = new ConcurrentLinkedQueue<>();
@@ -117,6 +119,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         this.deviceBackend = deviceBackend;
         this.cudaDevice = cudaDevice;
         this.staging = staging;
+        this.ipc = deviceBackend != null && engine.deviceShares() != null ? new IpcWrites(deviceBackend, cudaDevice)
+                : null;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);
         this.idle = idle;
@@ -235,6 +239,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             work += domains.domain(i).poll(this, COMPLETIONS_PER_POLL);
         }
         work += repostReceives();
+        if (ipc != null) {
+            work += ipc.progress(this, domains);
+        }
         if ((++iterations & 63) == 0 || work == 0) {
             work += expireTransfers(System.nanoTime());
         }
@@ -330,6 +337,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             deregisterAll(r);
         }
         regions.clear();
+        if (ipc != null) {
+            ipc.close();
+        }
         if (domains != null) {
             domains.close();
         }
@@ -417,15 +427,17 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     Region register(MemorySegment segment, Access access) {
         boolean remote = access == Access.REMOTE_WRITE;
         RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).register(segment, remote));
-        return addRegion(Device.host(group), segment, segment.address(), segment.byteSize(), access, perNic);
+        return addRegion(Device.host(group), segment, segment.address(), segment.byteSize(), access, perNic, null);
     }
 
     /** Registers device memory (already checked by the device backend) on every NIC. Worker thread. */
     Region registerDevice(DeviceMemory memory, Access access) {
         boolean remote = access == Access.REMOTE_WRITE;
         RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).registerDevice(memory, remote));
+        DeviceShares shares = engine.deviceShares();
+        RemoteRegion.DeviceShare share = remote && shares != null ? shares.share(memory) : null;
         return addRegion(Device.cuda(memory.ordinal()), MemorySegment.ofAddress(memory.address()), memory.address(),
-                memory.lengthBytes(), access, perNic);
+                memory.lengthBytes(), access, perNic, share);
     }
 
     private RegisteredMemory[] registerOnEveryNic(IntFunction<RegisteredMemory> registerOnNic) {
@@ -444,7 +456,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     }
 
     private Region addRegion(Device device, MemorySegment segment, long address, long length, Access access,
-                             RegisteredMemory[] perNic) {
+                             RegisteredMemory[] perNic, RemoteRegion.DeviceShare share) {
         RemoteRegion descriptor = null;
         if (access == Access.REMOTE_WRITE) {
             List<RemoteRegion.NicKey> keys = new ArrayList<>(perNic.length);
@@ -452,7 +464,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 keys.add(new RemoteRegion.NicKey(domains.domain(i).address(), perNic[i].remoteKey(),
                         perNic[i].remoteBase()));
             }
-            descriptor = new RemoteRegion(address, length, keys);
+            descriptor = new RemoteRegion(address, length, keys, share);
         }
         Region region = new Region(engine, group, device, segment, address, length, access, perNic, descriptor);
         regions.add(region);
@@ -467,6 +479,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     }
 
     private void deregisterAll(Region region) {
+        if (region.sharedDescriptor() != null && engine.deviceShares() != null) {
+            engine.deviceShares().release(region.sharedDescriptor()); // same-host writers are refused from now on
+        }
         RegisteredMemory[] perNic = region.perNic();
         for (int i = 0; i < perNic.length; i++) {
             try {
@@ -609,6 +624,12 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             throw new ClosedException("source region was closed while the transfer was queued");
         }
         domains.computeOp(p, p.nextOp, op);
+        if (ipc != null && IpcWrites.mayTake(op.region)) {
+            int rc = ipc.post(op, domains.peer(op.nic, op.dst.address()), p.context());
+            if (rc != IpcWrites.DECLINED) {
+                return rc;
+            }
+        }
         long nicBit = 1L << op.nic;
         if ((refusingNics & nicBit) != 0) {
             // A full queue stays full until its completions are read: re-posting before the next poll

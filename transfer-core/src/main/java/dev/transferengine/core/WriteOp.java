@@ -14,6 +14,9 @@ final class WriteOp {
     long srcAddress;
     long length;
     RemoteRegion.NicKey dst;
+    /** The destination region and the write's offset in it (the same-host GPU path addresses by offset). */
+    RemoteRegion region;
+    long dstOffset;
     long remoteAddress;
     boolean withImm;
     int imm;
@@ -25,6 +28,8 @@ final class WriteOp {
         srcAddress = sourceAddress;
         length = bytes;
         dst = region.nic(nicIndex % region.nicCount());
+        this.region = region;
+        this.dstOffset = dstOffset;
         remoteAddress = dst.remoteBase() + dstOffset;
     }
 }

@@ -8,7 +8,8 @@ import dev.transferengine.testing.TestDevice;
 class LoopbackDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     @Override
     protected TransferEngine.Builder newEngineBuilder() {
-        return TransferEngine.builder().provider("loopback").providerOption("loopback.reorder", "true");
+        return TransferEngine.builder().provider("loopback").providerOption("loopback.reorder", "true")
+                .providerOption("cudaIpc", "false"); // loopback's own device copies; LoopbackIpcDeviceConformanceTest covers IPC
     }
 
     @Override

@@ -135,6 +135,44 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         }
     }
 
+    /** Marks handles of this JVM: the double's "IPC" maps them to the same address (real CUDA refuses its own). */
+    private static final long PROCESS_TOKEN = new java.security.SecureRandom().nextLong() | 1;
+    private final Map<Long, Boolean> openMappings = new ConcurrentHashMap<>();
+
+    /** Handle = the allocation's base and this JVM's token; only this JVM can "open" it (same address space). */
+    @Override
+    public byte[] exportIpc(long allocationBase) {
+        checkRange(ordinalOf(allocationBase), allocationBase, 1);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        b.putLong(allocationBase).putLong(PROCESS_TOKEN);
+        return b.array();
+    }
+
+    @Override
+    public long openIpc(byte[] handle, int ordinal) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(handle);
+        long base = b.getLong();
+        if (handle.length != 64 || b.getLong() != PROCESS_TOKEN || !allocations.containsKey(base)) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "the test double opens only its own live handles");
+        }
+        openMappings.put(base, Boolean.TRUE);
+        ipcOpens.incrementAndGet();
+        return base;
+    }
+
+    @Override
+    public void closeIpc(long mappedBase) {
+        openMappings.remove(mappedBase);
+    }
+
+    /** How many IPC handles were opened (tests: the IPC path was taken). */
+    public final java.util.concurrent.atomic.AtomicInteger ipcOpens = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** IPC mappings still open (leak checks). */
+    public int openIpcMappings() {
+        return openMappings.size();
+    }
+
     /** Pinned host buffers not freed yet (leak checks). */
     public int pinnedBuffers() {
         return pinned.size();

@@ -1,5 +1,8 @@
 package dev.transferengine.cuda;
 
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.TransferException;
+
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.ProviderUnavailableException;
 import dev.transferengine.cuda.internal.CudaConst;
@@ -23,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safety as the interface says: everything except a copy queue may be used from any thread.
  */
 public final class CudaDeviceBackend implements DeviceBackend {
+    private final java.util.Map<Long, CudaIpc.Mapping> ipcMappings = new java.util.concurrent.ConcurrentHashMap<>();
     /** Pinned allocations by host address, so frees are idempotent and foreign segments are ignored. */
     private final Map<Long, Long> pinned = new ConcurrentHashMap<>();
     private final int copyQueueRing;
@@ -133,6 +137,41 @@ public final class CudaDeviceBackend implements DeviceBackend {
                         + "(needs the open NVIDIA kernel modules and Linux 5.12+)", e);
             }
             throw e;
+        }
+    }
+
+    /** {@link CudaIpc#handle}; a driver refusal (VMM memory, no IPC) becomes UNAVAILABLE so callers fall back. */
+    @Override
+    public byte[] exportIpc(long allocationBase) {
+        try {
+            return CudaIpc.handle(allocationBase);
+        } catch (CudaException e) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "cuIpcGetMemHandle refused 0x"
+                    + Long.toHexString(allocationBase) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link CudaIpc#open}. The driver refuses handles of this very process and of processes that are gone: those
+     * become UNAVAILABLE, so the engine writes through the NIC instead.
+     */
+    @Override
+    public long openIpc(byte[] handle, int ordinal) {
+        try {
+            CudaIpc.Mapping mapping = CudaIpc.open(handle, ordinal);
+            ipcMappings.put(mapping.address(), mapping);
+            return mapping.address();
+        } catch (CudaException e) {
+            throw new TransferException(ErrorCategory.UNAVAILABLE, "cuIpcOpenMemHandle refused the handle on device "
+                    + ordinal + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void closeIpc(long mappedBase) {
+        CudaIpc.Mapping mapping = ipcMappings.remove(mappedBase);
+        if (mapping != null) {
+            mapping.close();
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.transferengine.efa;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.RemoteRegion;
+import dev.transferengine.api.TransferException;
 import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.MemoryRegion;
@@ -17,10 +20,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * GPU memory across two processes on one GPU, descriptors exchanged as hex like an application would: the
@@ -101,6 +107,20 @@ class TwoProcessGpuTest {
                         child.checksum(big + dp[i] * page, page), "page " + i);
             }
             assertEquals(crc(hostData, 0, 1 << 20), child.checksum(REGION - (1 << 20), 1 << 20), "host->GPU");
+
+            // A stale descriptor: the child closes the region and registers the same GPU memory again. The old
+            // descriptor's IPC share is refused (liveness word cleared), so no byte changes.
+            assertNotNull(child.region.deviceShare(), "the child's GPU region carries a same-host share");
+            RemoteRegion fresh = RemoteRegion.fromHex(child.ask("REREGISTER", "REGION").split(" ")[1]);
+            long before = child.checksum(0, 1 << 20);
+            ExecutionException stale = assertThrows(ExecutionException.class, () -> engine.submit(
+                    SingleWrite.withImm(gpuSrc, big, 1 << 20, child.region, 0, IMM)).get(60, TimeUnit.SECONDS));
+            assertEquals(ErrorCategory.REMOTE_ACCESS, ((TransferException) stale.getCause()).category(),
+                    stale.getCause().toString());
+            assertEquals(before, child.checksum(0, 1 << 20), "a stale descriptor changed no byte");
+            engine.submit(SingleWrite.withImm(gpuSrc, big, 1 << 20, fresh, 0, IMM)).get(60, TimeUnit.SECONDS);
+            assertEquals(imms + 1, child.count(IMM, 1)); // the child's counter awaits increments
+            assertEquals(crc(data, (int) big, 1 << 20), child.checksum(0, 1 << 20), "the fresh descriptor works");
         } finally {
             child.close();
         }
