@@ -148,16 +148,34 @@ public interface TransferEngine extends AutoCloseable {
     }
 
     /**
+     * A snapshot of every group's worker: running, stuck (no duty cycle completed within the
+     * {@linkplain Builder#watchdogBound watchdog bound}, typically a native call that does not return), failed or
+     * closed, with its cycle count and how many times it was reported stuck. Never blocks and never waits for a
+     * worker; usable after {@link #close()} (a worker that close left behind reads {@code STUCK} until its thread
+     * ends).
+     */
+    EngineHealth health();
+
+    /**
      * Closes the engine: in-flight transfers fail with {@link ClosedException}, workers stop, every
-     * region is deregistered and every native resource freed. Idempotent; waits at most the engine's
-     * close timeout.
+     * region is deregistered and every native resource freed. Idempotent.
+     *
+     * <p>Returns within three operation timeouts at worst (one for callers still inside the engine, one shared by
+     * the workers to stop, one shared by the callback threads to drain), also when a worker is stuck in a native
+     * call that never returns. Such a worker cannot be
+     * stopped: close fails the requests still waiting in its queue, then leaves its thread behind (logged at
+     * ERROR, {@link EngineHealth.WorkerState#STUCK} in {@link #health()}) together with its transfers in
+     * flight, regions and NICs, which are freed by that thread if its native call ever returns (its transfers
+     * then fail with {@link ClosedException}, or complete, exactly once). Freeing native memory under a thread
+     * inside a native call could crash the process.
      */
     @Override
     void close();
 
     /**
      * Builds a {@link TransferEngine}. Not thread-safe. Defaults: provider "loopback", one group with one
-     * NIC, back-off idling, a 4096-entry request queue, 30 s transfer and operation timeouts.
+     * NIC, back-off idling, a 4096-entry request queue, 30 s transfer and operation timeouts, a 10 s watchdog
+     * bound.
      */
     final class Builder {
         private String provider = "loopback";
@@ -169,6 +187,7 @@ public interface TransferEngine extends AutoCloseable {
         private Duration operationTimeout = Duration.ofSeconds(30);
         private String name = "te";
         private DeviceBackend deviceBackend;
+        private Duration watchdogBound = EngineConfig.DEFAULT_WATCHDOG_BOUND;
 
         Builder() {
         }
@@ -229,6 +248,24 @@ public interface TransferEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * The watchdog bound: a worker that has not completed a duty cycle for longer than this, while not
+         * idle-waiting for work, is reported stuck (logged at ERROR with its thread's stack, counted, and
+         * {@link EngineHealth.WorkerState#STUCK} in {@link TransferEngine#health()}); when it completes a cycle
+         * again it is reported running. The engine checks every quarter of the bound, from one daemon thread
+         * {@code <name>-watchdog}. Keep it above the longest legitimate native call on a worker (registering a
+         * very large region pins its pages there). {@link Duration#ZERO} disables the watchdog. Default 10 s.
+         *
+         * @throws InvalidRequestException when negative, or positive but under 10 ms
+         */
+        public Builder watchdogBound(Duration bound) {
+            if (bound == null || bound.isNegative() || (!bound.isZero() && bound.compareTo(Duration.ofMillis(10)) < 0)) {
+                throw new InvalidRequestException("watchdogBound must be zero (disabled) or at least 10 ms, got " + bound);
+            }
+            this.watchdogBound = bound;
+            return this;
+        }
+
         /** A name for threads and logs. */
         public Builder name(String engineName) {
             this.name = Objects.requireNonNull(engineName, "engineName");
@@ -255,7 +292,7 @@ public interface TransferEngine extends AutoCloseable {
         public EngineConfig config() {
             List<GroupSpec> g = groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : groups;
             return new EngineConfig(name, provider, Map.copyOf(providerOptions), g, idleStrategy,
-                    requestQueueCapacity, transferTimeout, operationTimeout, deviceBackend);
+                    requestQueueCapacity, transferTimeout, operationTimeout, deviceBackend, watchdogBound);
         }
 
         /**

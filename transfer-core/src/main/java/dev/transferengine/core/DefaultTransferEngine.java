@@ -4,6 +4,7 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.Device;
 import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.EngineHealth;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.ImmCounter;
@@ -31,6 +32,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -51,6 +53,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final long linkSpeed;
     private final ImmTable imms;
     private final DeviceBackends devices;
+    private final Watchdog watchdog;
     /** The owner's side of the same-host GPU path; null without CUDA groups or with {@code cudaIpc=false}. */
     private final DeviceShares deviceShares;
     private final RequestValidator validator = new RequestValidator(this);
@@ -98,12 +101,10 @@ public final class DefaultTransferEngine implements TransferEngine {
                 maxMessageBytes[g] = workers[g].messageLimit();
             }
             this.linkSpeed = speed;
+            this.watchdog = new Watchdog(config.name(), workers, config.watchdogBound());
+            watchdog.start();
         } catch (RuntimeException | Error e) {
-            stopWorkers();
-            fabric.close();
-            if (deviceShares != null) {
-                deviceShares.close();
-            }
+            closeSharedAfter(stopWorkers(System.nanoTime() + operationTimeoutNanos, null));
             throw e;
         }
     }
@@ -237,6 +238,11 @@ public final class DefaultTransferEngine implements TransferEngine {
             out.add(w.pinningOutcome());
         }
         return out;
+    }
+
+    @Override
+    public EngineHealth health() {
+        return watchdog.health(closed);
     }
 
     /** Imm events dropped because no {@link #onImm} handler was registered. */
@@ -488,34 +494,90 @@ public final class DefaultTransferEngine implements TransferEngine {
                 return;
             }
             closed = true;
+            // Bounded, also with a worker stuck in a native call: each of the three waits below (callers,
+            // workers, callbacks) takes at most one operation timeout, shared by all groups.
             // Submitters that saw "open" finish enqueueing before the workers drain for the last time.
             long deadline = System.nanoTime() + operationTimeoutNanos;
             while (activeCallers.get() > 0 && System.nanoTime() - deadline < 0) {
                 Thread.onSpinWait();
             }
-            stopWorkers();
-            fabric.close();
-            if (deviceShares != null) {
-                deviceShares.close();
-            }
+            List<Worker> leftBehind = stopWorkers(System.nanoTime() + operationTimeoutNanos, watchdog);
+            watchdog.stop(Watchdog.STACK_WAIT_NANOS);
+            closeSharedAfter(leftBehind);
+            long callbacksDeadline = System.nanoTime() + operationTimeoutNanos;
             for (Worker w : workers) {
                 if (w != null) {
-                    w.dispatcher().shutdown(operationTimeoutNanos);
+                    w.dispatcher().shutdown(Math.max(1, callbacksDeadline - System.nanoTime()));
                 }
             }
             closeDone = true;
         }
     }
 
-    private void stopWorkers() {
+    /**
+     * Asks every worker to stop and waits for all of them until {@code deadline}. A worker still running then is
+     * stuck (a native call that does not return) and is left behind: it cannot be stopped, and what it owns cannot
+     * be freed from here (its domains and registrations are in use by the call; freeing them could crash the
+     * process). Its queued requests and pending calls are failed now ({@link Worker#abandon}); its accepted
+     * transfers stay its own and are failed or completed by it, exactly once, if the call ever returns.
+     */
+    private List<Worker> stopWorkers(long deadline, Watchdog watch) {
         for (Worker w : workers) {
             if (w != null) {
                 w.requestStop();
             }
         }
+        List<Worker> leftBehind = new ArrayList<>();
         for (Worker w : workers) {
-            if (w != null && !w.join(operationTimeoutNanos)) {
-                LOG.log(Level.ERROR, "a worker did not stop within the operation timeout");
+            if (w != null && !w.join(Math.max(1, deadline - System.nanoTime()))) {
+                leftBehind.add(w);
+            }
+        }
+        for (Worker w : leftBehind) {
+            if (watch != null) {
+                watch.leftBehind(w);
+            }
+            int failed = w.abandon(Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadline - System.nanoTime()));
+            String what = "worker " + w.group() + " (thread " + w.thread().getName() + ") did not stop within the"
+                    + " operation timeout: it is probably stuck in a native call and is left behind. "
+                    + (failed >= 0 ? failed + " queued requests failed with CLOSED; "
+                                   : "its queue could not be taken over, queued requests stay with it; ")
+                    + "its " + w.inFlight() + " accepted transfers, its regions and its NICs stay with the thread, which"
+                    + " fails or completes those transfers and frees the rest if the call ever returns; the fabric is"
+                    + " closed after it ends.";
+            Throwable stack = Watchdog.stackOf(w.thread(), Watchdog.STACK_WAIT_NANOS);
+            LOG.log(Level.ERROR, what + (stack == null ? " Its stack could not be taken (a critical native call?)."
+                    : " Its stack:"), stack);
+        }
+        return leftBehind;
+    }
+
+    /**
+     * Closes what the workers share (the fabric, and the same-host GPU shares, which a worker's copies may be
+     * using) now, or, when workers were left behind, once the last of them has ended (on that thread).
+     */
+    private void closeSharedAfter(List<Worker> leftBehind) {
+        if (leftBehind.isEmpty()) {
+            closeShared();
+            return;
+        }
+        CompletableFuture<?>[] ends = leftBehind.stream().map(Worker::terminated).toArray(CompletableFuture[]::new);
+        CompletableFuture.allOf(ends).thenRun(() -> {
+            try {
+                closeShared();
+                LOG.log(Level.WARNING, "the workers left behind at close have ended; fabric closed");
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "closing the fabric after the left-behind workers ended failed", e);
+            }
+        });
+    }
+
+    private void closeShared() {
+        try {
+            fabric.close();
+        } finally {
+            if (deviceShares != null) {
+                deviceShares.close();
             }
         }
     }

@@ -9,9 +9,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * the worker drains. Each slot carries a sequence number (Vyukov's bounded queue): a producer claims
  * a slot by CAS on the tail, writes the pair with plain stores and publishes it with a release store
  * of the sequence; the consumer reads the sequence with acquire. No allocation per element.
+ *
+ * <p>The consumer is the worker, except when the engine closes around a worker stuck in a native call: then
+ * the closing thread {@linkplain #takeOver takes the consumer's role for good} and fails what is queued. A
+ * consumer therefore holds a small claim while it drains (one CAS and one release store per non-empty drain;
+ * an empty drain costs nothing more), so a worker that comes back later finds the queue taken and drains
+ * nothing: every element is handed out exactly once.
  */
 final class RequestQueue {
     private static final VarHandle SEQ = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle CONSUMER;
+    private static final int FREE = 0;
+    private static final int DRAINING = 1;
+    private static final int TAKEN = 2;
+
+    static {
+        try {
+            CONSUMER = MethodHandles.lookup().findVarHandle(RequestQueue.class, "consumer", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Receives drained elements on the consumer thread. */
     interface Drain {
@@ -23,7 +41,9 @@ final class RequestQueue {
     private final Object[] payloads;
     private final Object[] completions;
     private final AtomicLong tail = new AtomicLong();
-    private long head; // consumer only
+    private long head; // the consumer holding the claim only
+    @SuppressWarnings("unused") // through CONSUMER
+    private int consumer;
 
     RequestQueue(int requestedCapacity) {
         int capacity = Integer.highestOneBit(Math.max(2, requestedCapacity - 1)) << 1;
@@ -63,8 +83,46 @@ final class RequestQueue {
         return true;
     }
 
-    /** Drains up to {@code max} pairs into {@code drain}. Consumer thread only. */
+    /**
+     * Drains up to {@code max} pairs into {@code drain}. Consumer thread only; returns 0 once the queue was
+     * {@linkplain #takeOver taken over}.
+     */
     int drain(Drain drain, int max) {
+        if (isEmpty() || !CONSUMER.compareAndSet(this, FREE, DRAINING)) {
+            return 0;
+        }
+        try {
+            return drainClaimed(drain, max);
+        } finally {
+            CONSUMER.setRelease(this, FREE);
+        }
+    }
+
+    /**
+     * Takes the consumer's role from the worker for good and drains everything into {@code drain}; the worker's
+     * later drains return nothing. Waits up to {@code timeoutNanos} for a drain in progress to end (a drain runs
+     * no native code, so it ends unless the worker thread is descheduled). Returns the number drained, or -1
+     * when the claim could not be taken in time (nothing drained).
+     */
+    int takeOver(Drain drain, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (true) {
+            int state = (int) CONSUMER.compareAndExchange(this, FREE, TAKEN);
+            if (state == FREE) {
+                break;
+            }
+            if (state == TAKEN) {
+                return 0;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return -1;
+            }
+            Thread.onSpinWait();
+        }
+        return drainClaimed(drain, Integer.MAX_VALUE);
+    }
+
+    private int drainClaimed(Drain drain, int max) {
         int n = 0;
         while (n < max) {
             int index = (int) (head & mask);
@@ -84,7 +142,7 @@ final class RequestQueue {
         return n;
     }
 
-    /** Whether no element is published. Consumer thread only. */
+    /** Whether no element is published. Consumer thread only (a hint after a {@link #takeOver}). */
     boolean isEmpty() {
         return (long) SEQ.getAcquire(sequences, (int) (head & mask)) != head + 1;
     }

@@ -79,6 +79,10 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private final Set<Region> regions = new LinkedHashSet<>();
     private final List<ReceiveSetImpl> receiveSets = new ArrayList<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
+    /** Completed when the thread is about to end, after {@link #shutdown()} (or after a failed start). */
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** Cycles completed, for the {@link Watchdog}. Written once per pass of the loop in {@link #run()}. */
+    private final Heartbeat heartbeat = new Heartbeat();
     private final Thread thread;
 
     private DomainGroup domains;
@@ -191,13 +195,16 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             started.complete(null);
         } catch (Throwable t) {
             started.completeExceptionally(t);
+            terminated.complete(null);
             return;
         }
         try {
+            heartbeat.beatNow();
             while (!stopRequested) {
                 int work = doWork();
                 if (work > 0) {
                     idle.idle(work);
+                    heartbeat.beat();
                     continue;
                 }
                 // Publish "may park" before the last look at the queues; a producer that enqueues after
@@ -207,13 +214,19 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 if (requests.isEmpty() && calls.isEmpty() && reposts.isEmpty() && !stopRequested) {
                     idle.idle(0);
                 }
+                // Before clearing the flag: the watchdog never sees "not idle" with the time from before a park.
+                heartbeat.beatNow();
                 sleeping = false;
             }
         } catch (Throwable t) {
             failure = t;
             LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
         } finally {
-            shutdown();
+            try {
+                shutdown();
+            } finally {
+                terminated.complete(null);
+            }
         }
     }
 
@@ -252,6 +265,54 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
 
     CompletionDispatcher dispatcher() {
         return dispatcher;
+    }
+
+    // ---------------------------------------------------------------- watchdog and close (any thread)
+
+    int group() {
+        return group;
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    Heartbeat heartbeat() {
+        return heartbeat;
+    }
+
+    /** True while the worker waits in its idle strategy (no native call in progress). */
+    boolean isIdleWaiting() {
+        return sleeping;
+    }
+
+    /** Why the worker stopped on its own, or null. */
+    Throwable failure() {
+        return failure;
+    }
+
+    /** Completes when the thread ends, after it freed what it owns. */
+    CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /**
+     * For a worker that did not stop within the close timeout (stuck in a native call), from the closing thread,
+     * after {@link #requestStop()}: fails the requests still in the queue (the queue is {@linkplain
+     * RequestQueue#takeOver taken over}, so the worker, if it ever comes back, cannot hand them out again) and
+     * the pending {@link #call}s (each fails with {@link ClosedException} without running its task, since stop
+     * was requested). Transfers the worker already accepted stay its own: their state is the worker's alone and
+     * it may return from the native call at any moment; it fails them (or completes them) exactly once when it
+     * does. Returns the number of queued requests failed, or -1 when the queue could not be taken over.
+     */
+    int abandon(long timeoutNanos) {
+        ClosedException closed = new ClosedException("engine closed while the request was queued; worker " + group
+                + " was stuck in a native call and never took it");
+        int failed = requests.takeOver((payload, completion) -> dispatcher.deliver(completion, closed), timeoutNanos);
+        for (Runnable r = calls.poll(); r != null; r = calls.poll()) {
+            r.run();
+        }
+        return failed;
     }
 
     String pinningOutcome() {

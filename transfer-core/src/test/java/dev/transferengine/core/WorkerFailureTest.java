@@ -1,6 +1,7 @@
 package dev.transferengine.core;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.EngineHealth;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.SingleWrite;
@@ -45,6 +46,7 @@ class WorkerFailureTest {
             TransferException cause = assertInstanceOf(TransferException.class, e.getCause());
             assertEquals(ErrorCategory.INTERNAL, cause.category(),
                     "held transfers fail when the worker dies, got " + cause);
+            assertEquals(EngineHealth.WorkerState.FAILED, a.health().group(0).state());
 
             long start = System.nanoTime();
             TransferException later = assertThrows(TransferException.class, () -> a.submit(write));

@@ -1,0 +1,166 @@
+package dev.transferengine.core;
+
+import dev.transferengine.api.DomainAddress;
+import dev.transferengine.core.loopback.LoopbackProvider;
+import dev.transferengine.spi.Availability;
+import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.spi.DomainCapabilities;
+import dev.transferengine.spi.DomainInfo;
+import dev.transferengine.spi.ProviderDomain;
+import dev.transferengine.spi.ProviderFabric;
+import dev.transferengine.spi.RegisteredMemory;
+import dev.transferengine.spi.TransportProvider;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test provider ("stuck-native"): loopback, except that {@code poll} (when {@link #pollGate} is set) or
+ * {@code postWrite} (when {@link #postGate} is set) blocks until the gate's latch is released, the way a native
+ * call wedged on a dead peer's spin lock never returns. A block ends by itself after a minute so that a failing
+ * test cannot leave a thread stuck for the rest of the JVM.
+ */
+public final class StuckNativeProvider implements TransportProvider {
+    static volatile CountDownLatch pollGate;
+    static volatile CountDownLatch postGate;
+    /** Threads blocked in a gate right now. */
+    static final AtomicInteger BLOCKED = new AtomicInteger();
+    /** Fabrics of this provider closed so far. */
+    static final AtomicInteger FABRICS_CLOSED = new AtomicInteger();
+
+    private final LoopbackProvider loopback = new LoopbackProvider();
+
+    static void reset() {
+        CountDownLatch p = pollGate;
+        CountDownLatch q = postGate;
+        pollGate = null;
+        postGate = null;
+        if (p != null) {
+            p.countDown();
+        }
+        if (q != null) {
+            q.countDown();
+        }
+    }
+
+    /** Waits until some thread is blocked in a gate. */
+    static void awaitBlocked() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (BLOCKED.get() == 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("no worker blocked in the gate within 10 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    private static void pass(CountDownLatch gate) {
+        if (gate == null) {
+            return;
+        }
+        BLOCKED.incrementAndGet();
+        try {
+            gate.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            BLOCKED.decrementAndGet();
+        }
+    }
+
+    @Override
+    public String name() {
+        return "stuck-native";
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.yes();
+    }
+
+    @Override
+    public ProviderFabric open(Map<String, String> options, int domainsWanted) {
+        ProviderFabric inner = loopback.open(Map.of(), domainsWanted);
+        return new ProviderFabric() {
+            @Override
+            public List<DomainInfo> domains() {
+                return inner.domains();
+            }
+
+            @Override
+            public ProviderDomain openDomain(DomainInfo info) {
+                return new Domain(inner.openDomain(info));
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+                FABRICS_CLOSED.incrementAndGet();
+            }
+        };
+    }
+
+    private record Domain(ProviderDomain inner) implements ProviderDomain {
+        @Override
+        public DomainAddress address() {
+            return inner.address();
+        }
+
+        @Override
+        public DomainCapabilities capabilities() {
+            return inner.capabilities();
+        }
+
+        @Override
+        public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
+            return inner.register(segment, remoteWrite);
+        }
+
+        @Override
+        public void deregister(RegisteredMemory memory) {
+            inner.deregister(memory);
+        }
+
+        @Override
+        public long resolvePeer(DomainAddress peer) {
+            return inner.resolvePeer(peer);
+        }
+
+        @Override
+        public int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
+                             long remoteKey, boolean withImm, int imm, long context) {
+            pass(postGate);
+            return inner.postWrite(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context);
+        }
+
+        @Override
+        public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
+            return inner.postSend(peer, src, address, length, context);
+        }
+
+        @Override
+        public int postReceive(RegisteredMemory dst, long address, long length, long context) {
+            return inner.postReceive(dst, address, length, context);
+        }
+
+        @Override
+        public int poll(CompletionSink sink, int maxEntries) {
+            pass(pollGate);
+            return inner.poll(sink, maxEntries);
+        }
+
+        @Override
+        public void setWakeup(Runnable wakeup) {
+            inner.setWakeup(wakeup);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}
