@@ -1,16 +1,13 @@
 package dev.transferengine.core;
 
-import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
-import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
 
-import java.lang.foreign.MemorySegment;
 
 /**
  * A NIC as the worker sees it, with writes of any length: a write longer than the provider's maximum
@@ -37,7 +34,7 @@ import java.lang.foreign.MemorySegment;
  * posted inside {@link #poll}, which the worker calls every iteration. Allocation-free after construction; at
  * most {@code maxWrites} split writes are in flight, further ones answer {@link #RETRY}.
  */
-final class SplittingDomain implements ProviderDomain {
+final class SplittingDomain extends ForwardingDomain {
     /** The maximum message size this domain reports: no write is too large. */
     static final long UNLIMITED = Long.MAX_VALUE;
     /** Marks contexts of pieces this domain posted itself: bits 63 and 62. */
@@ -47,7 +44,6 @@ final class SplittingDomain implements ProviderDomain {
     static final int PIECES_PER_POLL = 64;
     private static final long ALIGN = 4096;
 
-    private final ProviderDomain inner;
     private final long limit;
     private final long pieceBytes;
     private final DomainCapabilities capabilities;
@@ -65,10 +61,10 @@ final class SplittingDomain implements ProviderDomain {
     }
 
     SplittingDomain(ProviderDomain inner, int maxWrites) {
+        super(inner);
         if (maxWrites < 1) {
             throw new IllegalArgumentException("maxWrites must be >= 1, got " + maxWrites);
         }
-        this.inner = inner;
         DomainCapabilities caps = inner.capabilities();
         this.limit = caps.maxMessageBytes();
         if (limit < 1) {
@@ -87,10 +83,6 @@ final class SplittingDomain implements ProviderDomain {
         }
     }
 
-    /** The provider's domain underneath. */
-    ProviderDomain inner() {
-        return inner;
-    }
 
     /** The provider's real maximum message size: the limit for SENDs and receive buffers. */
     long messageLimit() {
@@ -108,38 +100,8 @@ final class SplittingDomain implements ProviderDomain {
     }
 
     @Override
-    public DomainAddress address() {
-        return inner.address();
-    }
-
-    @Override
     public DomainCapabilities capabilities() {
         return capabilities;
-    }
-
-    @Override
-    public void setWakeup(Runnable wakeup) {
-        inner.setWakeup(wakeup);
-    }
-
-    @Override
-    public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
-        return inner.register(segment, remoteWrite);
-    }
-
-    @Override
-    public RegisteredMemory registerDevice(DeviceMemory memory, boolean remoteWrite) {
-        return inner.registerDevice(memory, remoteWrite);
-    }
-
-    @Override
-    public void deregister(RegisteredMemory memory) {
-        inner.deregister(memory);
-    }
-
-    @Override
-    public long resolvePeer(DomainAddress peer) {
-        return inner.resolvePeer(peer);
     }
 
     @Override
@@ -171,16 +133,6 @@ final class SplittingDomain implements ProviderDomain {
         w.inFlight = 1;
         active[activeCount++] = index;
         return POSTED;
-    }
-
-    @Override
-    public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
-        return inner.postSend(peer, src, address, length, context);
-    }
-
-    @Override
-    public int postReceive(RegisteredMemory dst, long address, long length, long context) {
-        return inner.postReceive(dst, address, length, context);
     }
 
     @Override
@@ -279,39 +231,23 @@ final class SplittingDomain implements ProviderDomain {
     }
 
     /** Routes completions of pieces to their writes and everything else to the worker. */
-    private final class Interceptor implements CompletionSink {
-        CompletionSink target;
+    private final class Interceptor extends ForwardingDomain.Interceptor {
+        Interceptor() {
+            super(SPLIT_FLAG);
+        }
 
         @Override
-        public void onComplete(long context) {
-            if ((context & SPLIT_FLAG) != SPLIT_FLAG) {
-                target.onComplete(context);
-                return;
-            }
+        void ownComplete(long context) {
             SplitWrite w = writes[(int) context];
             w.inFlight--;
             w.completed++;
         }
 
         @Override
-        public void onError(long context, TransferException error) {
-            if ((context & SPLIT_FLAG) != SPLIT_FLAG) {
-                target.onError(context, error);
-                return;
-            }
+        void ownError(long context, TransferException error) {
             SplitWrite w = writes[(int) context];
             w.inFlight--;
             w.fail(error);
-        }
-
-        @Override
-        public void onImm(int imm) {
-            target.onImm(imm);
-        }
-
-        @Override
-        public void onReceive(long context, long lengthBytes) {
-            target.onReceive(context, lengthBytes);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.transferengine.core;
 
 import dev.transferengine.api.ClosedException;
-import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
@@ -9,7 +8,6 @@ import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
 import dev.transferengine.spi.DeviceMemory;
-import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
 
@@ -34,7 +32,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Single-threaded like every domain: the owning worker calls every method. Staging progresses inside
  * {@link #poll}, which the worker calls every iteration. Allocation-free after the first staged registration.
  */
-final class StagingDomain implements ProviderDomain {
+final class StagingDomain extends ForwardingDomain {
     /** Marks contexts of pieces this domain posted itself (engine contexts never set bit 63). */
     static final long STAGED_FLAG = Long.MIN_VALUE;
     private static final int MAX_WRITES = 256;
@@ -43,7 +41,6 @@ final class StagingDomain implements ProviderDomain {
     private static final byte SLOT_COPIED = 2;
     private static final byte SLOT_POSTED = 3;
 
-    private final ProviderDomain inner;
     private final DeviceBackend backend;
     private final int ordinal;
     private final long slotBytes;
@@ -71,7 +68,7 @@ final class StagingDomain implements ProviderDomain {
     private boolean closed;
 
     StagingDomain(ProviderDomain inner, DeviceBackend backend, int ordinal, StagingSettings settings) {
-        this.inner = inner;
+        super(inner);
         this.backend = backend;
         this.ordinal = ordinal;
         this.slotBytes = settings.slotBytes();
@@ -89,31 +86,6 @@ final class StagingDomain implements ProviderDomain {
             writes[i] = new StagedWrite(i);
             freeWrites[freeWriteCount++] = MAX_WRITES - 1 - i;
         }
-    }
-
-    /** The provider's domain underneath. */
-    ProviderDomain inner() {
-        return inner;
-    }
-
-    @Override
-    public DomainAddress address() {
-        return inner.address();
-    }
-
-    @Override
-    public DomainCapabilities capabilities() {
-        return inner.capabilities();
-    }
-
-    @Override
-    public void setWakeup(Runnable wakeup) {
-        inner.setWakeup(wakeup);
-    }
-
-    @Override
-    public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
-        return inner.register(segment, remoteWrite);
     }
 
     @Override
@@ -160,11 +132,6 @@ final class StagingDomain implements ProviderDomain {
             return;
         }
         inner.deregister(memory);
-    }
-
-    @Override
-    public long resolvePeer(DomainAddress peer) {
-        return inner.resolvePeer(peer);
     }
 
     @Override
@@ -398,15 +365,13 @@ final class StagingDomain implements ProviderDomain {
     }
 
     /** Routes completions of staged pieces to their writes and everything else to the worker. */
-    private final class Interceptor implements CompletionSink {
-        CompletionSink target;
+    private final class Interceptor extends ForwardingDomain.Interceptor {
+        Interceptor() {
+            super(STAGED_FLAG);
+        }
 
         @Override
-        public void onComplete(long context) {
-            if ((context & STAGED_FLAG) == 0) {
-                target.onComplete(context);
-                return;
-            }
+        void ownComplete(long context) {
             int slot = (int) context;
             StagedWrite w = writes[slotWrite[slot]];
             w.completed++;
@@ -414,25 +379,11 @@ final class StagingDomain implements ProviderDomain {
         }
 
         @Override
-        public void onError(long context, TransferException error) {
-            if ((context & STAGED_FLAG) == 0) {
-                target.onError(context, error);
-                return;
-            }
+        void ownError(long context, TransferException error) {
             int slot = (int) context;
             StagedWrite w = writes[slotWrite[slot]];
             w.fail(error);
             releaseSlot(slot, w);
-        }
-
-        @Override
-        public void onImm(int imm) {
-            target.onImm(imm);
-        }
-
-        @Override
-        public void onReceive(long context, long lengthBytes) {
-            target.onReceive(context, lengthBytes);
         }
     }
 
