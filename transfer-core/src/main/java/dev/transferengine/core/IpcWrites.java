@@ -40,6 +40,7 @@ final class IpcWrites {
     /** {@link #post}'s answer when this path does not take the write. */
     static final int DECLINED = -1;
     private static final int CAPACITY = 256;
+    private static final int MAX_SHARE_OBJECTS = 4096;
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private static final byte[] HOST_ID = DeviceShares.hostId();
 
@@ -202,6 +203,9 @@ final class IpcWrites {
                 mapped = open(share);
                 byHandle.put(key, mapped);
             }
+        }
+        if (byShare.size() >= MAX_SHARE_OBJECTS) {
+            byShare.clear(); // descriptors decoded again and again: the per-handle map keeps the mappings
         }
         byShare.put(share, mapped);
         return mapped;
