@@ -1,17 +1,14 @@
 package dev.transferengine.core;
 
-import dev.transferengine.api.DomainAddress;
 import dev.transferengine.core.loopback.LoopbackProvider;
 import dev.transferengine.spi.Availability;
 import dev.transferengine.spi.CompletionSink;
-import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
 import dev.transferengine.spi.TransportProvider;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -104,30 +101,10 @@ public final class StuckNativeProvider implements TransportProvider {
         };
     }
 
-    private record Domain(ProviderDomain inner) implements ProviderDomain {
-        @Override
-        public DomainAddress address() {
-            return inner.address();
-        }
-
-        @Override
-        public DomainCapabilities capabilities() {
-            return inner.capabilities();
-        }
-
-        @Override
-        public RegisteredMemory register(MemorySegment segment, boolean remoteWrite) {
-            return inner.register(segment, remoteWrite);
-        }
-
-        @Override
-        public void deregister(RegisteredMemory memory) {
-            inner.deregister(memory);
-        }
-
-        @Override
-        public long resolvePeer(DomainAddress peer) {
-            return inner.resolvePeer(peer);
+    /** Loopback's domain, whose posts and polls wait at their gates (a native call that does not return). */
+    private static final class Domain extends ForwardingDomain {
+        Domain(ProviderDomain inner) {
+            super(inner);
         }
 
         @Override
@@ -138,29 +115,9 @@ public final class StuckNativeProvider implements TransportProvider {
         }
 
         @Override
-        public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
-            return inner.postSend(peer, src, address, length, context);
-        }
-
-        @Override
-        public int postReceive(RegisteredMemory dst, long address, long length, long context) {
-            return inner.postReceive(dst, address, length, context);
-        }
-
-        @Override
         public int poll(CompletionSink sink, int maxEntries) {
             pass(pollGate);
             return inner.poll(sink, maxEntries);
-        }
-
-        @Override
-        public void setWakeup(Runnable wakeup) {
-            inner.setWakeup(wakeup);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }
