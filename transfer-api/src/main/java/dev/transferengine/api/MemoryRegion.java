@@ -49,6 +49,26 @@ public interface MemoryRegion extends AutoCloseable {
      */
     RemoteRegion descriptor();
 
+    /**
+     * Makes the bytes peers wrote into {@code [offset, offset + length)} visible in the region's memory, waiting
+     * at most {@code timeout}. Needed only for GPU memory registered with a provider that cannot register device
+     * memory (a libfabric built without CUDA, tcp): there the engine gives peers a pinned host shadow of the
+     * region, writes land in it, and this copies the range to the GPU. Call it after the imm count says the
+     * writes landed. A no-op (returns at once) for host memory and for device memory the NIC writes directly;
+     * {@link #isStaged()} tells which.
+     *
+     * @throws InvalidRequestException    for a range outside the region
+     * @throws ClosedException            when the region is closed
+     * @throws TransferTimeoutException   when the copy did not finish in time
+     */
+    default void flush(long offset, long length, java.time.Duration timeout) {
+    }
+
+    /** Whether peers' writes land in a host shadow that {@link #flush} copies to the region's GPU memory. */
+    default boolean isStaged() {
+        return false;
+    }
+
     /** Whether the region is still registered. */
     boolean isOpen();
 

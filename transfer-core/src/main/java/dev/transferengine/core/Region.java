@@ -27,6 +27,8 @@ final class Region implements MemoryRegion {
     private final RegisteredMemory[] perNic;
     private final RemoteRegion descriptor;
     private volatile boolean open = true;
+    /** The host shadow peers write into when the NICs cannot write this GPU memory; null otherwise. */
+    private volatile StagedTarget stagedTarget;
 
     Region(DefaultTransferEngine engine, int group, Device device, MemorySegment segment, long address,
            long lengthBytes, Access access, RegisteredMemory[] perNic, RemoteRegion descriptor) {
@@ -87,6 +89,34 @@ final class Region implements MemoryRegion {
     public boolean isOpen() {
         // Device memory has no arena: the caller keeps it allocated while registered (documented).
         return open && (isDevice() || segment.scope().isAlive());
+    }
+
+    void stagedTarget(StagedTarget staged) {
+        this.stagedTarget = staged;
+    }
+
+    StagedTarget stagedTarget() {
+        return stagedTarget;
+    }
+
+    @Override
+    public boolean isStaged() {
+        return stagedTarget != null;
+    }
+
+    @Override
+    public void flush(long offset, long length, java.time.Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new InvalidRequestException("flush needs a timeout >= 0, got " + timeout);
+        }
+        RequestValidator.inRange(offset, length, lengthBytes, "flush");
+        if (!isOpen()) {
+            throw new dev.transferengine.api.ClosedException("region is closed");
+        }
+        StagedTarget staged = stagedTarget;
+        if (staged != null) {
+            staged.flush(offset, length, timeout);
+        }
     }
 
     /** The same-host GPU share of the descriptor, or null. */

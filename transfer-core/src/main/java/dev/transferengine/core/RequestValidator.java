@@ -34,7 +34,7 @@ final class RequestValidator {
         }
         return switch (request) {
             case SingleWrite w -> {
-                Region src = ownRegion(w.src(), "src");
+                Region src = ownSource(w.src());
                 int n = engine.nicCount(src.group());
                 inRange(w.srcOffset(), w.length(), src.lengthBytes(), "source");
                 inRange(w.dstOffset(), w.length(), w.dst().lengthBytes(), "destination");
@@ -42,7 +42,7 @@ final class RequestValidator {
                 yield src.group();
             }
             case PagedWrite p -> {
-                Region src = ownRegion(p.src(), "src");
+                Region src = ownSource(p.src());
                 int[] sp = p.srcPages();
                 int[] dp = p.dstPages();
                 for (int i = 0; i < sp.length; i++) {
@@ -52,7 +52,7 @@ final class RequestValidator {
                 yield src.group();
             }
             case Scatter s -> {
-                Region src = ownRegion(s.src(), "src");
+                Region src = ownSource(s.src());
                 int n = engine.nicCount(src.group());
                 if (s.targets().isEmpty()) {
                     throw new InvalidRequestException("scatter needs at least one target");
@@ -78,6 +78,19 @@ final class RequestValidator {
                 yield 0;
             }
         };
+    }
+
+    /**
+     * The write source as this engine's open {@link Region}. A staged GPU target cannot be one: its NIC
+     * registrations cover the host shadow peers write into, not the GPU memory.
+     */
+    Region ownSource(MemoryRegion region) {
+        Region r = ownRegion(region, "src");
+        if (r.isStaged()) {
+            throw new InvalidRequestException("src is a staged GPU region (peers write into its host shadow, see "
+                    + "MemoryRegion.flush): register the same GPU memory again with Access.LOCAL to write from it");
+        }
+        return r;
     }
 
     /** The region as this engine's open {@link Region}. */

@@ -26,8 +26,9 @@ import java.lang.foreign.MemorySegment;
  * still means "all bytes of this write are in place". The worker sees one completion per staged write,
  * as for any post.
  *
- * <p>Target-side staging (a peer writing into device memory the NIC cannot register) is not built: such a
- * registration for remote writes fails with {@link ErrorCategory#UNAVAILABLE} and says why.
+ * <p>Device memory registered for remote writes is not this class's business: it answers
+ * {@link ErrorCategory#UNAVAILABLE}, and the worker gives the region a pinned host shadow that peers write into
+ * ({@link StagedTarget}, flushed by the receiver).
  *
  * <p>Single-threaded like every domain: the owning worker calls every method. Staging progresses inside
  * {@link #poll}, which the worker calls every iteration. Allocation-free after the first staged registration.
@@ -108,10 +109,9 @@ final class StagingDomain extends ForwardingDomain {
             directFailure = why;
         }
         if (remoteWrite) {
+            // The worker catches this and gives the region a host shadow instead (StagedTarget).
             throw new TransferException(ErrorCategory.UNAVAILABLE, "device memory cannot be registered for remote"
-                    + " writes on " + inner + ": " + why + ". The engine stages device memory only as a write source;"
-                    + " load a provider build with device support (libfabric.library pointing at a CUDA-enabled"
-                    + " libfabric), or receive into host memory (docs/gpu.md)");
+                    + " writes on " + inner + ": " + why);
         }
         ensureBounceBuffers();
         return new StagedRegistration(this, memory);

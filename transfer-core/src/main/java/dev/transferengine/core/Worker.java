@@ -433,11 +433,31 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     /** Registers device memory (already checked by the device backend) on every NIC. Worker thread. */
     Region registerDevice(DeviceMemory memory, Access access) {
         boolean remote = access == Access.REMOTE_WRITE;
-        RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).registerDevice(memory, remote));
+        RegisteredMemory[] perNic;
+        StagedTarget staged = null;
+        try {
+            perNic = registerOnEveryNic(i -> domains.domain(i).registerDevice(memory, remote));
+        } catch (TransferException e) {
+            if (!remote || e.category() != ErrorCategory.UNAVAILABLE) {
+                throw e;
+            }
+            // The NICs cannot write GPU memory: peers write into a pinned host shadow, flushed on request.
+            StagedTarget shadow = StagedTarget.allocate(memory);
+            try {
+                perNic = registerOnEveryNic(i -> domains.domain(i).register(shadow.shadow(), true));
+            } catch (RuntimeException | Error registering) {
+                shadow.close();
+                throw registering;
+            }
+            staged = shadow;
+        }
         DeviceShares shares = engine.deviceShares();
-        RemoteRegion.DeviceShare share = remote && shares != null ? shares.share(memory) : null;
-        return addRegion(Device.cuda(memory.ordinal()), MemorySegment.ofAddress(memory.address()), memory.address(),
-                memory.lengthBytes(), access, perNic, share);
+        // No IPC share for a staged target: same-host writers must land in the shadow like everyone else.
+        RemoteRegion.DeviceShare share = remote && staged == null && shares != null ? shares.share(memory) : null;
+        Region region = addRegion(Device.cuda(memory.ordinal()), MemorySegment.ofAddress(memory.address()),
+                memory.address(), memory.lengthBytes(), access, perNic, share);
+        region.stagedTarget(staged);
+        return region;
     }
 
     private RegisteredMemory[] registerOnEveryNic(IntFunction<RegisteredMemory> registerOnNic) {
@@ -489,6 +509,9 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "deregistering on NIC " + i + " of group " + group + " failed", e);
             }
+        }
+        if (region.stagedTarget() != null) {
+            region.stagedTarget().close(); // the NICs let go of the shadow above
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.transferengine.conformance;
 
 import dev.transferengine.api.Access;
-import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmCounter;
@@ -12,7 +12,6 @@ import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
-import dev.transferengine.api.TransferException;
 import dev.transferengine.testing.TestDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,8 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * memory back to the host; completion on the receiver is learnt only by counting imms.
  *
  * <p>A subclass names the provider ({@link #newEngineBuilder}), the device ({@link #device()}) and whether
- * the provider can be written into device memory ({@link #deviceTargets()}); where it cannot, the suite
- * asserts the typed refusal instead.
+ * the provider's NICs write device memory directly ({@link #directDeviceTargets()}) or through a staged host
+ * shadow.
  */
 public abstract class DeviceMemoryConformanceSuite {
     /** Staging slot used by these tests: small, so writes of a few hundred KiB go in several pieces. */
@@ -60,8 +59,12 @@ public abstract class DeviceMemoryConformanceSuite {
     /** The device the tests use. Called once per test. */
     protected abstract TestDevice device();
 
-    /** Whether peers can write into device memory registered with this provider. */
-    protected abstract boolean deviceTargets();
+    /**
+     * Whether the provider's NICs write device memory directly (true), or peers write into a pinned host shadow
+     * that {@link MemoryRegion#flush} copies to the GPU (false: a staged target). The tests call flush after
+     * their imm counts either way, as applications should.
+     */
+    protected abstract boolean directDeviceTargets();
 
     @AfterEach
     void tearDown() {
@@ -157,16 +160,13 @@ public abstract class DeviceMemoryConformanceSuite {
     @ParameterizedTest(name = "{0} NICs")
     @ValueSource(ints = {1, 2})
     void hostToDeviceAndDeviceToDevice(int nics) {
-        if (!deviceTargets()) {
-            assertDeviceTargetRefused(engine("B", nics));
-            return;
-        }
         TransferEngine a = engine("A", nics);
         TransferEngine b = engine("B", nics);
         long len = 1 << 20;
         long dstPtr = deviceAlloc(len);
         dev().allocator().upload(dstPtr, arena.allocate(len, 64)); // zeroes
-        RemoteRegion target = b.registerDevice(dstPtr, len, dev().ordinal(), Access.REMOTE_WRITE).descriptor();
+        MemoryRegion targetRegion = b.registerDevice(dstPtr, len, dev().ordinal(), Access.REMOTE_WRITE);
+        RemoteRegion target = targetRegion.descriptor();
         MemorySegment hostSrc = pattern(len / 2);
         MemoryRegion hostRegion = a.register(hostSrc, Access.LOCAL);
         Filled devSrc = deviceSource(a, len / 2);
@@ -179,6 +179,7 @@ public abstract class DeviceMemoryConformanceSuite {
         Waits.get(f1, "host->device");
         Waits.get(f2, "device->device");
         await(landed, ImmAccounting.immsProduced(h2d, nics) * 2);
+        targetRegion.flush(0, len, Waits.DEADLINE);
         byte[] got = deviceBytes(dstPtr, len);
         assertArrayEquals(hostSrc.toArray(ValueLayout.JAVA_BYTE), java.util.Arrays.copyOfRange(got, 0, (int) len / 2),
                 "host->device bytes");
@@ -195,17 +196,10 @@ public abstract class DeviceMemoryConformanceSuite {
         int pages = 24;
         Filled src = deviceSource(a, page * pages);
         long dstLen = page * pages * 2;
-        long dstPtr = 0;
-        RemoteRegion target;
-        MemorySegment hostDst = null;
-        if (deviceTargets()) {
-            dstPtr = deviceAlloc(dstLen);
-            dev().allocator().upload(dstPtr, arena.allocate(dstLen, 64));
-            target = b.registerDevice(dstPtr, dstLen, dev().ordinal(), Access.REMOTE_WRITE).descriptor();
-        } else {
-            hostDst = arena.allocate(dstLen, 64);
-            target = b.register(hostDst, Access.REMOTE_WRITE).descriptor();
-        }
+        long dstPtr = deviceAlloc(dstLen);
+        dev().allocator().upload(dstPtr, arena.allocate(dstLen, 64));
+        MemoryRegion targetRegion = b.registerDevice(dstPtr, dstLen, dev().ordinal(), Access.REMOTE_WRITE);
+        RemoteRegion target = targetRegion.descriptor();
         int[] srcPages = new int[pages];
         int[] dstPages = new int[pages];
         for (int i = 0; i < pages; i++) {
@@ -218,7 +212,8 @@ public abstract class DeviceMemoryConformanceSuite {
                 OptionalInt.of(imm));
         Waits.get(a.submit(w), "paged write");
         await(landed, pages);
-        byte[] got = deviceTargets() ? deviceBytes(dstPtr, dstLen) : hostDst.toArray(ValueLayout.JAVA_BYTE);
+        targetRegion.flush(0, dstLen, Waits.DEADLINE);
+        byte[] got = deviceBytes(dstPtr, dstLen);
         for (int i = 0; i < pages; i++) {
             assertArrayEquals(slice(src.pattern(), i * page, page),
                     java.util.Arrays.copyOfRange(got, (int) (dstPages[i] * page), (int) ((dstPages[i] + 1) * page)),
@@ -233,11 +228,9 @@ public abstract class DeviceMemoryConformanceSuite {
         TransferEngine b = engine("B", 2);
         long len = 2 << 20;
         Filled src = deviceSource(a, len);
-        MemorySegment hostDst = arena.allocate(len, 64);
-        long dstPtr = deviceTargets() ? deviceAlloc(len) : 0;
-        RemoteRegion target = deviceTargets()
-                ? b.registerDevice(dstPtr, len, dev().ordinal(), Access.REMOTE_WRITE).descriptor()
-                : b.register(hostDst, Access.REMOTE_WRITE).descriptor();
+        long dstPtr = deviceAlloc(len);
+        MemoryRegion targetRegion = b.registerDevice(dstPtr, len, dev().ordinal(), Access.REMOTE_WRITE);
+        RemoteRegion target = targetRegion.descriptor();
         int imm = ConformanceBase.nextImm();
         ImmCounter landed = b.immCounter(imm);
         TransferCounter done = new TransferCounter();
@@ -257,7 +250,8 @@ public abstract class DeviceMemoryConformanceSuite {
         done.await(writes, Waits.DEADLINE);
         assertEquals(0, done.failed(), "no write failed: " + done.firstError());
         await(landed, expectedImms);
-        byte[] got = deviceTargets() ? deviceBytes(dstPtr, len) : hostDst.toArray(ValueLayout.JAVA_BYTE);
+        targetRegion.flush(0, len, Waits.DEADLINE);
+        byte[] got = deviceBytes(dstPtr, len);
         for (int i = 0; i < writes; i++) {
             assertArrayEquals(slice(src.pattern(), srcOff[i], lens[i]),
                     java.util.Arrays.copyOfRange(got, (int) (i * slot), (int) (i * slot + lens[i])), "write " + i);
@@ -300,32 +294,28 @@ public abstract class DeviceMemoryConformanceSuite {
     }
 
     @Test
-    void deviceTargetsRegisterOnEveryNicOrAreRefusedWithCause() {
+    void deviceTargetsRegisterOnEveryNicDirectOrStaged() {
         TransferEngine b = engine("B", 2);
-        if (!deviceTargets()) {
-            assertDeviceTargetRefused(b);
-            return;
-        }
         long ptr = deviceAlloc(1 << 16);
         MemoryRegion r = b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.REMOTE_WRITE);
+        assertEquals(!directDeviceTargets(), r.isStaged(), "staged exactly where the NICs cannot write GPU memory");
         RemoteRegion d = r.descriptor();
         assertEquals(2, d.nics().size(), "one key per NIC");
         assertEquals(ptr, d.baseAddress());
         assertEquals(1 << 16, d.lengthBytes());
         assertEquals(d, RemoteRegion.fromHex(d.toHex()), "device descriptors encode like host ones");
+        assertThrows(InvalidRequestException.class, () -> r.flush(1, 1 << 16, Waits.DEADLINE), "flush past the end");
+        assertThrows(InvalidRequestException.class, () -> r.flush(-1, 10, Waits.DEADLINE), "negative offset");
+        r.flush(0, 0, Waits.DEADLINE); // empty: fine
+        if (r.isStaged()) {
+            // Its NIC registrations cover the shadow, not the GPU memory: it cannot be a write source.
+            assertThrows(InvalidRequestException.class, () -> b.submit(SingleWrite.of(r, 0, 16, d, 0)));
+            MemoryRegion local = b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.LOCAL);
+            assertTrue(local.isOpen() && !local.isStaged(), "the same memory as a source is fine");
+        }
         r.close();
         assertTrue(!r.isOpen());
-    }
-
-    private void assertDeviceTargetRefused(TransferEngine b) {
-        long ptr = deviceAlloc(1 << 16);
-        TransferException e = assertThrows(TransferException.class,
-                () -> b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.REMOTE_WRITE));
-        assertEquals(ErrorCategory.UNAVAILABLE, e.category(), e.toString());
-        assertTrue(e.getMessage().contains("remote writes"), e.getMessage());
-        // A write source from the same memory still works (staged).
-        MemoryRegion local = b.registerDevice(ptr, 1 << 16, dev().ordinal(), Access.LOCAL);
-        assertTrue(local.isOpen());
+        assertThrows(ClosedException.class, () -> r.flush(0, 16, Waits.DEADLINE));
     }
 
     @Test

@@ -20,7 +20,7 @@ class LoopbackCudaGpuTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return true;
     }
 }

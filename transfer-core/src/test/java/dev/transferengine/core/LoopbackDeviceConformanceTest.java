@@ -18,7 +18,7 @@ class LoopbackDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return true;
     }
 }

@@ -50,7 +50,7 @@ class LoopbackIpcDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return true;
     }
 

@@ -21,7 +21,7 @@ class LoopbackSplitDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return true;
     }
 }

@@ -20,7 +20,7 @@ class LoopbackStagedCudaGpuTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return false;
     }
 }

@@ -22,7 +22,7 @@ class LoopbackStagedDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return false;
     }
 }

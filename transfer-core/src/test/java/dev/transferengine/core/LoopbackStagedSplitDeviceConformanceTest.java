@@ -23,7 +23,7 @@ class LoopbackStagedSplitDeviceConformanceTest extends DeviceMemoryConformanceSu
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return false;
     }
 }

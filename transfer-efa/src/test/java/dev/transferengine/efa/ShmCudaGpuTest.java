@@ -25,7 +25,7 @@ class ShmCudaGpuTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return true;
     }
 }

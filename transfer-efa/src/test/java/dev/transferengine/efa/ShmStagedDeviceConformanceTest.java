@@ -27,7 +27,7 @@ class ShmStagedDeviceConformanceTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return false;
     }
 }

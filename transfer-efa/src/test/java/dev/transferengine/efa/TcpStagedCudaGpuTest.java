@@ -20,7 +20,7 @@ class TcpStagedCudaGpuTest extends DeviceMemoryConformanceSuite {
     }
 
     @Override
-    protected boolean deviceTargets() {
+    protected boolean directDeviceTargets() {
         return false;
     }
 }
