@@ -1,5 +1,6 @@
 package dev.transferengine.core;
 
+import dev.transferengine.testing.AllocationMeter;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
@@ -11,14 +12,10 @@ import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
 import dev.transferengine.testing.CountingSink;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -440,36 +437,6 @@ class SplittingDomainTest {
             }
             writer.poll(writerSink, 16);
             target.poll(targetSink, 16);
-        }
-    }
-
-    /** The per-thread allocation counter, reached reflectively (see LoopbackAllocationTest). */
-    private record AllocationMeter(Object bean, MethodHandle allocatedBytes) {
-        static AllocationMeter forCurrentThread() {
-            try {
-                Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
-                Object bean = factory.getMethod("getThreadMXBean").invoke(null);
-                Class<?> extended = Class.forName("com.sun.management.ThreadMXBean");
-                Assumptions.assumeTrue(extended.isInstance(bean), "no per-thread allocation counter here");
-                Assumptions.assumeTrue((boolean) extended.getMethod("isThreadAllocatedMemorySupported").invoke(bean),
-                        "per-thread allocation counting unsupported");
-                extended.getMethod("setThreadAllocatedMemoryEnabled", boolean.class).invoke(bean, true);
-                MethodHandle handle = MethodHandles.publicLookup()
-                        .findVirtual(extended, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class))
-                        .asType(MethodType.methodType(long.class, Object.class));
-                return new AllocationMeter(bean, handle);
-            } catch (ReflectiveOperationException e) {
-                Assumptions.abort("cannot reach the thread allocation counter: " + e);
-                throw new AssertionError("unreachable", e);
-            }
-        }
-
-        long bytes() {
-            try {
-                return (long) allocatedBytes.invokeExact(bean);
-            } catch (Throwable e) {
-                throw new AssertionError(e);
-            }
         }
     }
 }

@@ -1,16 +1,13 @@
 package dev.transferengine.verbs;
 
+import dev.transferengine.testing.AllocationMeter;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
 import dev.transferengine.testing.CountingSink;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,37 +79,6 @@ class VerbsAllocationTest {
     private static void check(long deadline) {
         if (System.nanoTime() - deadline > 0) {
             throw new AssertionError("deadline of " + DomainPair.DEADLINE + " passed on the data path");
-        }
-    }
-
-    /**
-     * {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, reached reflectively: test code
-     * is compiled into the module {@code dev.transferengine.verbs}, which does not read {@code java.management}.
-     */
-    private record AllocationMeter(Object bean, MethodHandle allocatedBytes) {
-        static AllocationMeter forCurrentThread() {
-            try {
-                Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
-                Object bean = factory.getMethod("getThreadMXBean").invoke(null);
-                Class<?> extended = Class.forName("com.sun.management.ThreadMXBean");
-                Assumptions.assumeTrue(extended.isInstance(bean), "no per-thread allocation counter here");
-                extended.getMethod("setThreadAllocatedMemoryEnabled", boolean.class).invoke(bean, true);
-                MethodHandle handle = MethodHandles.publicLookup()
-                        .findVirtual(extended, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class))
-                        .asType(MethodType.methodType(long.class, Object.class));
-                return new AllocationMeter(bean, handle);
-            } catch (ReflectiveOperationException e) {
-                Assumptions.abort("cannot reach the thread allocation counter: " + e);
-                throw new AssertionError("unreachable", e);
-            }
-        }
-
-        long bytes() {
-            try {
-                return (long) allocatedBytes.invokeExact(bean);
-            } catch (Throwable e) {
-                throw new AssertionError(e);
-            }
         }
     }
 }

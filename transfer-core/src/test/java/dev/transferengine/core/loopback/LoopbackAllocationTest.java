@@ -1,18 +1,15 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.testing.AllocationMeter;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
 import dev.transferengine.testing.CountingSink;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,40 +67,6 @@ class LoopbackAllocationTest {
             }
             writer.poll(writerSink, 16);
             target.poll(targetSink, 16);
-        }
-    }
-
-    /**
-     * {@code com.sun.management.ThreadMXBean.getCurrentThreadAllocatedBytes()}, reached reflectively: the
-     * module {@code dev.transferengine.core} does not read {@code java.management}, so tests compiled into
-     * it cannot name it, while the class-path test JVM has it.
-     */
-    private record AllocationMeter(Object bean, MethodHandle allocatedBytes) {
-        static AllocationMeter forCurrentThread() {
-            try {
-                Class<?> factory = Class.forName("java.lang.management.ManagementFactory");
-                Object bean = factory.getMethod("getThreadMXBean").invoke(null);
-                Class<?> extended = Class.forName("com.sun.management.ThreadMXBean");
-                Assumptions.assumeTrue(extended.isInstance(bean), "no per-thread allocation counter here");
-                Assumptions.assumeTrue((boolean) extended.getMethod("isThreadAllocatedMemorySupported").invoke(bean),
-                        "per-thread allocation counting unsupported");
-                extended.getMethod("setThreadAllocatedMemoryEnabled", boolean.class).invoke(bean, true);
-                MethodHandle handle = MethodHandles.publicLookup()
-                        .findVirtual(extended, "getCurrentThreadAllocatedBytes", MethodType.methodType(long.class))
-                        .asType(MethodType.methodType(long.class, Object.class));
-                return new AllocationMeter(bean, handle);
-            } catch (ReflectiveOperationException e) {
-                Assumptions.abort("cannot reach the thread allocation counter: " + e);
-                throw new AssertionError("unreachable", e);
-            }
-        }
-
-        long bytes() {
-            try {
-                return (long) allocatedBytes.invokeExact(bean);
-            } catch (Throwable e) {
-                throw new AssertionError(e);
-            }
         }
     }
 }
