@@ -1,16 +1,9 @@
 package dev.transferengine.core;
 
-import dev.transferengine.core.loopback.LoopbackProvider;
-import dev.transferengine.spi.Availability;
 import dev.transferengine.spi.CompletionSink;
-import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
-import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
-import dev.transferengine.spi.TransportProvider;
 
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * call wedged on a dead peer's spin lock never returns. A block ends by itself after a minute so that a failing
  * test cannot leave a thread stuck for the rest of the JVM.
  */
-public final class StuckNativeProvider implements TransportProvider {
+public final class StuckNativeProvider extends LoopbackWrappingProvider {
     static volatile CountDownLatch pollGate;
     static volatile CountDownLatch postGate;
     /** Threads blocked in a gate right now. */
@@ -29,7 +22,6 @@ public final class StuckNativeProvider implements TransportProvider {
     /** Fabrics of this provider closed so far. */
     static final AtomicInteger FABRICS_CLOSED = new AtomicInteger();
 
-    private final LoopbackProvider loopback = new LoopbackProvider();
 
     static void reset() {
         CountDownLatch p = pollGate;
@@ -75,30 +67,13 @@ public final class StuckNativeProvider implements TransportProvider {
     }
 
     @Override
-    public Availability availability() {
-        return Availability.yes();
+    ProviderDomain wrap(ProviderDomain loopbackDomain) {
+        return new Domain(loopbackDomain);
     }
 
     @Override
-    public ProviderFabric open(Map<String, String> options, int domainsWanted) {
-        ProviderFabric inner = loopback.open(Map.of(), domainsWanted);
-        return new ProviderFabric() {
-            @Override
-            public List<DomainInfo> domains() {
-                return inner.domains();
-            }
-
-            @Override
-            public ProviderDomain openDomain(DomainInfo info) {
-                return new Domain(inner.openDomain(info));
-            }
-
-            @Override
-            public void close() {
-                inner.close();
-                FABRICS_CLOSED.incrementAndGet();
-            }
-        };
+    void fabricClosed() {
+        FABRICS_CLOSED.incrementAndGet();
     }
 
     /** Loopback's domain, whose posts and polls wait at their gates (a native call that does not return). */
