@@ -26,11 +26,12 @@ import java.util.Map;
  * without materialising a list. Rules, with {@code n} NICs:
  * <ul>
  *   <li>single write, {@code k} shards: shard size {@code roundUp(ceil(len/k), 8 KiB)}; shard {@code j}
- *       covers {@code [j*size, min(len, (j+1)*size))} on NIC {@code (first+j) mod n}; an empty shard is a
- *       zero-length write at the write's start offset (never past the region's end);</li>
+ *       covers {@code [j*size, min(len, (j+1)*size))} on NIC {@code (first+j) mod n}; an empty shard of a
+ *       non-empty write re-writes the write's first byte (see {@link #EMPTY_SHARD_BYTES});</li>
  *   <li>paged: pages in contiguous chunks of {@code ceil(pages/n)}, chunk {@code c} on NIC {@code (first+c) mod n};</li>
  *   <li>scatter by peers: destinations chunked the same way; by bytes: NIC {@code i} writes slice {@code i}
- *       of every destination, slices differing by at most one byte (the remainder goes to the first slices);</li>
+ *       of every destination, slices differing by at most one byte (the remainder goes to the first slices;
+ *       an empty slice of a non-empty destination re-writes its first byte);</li>
  *   <li>barrier: destinations chunked over NICs (or all on the pinned NIC); imm write: one NIC.</li>
  * </ul>
  * Single-threaded (the group's worker).
@@ -38,6 +39,14 @@ import java.util.Map;
 final class DomainGroup {
     /** Shards are multiples of this (as in the reference), so NICs get page-aligned pieces. */
     static final long SHARD_ALIGNMENT = 8192;
+    /**
+     * Length of the write an empty shard of a non-empty write becomes: it re-writes the write's first
+     * byte from the same source byte (the same value as the shard that also writes it, so the order of
+     * the two does not matter). A zero-length RDMA write is not checked against the remote key
+     * (InfiniBand lets the responder skip the check), so an empty shard would deliver its imm to a
+     * region that was closed, or a stale descriptor's owner, while its siblings are refused.
+     */
+    static final long EMPTY_SHARD_BYTES = 1;
 
     private final ProviderDomain[] domains;
     private final List<Map<DomainAddress, Long>> peers;
@@ -167,8 +176,9 @@ final class DomainGroup {
                 SingleWrite w = (SingleWrite) p.request;
                 int nic = p.pinned ? p.firstNic : (p.firstNic + k) % n;
                 long start = (long) k * p.unit;
-                long len = start >= w.length() ? 0 : Math.min(p.unit, w.length() - start);
-                long off = len == 0 ? 0 : start;
+                long len = start >= w.length() ? Math.min(EMPTY_SHARD_BYTES, w.length())
+                        : Math.min(p.unit, w.length() - start);
+                long off = start >= w.length() ? 0 : start;
                 op.set(nic, p.src.nic(nic), p.src.address() + w.srcOffset() + off, len, w.dst(), w.dstOffset() + off);
                 imm(op, w);
             }
@@ -195,6 +205,9 @@ final class DomainGroup {
                 long r = t.length() % n;
                 long len = q + (nic < r ? 1 : 0);
                 long off = len == 0 ? 0 : nic * q + Math.min(nic, r);
+                if (len == 0) {
+                    len = Math.min(EMPTY_SHARD_BYTES, t.length());
+                }
                 op.set(nic, p.src.nic(nic), p.src.address() + t.srcOffset() + off, len, t.dst(), t.dstOffset() + off);
                 imm(op, s);
             }

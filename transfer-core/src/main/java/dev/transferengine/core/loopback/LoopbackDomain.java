@@ -61,7 +61,7 @@ public final class LoopbackDomain implements ProviderDomain {
         this.inbound = new Inbound(queueDepth, reorder);
         this.receives = new EventQueue(queueDepth);
         this.outbound = new Outbound(queueDepth, options.delayNanos(), reorder,
-                new OperationApplier(peers, failEveryNth, deviceCopies));
+                new OperationApplier(peers, failEveryNth, deviceCopies, options.unkeyedZeroLength()));
     }
 
     /** Creates a domain with a fresh id and makes it reachable through the process-wide registry. */

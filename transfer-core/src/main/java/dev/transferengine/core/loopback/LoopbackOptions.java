@@ -22,9 +22,12 @@ import java.util.Set;
  * @param deviceMemory    whether domains register device (GPU) memory themselves (copies on the device's
  *                        stream); false makes them host-only, so the engine stages device memory (tests of
  *                        the staging path)
+ * @param unkeyedZeroLength whether zero-length writes skip the key, permission and bounds checks and deliver
+ *                        their imm anyway, as InfiniBand lets a responder do (so the engine's handling of that
+ *                        looseness is tested without a NIC); false: every write is checked
  */
 public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
-                              long maxMessageBytes, boolean deviceMemory) {
+                              long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength) {
 
     public static final String REORDER = "loopback.reorder";
     public static final String SEED = "loopback.seed";
@@ -33,9 +36,11 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
     public static final String QUEUE_DEPTH = "loopback.queueDepth";
     public static final String MAX_MESSAGE_BYTES = "loopback.maxMessageBytes";
     public static final String DEVICE_MEMORY = "loopback.deviceMemory";
+    public static final String UNKEYED_ZERO_LENGTH = "loopback.unkeyedZeroLength";
 
     private static final Set<String> KEYS =
-            Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY);
+            Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY,
+                    UNKEYED_ZERO_LENGTH);
 
     public static final long DEFAULT_SEED = 0x5EED_2026L;
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
@@ -77,7 +82,8 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
                 number(options, FAIL_EVERY_NTH, 0),
                 saturatedInt(number(options, QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH)),
                 number(options, MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES),
-                bool(options, DEVICE_MEMORY, true));
+                bool(options, DEVICE_MEMORY, true),
+                bool(options, UNKEYED_ZERO_LENGTH, false));
     }
 
     /** Keeps out-of-range values out of range, so the constructor reports them instead of wrapping. */

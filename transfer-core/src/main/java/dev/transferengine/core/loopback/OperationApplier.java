@@ -14,11 +14,13 @@ final class OperationApplier {
     private final long failEveryNth;
     private final long[] receive = new long[EventQueue.ENTRY_LONGS];
     private final DeviceCopies deviceCopies;
+    private final boolean unkeyedZeroLength;
 
-    OperationApplier(PeerTable peers, long failEveryNth, DeviceCopies deviceCopies) {
+    OperationApplier(PeerTable peers, long failEveryNth, DeviceCopies deviceCopies, boolean unkeyedZeroLength) {
         this.peers = peers;
         this.failEveryNth = failEveryNth;
         this.deviceCopies = deviceCopies;
+        this.unkeyedZeroLength = unkeyedZeroLength;
     }
 
     /** Called at the start of each poll of the owning domain. */
@@ -74,6 +76,12 @@ final class OperationApplier {
     /** False while a device copy for the write is in flight (tried again on a later poll). */
     private boolean write(Operation op, LoopbackDomain target) {
         long peerId = target.id();
+        if (op.length == 0 && unkeyedZeroLength) {
+            if (op.withImm) {
+                op.notice(Inbound.IMM, op.imm, 0, 0); // like an InfiniBand responder: no key check, nothing to write
+            }
+            return true;
+        }
         LoopbackRegistration destination = target.registrations().lookup(op.remoteKey);
         if (destination == null) {
             op.error = LoopbackErrors.unknownKey(peerId, op.remoteKey);

@@ -101,9 +101,10 @@ class LoopbackProviderTest {
     void optionsAreParsedAndCheckedStrictly() {
         LoopbackOptions options = LoopbackOptions.parse(Map.of(LoopbackOptions.REORDER, "TRUE",
                 LoopbackOptions.SEED, "-3", LoopbackOptions.DELAY_NANOS, "5", LoopbackOptions.FAIL_EVERY_NTH, "2",
-                LoopbackOptions.QUEUE_DEPTH, "8", "libfabric.provider", "tcp"));
-        assertEquals(new LoopbackOptions(true, -3, 5, 2, 8, LoopbackOptions.DEFAULT_MAX_MESSAGE_BYTES, true), options);
-        assertEquals(new LoopbackOptions(false, LoopbackOptions.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true),
+                LoopbackOptions.QUEUE_DEPTH, "8", LoopbackOptions.UNKEYED_ZERO_LENGTH, "true", "libfabric.provider", "tcp"));
+        assertEquals(new LoopbackOptions(true, -3, 5, 2, 8, LoopbackOptions.DEFAULT_MAX_MESSAGE_BYTES, true, true),
+                options);
+        assertEquals(new LoopbackOptions(false, LoopbackOptions.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false),
                 LoopbackOptions.defaults());
 
         for (Map<String, String> bad : List.of(Map.of("loopback.reoder", "true"),
