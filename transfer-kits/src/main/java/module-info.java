@@ -1,0 +1,7 @@
+/**
+ * Workload kits: the protocols LLM systems build on a transfer engine, on the public API only
+ * ({@code docs/workloads.md}).
+ */
+module dev.transferengine.kits {
+    requires transitive dev.transferengine.api;
+}
