@@ -76,6 +76,7 @@ public final class KvDecoder implements AutoCloseable {
     private final KvMessenger messenger;
     private final Map<Long, KvTransfer> active = new ConcurrentHashMap<>();
     private final Map<DomainAddress, Long> lastSeen = new ConcurrentHashMap<>();
+    private final Set<DomainAddress> pinging = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextRequestId = new AtomicLong(ThreadLocalRandom.current().nextLong() >>> 1);
     private final AtomicInteger nextImm = new AtomicInteger();
     private final ScheduledExecutorService heartbeat;
@@ -217,7 +218,10 @@ public final class KvDecoder implements AutoCloseable {
                 peers.addAll(t.prefillers());
             }
             for (DomainAddress p : peers) {
-                messenger.send(p, new KvMessage.Ping(address()));
+                // One ping in flight per peer: pings to a dead peer would otherwise take every send slot.
+                if (pinging.add(p)) {
+                    messenger.send(p, new KvMessage.Ping(address()), () -> pinging.remove(p));
+                }
             }
             long now = System.nanoTime();
             for (KvTransfer t : active.values()) {

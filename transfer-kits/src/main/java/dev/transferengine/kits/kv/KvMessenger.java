@@ -13,12 +13,16 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * Sends and receives {@link KvMessage}s on one engine: a registered buffer of send slots (a message is copied
  * into a free slot and the slot is freed when the send completes) and persistent receives whose messages are
  * decoded and handed to a consumer on the engine's callback thread.
+ *
+ * <p>A send to a peer that is gone holds its slot until the engine's transfer timeout fails it, so callers must
+ * not repeat sends to a silent peer without bound (the decoder keeps at most one ping in flight per peer).
  *
  * <p>{@link #send} never blocks: when every slot is busy the message waits in a backlog that completions drain.
  * That matters because the kit sends from receive handlers and completion callbacks, which run on the same
@@ -40,7 +44,7 @@ final class KvMessenger implements AutoCloseable {
     private final ReceiveSet receives;
     private boolean closed;
 
-    private record Pending(DomainAddress to, byte[] bytes) {
+    private record Pending(DomainAddress to, byte[] bytes, Runnable onSettled) {
     }
 
     KvMessenger(TransferEngine engine, Consumer<KvMessage> onMessage) {
@@ -73,6 +77,14 @@ final class KvMessenger implements AutoCloseable {
      * @throws InvalidRequestException when the encoded message exceeds {@link #MAX_MESSAGE_BYTES}
      */
     void send(DomainAddress to, KvMessage message) {
+        send(to, message, () -> { });
+    }
+
+    /**
+     * Sends {@code message} to {@code to} and runs {@code onSettled} (on the callback thread, or here) once the send
+     * completed, failed, or was dropped because the messenger closed.
+     */
+    void send(DomainAddress to, KvMessage message, Runnable onSettled) {
         byte[] bytes = KvWire.encode(message);
         if (bytes.length > MAX_MESSAGE_BYTES) {
             throw new InvalidRequestException("a KV " + message.getClass().getSimpleName() + " of " + bytes.length
@@ -80,35 +92,43 @@ final class KvMessenger implements AutoCloseable {
         }
         int slot;
         synchronized (this) {
-            if (closed) {
-                return;
+            if (!closed) {
+                Integer free = freeSlots.poll();
+                if (free == null) {
+                    backlog.add(new Pending(to, bytes, onSettled));
+                    return;
+                }
+                slot = free;
+            } else {
+                slot = -1;
             }
-            Integer free = freeSlots.poll();
-            if (free == null) {
-                backlog.add(new Pending(to, bytes));
-                return;
-            }
-            slot = free;
         }
-        post(slot, to, bytes);
+        if (slot < 0) {
+            onSettled.run();
+            return;
+        }
+        post(slot, new Pending(to, bytes, onSettled));
     }
 
-    private void post(int slot, DomainAddress to, byte[] bytes) {
+    private void post(int slot, Pending m) {
+        DomainAddress to = m.to();
+        byte[] bytes = m.bytes();
         long offset = (long) slot * MAX_MESSAGE_BYTES;
         MemorySegment.copy(bytes, 0, sendRegion.segment(), ValueLayout.JAVA_BYTE, offset, bytes.length);
-        TransferCallback done = TransferCallback.of(() -> release(slot), e -> {
+        TransferCallback done = TransferCallback.of(() -> release(slot, m), e -> {
             LOG.log(System.Logger.Level.DEBUG, "KV message to " + to + " failed: " + e.getMessage());
-            release(slot);
+            release(slot, m);
         });
         try {
             engine.send(to, sendRegion, offset, bytes.length, done);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "KV message to " + to + " not sent: " + e.getMessage());
-            release(slot);
+            release(slot, m);
         }
     }
 
-    private void release(int slot) {
+    private void release(int slot, Pending sent) {
+        sent.onSettled().run();
         Pending next;
         synchronized (this) {
             next = closed ? null : backlog.poll();
@@ -117,18 +137,21 @@ final class KvMessenger implements AutoCloseable {
                 return;
             }
         }
-        post(slot, next.to(), next.bytes());
+        post(slot, next);
     }
 
     @Override
     public void close() {
+        List<Pending> dropped;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            dropped = List.copyOf(backlog);
             backlog.clear();
         }
+        dropped.forEach(m -> m.onSettled().run());
         receives.close();
         sendRegion.close();
     }

@@ -186,15 +186,21 @@ final class KvProcesses {
         }
 
         @Override
-        public void close() throws IOException, InterruptedException {
-            if (process.isAlive()) {
-                process.getOutputStream().write("quit\n".getBytes(StandardCharsets.US_ASCII));
-                process.getOutputStream().flush();
-                if (!process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
+        public void close() throws IOException {
+            try {
+                if (process.isAlive()) {
+                    process.getOutputStream().write("quit\n".getBytes(StandardCharsets.US_ASCII));
+                    process.getOutputStream().flush();
+                    if (!process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+                        process.destroyForcibly();
+                    }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            } finally {
+                Files.deleteIfExists(stderr);
             }
-            Files.deleteIfExists(stderr);
         }
     }
 }
