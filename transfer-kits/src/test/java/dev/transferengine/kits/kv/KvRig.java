@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * A prefill side and a decode side in one process, each tensor-parallel rank with its own engine: prefiller
  * caches hold {@link KvPattern} (prompt page {@code i} in cache page {@code capacity - 1 - i}), decoder caches and
  * contexts start as {@link #SENTINEL} bytes. Jobs the prefillers receive wait in per-rank queues for the test to
- * drive. Test plumbing of the kv package (the weights and MoE kits keep their own).
+ * drive; a side of size 0 is left out (no decoder: {@link #decoder} is null). Test plumbing of the kv package (the weights and MoE kits keep their own).
  */
 final class KvRig implements AutoCloseable {
     static final byte SENTINEL = 0x5A;
@@ -77,7 +77,7 @@ final class KvRig implements AutoCloseable {
                 decodeContexts.add(ctx);
                 ranks.add(new KvDecoder.Rank(e, cache, ctx));
             }
-            decoder = new KvDecoder(ranks, options);
+            decoder = decodeTp == 0 ? null : new KvDecoder(ranks, options);
         } catch (RuntimeException e) {
             close();
             throw e;
