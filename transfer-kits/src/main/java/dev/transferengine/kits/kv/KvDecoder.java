@@ -171,7 +171,13 @@ public final class KvDecoder implements AutoCloseable {
             throw new InvalidRequestException("a request of " + pages.length + " pages encodes to " + size
                     + " bytes, over the " + KvMessenger.MAX_MESSAGE_BYTES + "-byte message limit");
         }
-        KvTransfer transfer = new KvTransfer(this, id, imm, targets, engines, expected);
+        boolean[][] feeds = new boolean[targets.size()][ranks.size()];
+        for (int p = 0; p < targets.size(); p++) {
+            for (int d = 0; d < ranks.size(); d++) {
+                feeds[p][d] = layout.headsOf(p, targets.size()).intersect(layout.headsOf(d, ranks.size())).count() > 0;
+            }
+        }
+        KvTransfer transfer = new KvTransfer(this, id, imm, targets, engines, expected, feeds);
         transfer.expect();
         active.put(id, transfer);
         for (DomainAddress p : targets) {

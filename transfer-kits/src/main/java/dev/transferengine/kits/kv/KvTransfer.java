@@ -8,6 +8,7 @@ import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferTimeoutException;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +55,11 @@ public final class KvTransfer {
     private final ImmExpectation[] expectations;
     private final long startNanos = System.nanoTime();
     private final long[][] confirmations;
+    /** {@code feeds[p][d]}: prefiller rank p writes to decoder rank d (they share heads). */
+    private final boolean[][] feeds;
+    /** Per decoder rank: the count at the last tick, and when it last grew (heartbeat thread only). */
+    private final long[] countAtTick;
+    private final long[] progressNanos;
     private final CompletableFuture<State> settled = new CompletableFuture<>();
     private final CompletableFuture<Void> completion = new CompletableFuture<>();
 
@@ -63,7 +69,7 @@ public final class KvTransfer {
     private int ranksReached;
 
     KvTransfer(KvDecoder decoder, long requestId, int imm, List<DomainAddress> prefillers,
-               List<TransferEngine> engines, long[] expected) {
+               List<TransferEngine> engines, long[] expected, boolean[][] feeds) {
         this.decoder = decoder;
         this.requestId = requestId;
         this.imm = imm;
@@ -72,6 +78,10 @@ public final class KvTransfer {
         this.expected = expected.clone();
         this.expectations = new ImmExpectation[engines.size()];
         this.confirmations = new long[prefillers.size()][];
+        this.feeds = feeds;
+        this.countAtTick = new long[engines.size()];
+        this.progressNanos = new long[engines.size()];
+        Arrays.fill(progressNanos, startNanos);
     }
 
     /** Registers every rank's expectation; on failure removes those already registered. */
@@ -199,11 +209,29 @@ public final class KvTransfer {
         tryRelease();
     }
 
-    /** Heartbeat tick: a silent prefiller rank makes the transfer LOST; a pending release is retried. */
+    /**
+     * Heartbeat tick (heartbeat thread only): a silent prefiller rank makes the transfer LOST; a pending release is
+     * retried. A rank counts as heard from when it answered a ping or when a decoder rank it writes to counted more
+     * imms since the last tick: its pong may wait behind thousands of its own writes in its engine's queue, and
+     * those writes landing are proof enough that someone is alive (a dead rank whose decoder ranks are also fed by
+     * live ones is found once they stop).
+     */
     void tick(long nowNanos, Function<DomainAddress, Long> lastSeen, long timeoutNanos) {
+        for (int d = 0; d < engines.size(); d++) {
+            long counted = expectations[d].counted();
+            if (counted > countAtTick[d]) {
+                countAtTick[d] = counted;
+                progressNanos[d] = nowNanos;
+            }
+        }
         for (int p = 0; p < prefillers.size(); p++) {
             Long seen = lastSeen.apply(prefillers.get(p));
             long since = seen == null ? startNanos : Math.max(seen, startNanos);
+            for (int d = 0; d < engines.size(); d++) {
+                if (feeds[p][d]) {
+                    since = Math.max(since, progressNanos[d]);
+                }
+            }
             if (nowNanos - since > timeoutNanos) {
                 finish(State.LOST, ErrorCategory.PEER_UNREACHABLE, "prefiller rank " + p + " (" + prefillers.get(p) + ") silent for "
                         + Duration.ofNanos(nowNanos - since).toMillis() + " ms");

@@ -1,0 +1,301 @@
+package dev.transferengine.bench;
+
+import dev.transferengine.api.Access;
+import dev.transferengine.api.ImmAccounting;
+import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferCounter;
+import dev.transferengine.api.TransferEngine;
+import dev.transferengine.kits.kv.KvCache;
+import dev.transferengine.kits.kv.KvDecoder;
+import dev.transferengine.kits.kv.KvLayout;
+import dev.transferengine.kits.kv.KvPattern;
+import dev.transferengine.kits.kv.KvPrefillJob;
+import dev.transferengine.kits.kv.KvPrefiller;
+import dev.transferengine.kits.kv.KvSchedule;
+import dev.transferengine.kits.kv.KvTransfer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * {@code transfer-bench kv}: the KV-cache hand-off kit ({@code dev.transferengine.kits.kv}) between a prefill side
+ * and a decode side in this process, every tensor-parallel rank with its own engine, on a Llama-3-70B-like cache
+ * (scaled down with {@code --layers}). Per prompt length and round: the decoder requests the prefill, every
+ * prefiller rank "computes" its chunks layer by layer (the layer callback fires at once: transfer only), the
+ * decoder counts imms; then the same rank pairs move the same bytes as one plain single write each. Prints time,
+ * Gbps and the kit's rate over the single-write rate, and checks every byte the decoder holds at the end.
+ */
+@Command(name = "kv", sortOptions = false, mixinStandardHelpOptions = true,
+        description = {"KV-cache hand-off (prefill -> decode) with the kv kit, against plain single writes of the "
+                + "same bytes between the same ranks, same provider, same run.",
+                "Shape: Llama-3-70B (80 layers, 8 KV heads, head dim 128, bf16, 16-token pages); --layers scales it."})
+final class KvCommand implements Callable<Integer> {
+    private static final long SEED = 0x6B76_2026L;
+    private static final int BASELINE_IMM = 0x4B55_0000;
+
+    @Mixin
+    EngineOptions engine = new EngineOptions();
+
+    @Option(names = "--layers", paramLabel = "N", defaultValue = "80", description = "Attention layers (default: ${DEFAULT-VALUE}).")
+    int layers = 80;
+
+    @Option(names = "--kv-heads", paramLabel = "N", defaultValue = "8", description = "KV heads (default: ${DEFAULT-VALUE}).")
+    int kvHeads = 8;
+
+    @Option(names = "--head-dim", paramLabel = "N", defaultValue = "128", description = "Head dimension (default: ${DEFAULT-VALUE}).")
+    int headDim = 128;
+
+    @Option(names = "--page-tokens", paramLabel = "N", defaultValue = "16", description = "Tokens per page (default: ${DEFAULT-VALUE}).")
+    int pageTokens = 16;
+
+    @Option(names = "--prompts", paramLabel = "LIST", defaultValue = "4K,16K",
+            description = "Prompt lengths in tokens (default: ${DEFAULT-VALUE}).")
+    String prompts = "4K,16K";
+
+    @Option(names = "--prefill-tp", paramLabel = "N", defaultValue = "2", description = "Prefiller tensor-parallel ranks (default: ${DEFAULT-VALUE}).")
+    int prefillTp = 2;
+
+    @Option(names = "--decode-tp", paramLabel = "N", defaultValue = "4", description = "Decoder tensor-parallel ranks (default: ${DEFAULT-VALUE}).")
+    int decodeTp = 4;
+
+    @Option(names = "--chunk-tokens", paramLabel = "N", defaultValue = "4096", description = "Chunked-prefill chunk (default: ${DEFAULT-VALUE}).")
+    int chunkTokens = 4096;
+
+    @Option(names = "--context-bytes", paramLabel = "BYTES", defaultValue = "16K",
+            description = "Context buffer (last hidden state, logits) per decoder rank (default: ${DEFAULT-VALUE}).")
+    String contextBytes = "16K";
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "3", description = "Rounds per prompt; the median is printed (default: ${DEFAULT-VALUE}).")
+    int rounds = 3;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2",
+            description = "Untimed rounds per prompt before the timed ones (default: ${DEFAULT-VALUE}).")
+    int warmup = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        KvLayout layout = new KvLayout(layers, kvHeads, headDim, 2, pageTokens);
+        List<Long> tokenCounts = ByteSize.parseList(prompts);
+        long context = ByteSize.parse(contextBytes);
+        if (rounds < 1 || warmup < 0 || tokenCounts.isEmpty()) {
+            throw new IllegalArgumentException("need --rounds >= 1, --warmup >= 0 and at least one prompt length");
+        }
+        int capacity = tokenCounts.stream().mapToInt(layout::pagesFor).max().orElseThrow();
+        PrintWriter out = spec.commandLine().getOut();
+        try (Sides sides = new Sides(layout, capacity, context)) {
+            out.printf(Locale.ROOT, "kv hand-off: provider %s (%s), %d NIC(s) per rank; %d layers, %d KV heads x %d, "
+                            + "bf16, %d-token pages; prefill TP %d -> decode TP %d, %d-token chunks, %s context; "
+                            + "median of %d rounds after %d warm-up%n", engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
+                    engine.nicsPerGpu(), layers, kvHeads, headDim, pageTokens, prefillTp, decodeTp, chunkTokens,
+                    contextBytes, rounds, warmup);
+            out.printf(Locale.ROOT, "%8s %6s %10s %9s %10s %9s %11s %13s %7s  %s%n", "tokens", "pages", "KV MiB",
+                    "writes", "kit ms", "kit Gbps", "single ms", "single Gbps", "ratio", "bytes");
+            for (long tokens : tokenCounts) {
+                out.println(sides.measure(tokens));
+                out.flush();
+            }
+        }
+        return 0;
+    }
+
+    /** Both sides' engines, caches and kit objects. */
+    private final class Sides implements AutoCloseable {
+        final KvLayout layout;
+        final int capacity;
+        final long contextBytes;
+        final Arena arena = Arena.ofShared();
+        final List<TransferEngine> prefillEngines = new ArrayList<>();
+        final List<TransferEngine> decodeEngines = new ArrayList<>();
+        final List<KvCache> prefillCaches = new ArrayList<>();
+        final List<KvCache> decodeCaches = new ArrayList<>();
+        final List<MemoryRegion> prefillContexts = new ArrayList<>();
+        final List<KvPrefiller> prefillers = new ArrayList<>();
+        final ExecutorService compute;
+        final KvDecoder decoder;
+        final ImmCounter[] baselineCounters;
+
+        Sides(KvLayout layout, int capacity, long contextBytes) {
+            this.layout = layout;
+            this.capacity = capacity;
+            this.contextBytes = contextBytes;
+            this.compute = Executors.newFixedThreadPool(prefillTp);
+            List<KvDecoder.Rank> ranks = new ArrayList<>();
+            int[] identity = new int[capacity];
+            Arrays.setAll(identity, i -> i);
+            for (int p = 0; p < prefillTp; p++) {
+                TransferEngine e = engine.builder("kv-prefill-" + p).build();
+                prefillEngines.add(e);
+                KvCache cache = new KvCache(layout, p, prefillTp, region(e, KvCache.requiredBytes(layout, prefillTp,
+                        capacity)), capacity);
+                KvPattern.fill(cache, identity, SEED);
+                prefillCaches.add(cache);
+                MemoryRegion ctx = region(e, Math.max(1, contextBytes));
+                ctx.segment().fill((byte) (p + 1));
+                prefillContexts.add(ctx);
+                prefillers.add(new KvPrefiller(e, cache, chunkTokens, n -> Arrays.copyOf(identity, n),
+                        job -> compute.execute(() -> runJob(job, ctx))));
+            }
+            for (int d = 0; d < decodeTp; d++) {
+                TransferEngine e = engine.builder("kv-decode-" + d).build();
+                decodeEngines.add(e);
+                KvCache cache = new KvCache(layout, d, decodeTp, region(e, KvCache.requiredBytes(layout, decodeTp,
+                        capacity)), capacity);
+                decodeCaches.add(cache);
+                ranks.add(new KvDecoder.Rank(e, cache, region(e, Math.max(1, contextBytes))));
+            }
+            decoder = new KvDecoder(ranks, KvDecoder.Options.defaults());
+            baselineCounters = decodeEngines.stream().map(e -> e.immCounter(BASELINE_IMM)).toArray(ImmCounter[]::new);
+        }
+
+        private MemoryRegion region(TransferEngine e, long bytes) {
+            MemorySegment s = arena.allocate(bytes, 4096);
+            return e.register(s, Access.REMOTE_WRITE);
+        }
+
+        /** The prefiller's compute loop: each chunk's layers in order, then the context. */
+        private void runJob(KvPrefillJob job, MemoryRegion ctx) {
+            for (int c = 0; c < job.chunkCount(); c++) {
+                for (int l = 0; l < layout.layers(); l++) {
+                    if (!job.layerDone(c, l)) {
+                        return;
+                    }
+                }
+            }
+            job.contextReady(ctx, 0);
+        }
+
+        String measure(long tokens) {
+            int pages = layout.pagesFor(tokens);
+            int[] decoderPages = shuffledPages(pages, tokens);
+            for (int r = 0; r < warmup; r++) {
+                singleWrites(pages);
+                handOff(tokens, decoderPages);
+            }
+            long[] kit = new long[rounds];
+            long[] single = new long[rounds];
+            for (int r = 0; r < rounds; r++) {
+                // Baseline first: its writes overwrite the decoder caches, so the check below sees the last
+                // hand-off's bytes and nothing older.
+                single[r] = singleWrites(pages);
+                kit[r] = handOff(tokens, decoderPages);
+            }
+            for (KvCache c : decodeCaches) {
+                String bad = KvPattern.firstMismatch(c, decoderPages, SEED, layout.layers());
+                if (bad != null) {
+                    throw new BenchFailure("KV bytes wrong after the hand-off: " + bad);
+                }
+            }
+            long kvBytes = layout.bytesFor(pages);
+            long writes = 0;
+            for (int d = 0; d < decodeTp; d++) {
+                writes += KvSchedule.expectedImms(layout, prefillTp, decodeTp, d, pages, contextBytes > 0);
+            }
+            double kitNanos = median(kit);
+            double singleNanos = median(single);
+            return String.format(Locale.ROOT, "%8d %6d %10.1f %9d %10.2f %9.2f %11.2f %13.2f %7.2f  verified",
+                    tokens, pages, kvBytes / 1048576.0, writes, kitNanos / 1e6, gbps(kvBytes, kitNanos),
+                    singleNanos / 1e6, gbps(kvBytes, singleNanos), singleNanos / kitNanos);
+        }
+
+        private int[] shuffledPages(int pages, long tokens) {
+            int[] all = new int[capacity];
+            Arrays.setAll(all, i -> i);
+            Random random = new Random(SEED ^ tokens);
+            for (int i = all.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = all[i];
+                all[i] = all[j];
+                all[j] = t;
+            }
+            return Arrays.copyOf(all, pages);
+        }
+
+        /** One hand-off, timed from the request to the decoder's last imm. */
+        private long handOff(long tokens, int[] decoderPages) {
+            long start = System.nanoTime();
+            KvTransfer t = decoder.requestPrefill(prefillers.stream().map(KvPrefiller::address).toList(), tokens,
+                    decoderPages, 0, contextBytes);
+            t.await(engine.timeout());
+            return System.nanoTime() - start;
+        }
+
+        /**
+         * The baseline: every rank pair the kit uses moves the same bytes (layers x K,V x pages x shared heads) as one
+         * single write over all NICs, all pairs at once; timed until every decoder rank counted its imms.
+         */
+        private long singleWrites(int pages) {
+            List<SingleWrite> writes = new ArrayList<>();
+            long[] imms = new long[decodeTp];
+            for (int p = 0; p < prefillTp; p++) {
+                KvLayout.HeadRange src = layout.headsOf(p, prefillTp);
+                for (int d = 0; d < decodeTp; d++) {
+                    KvLayout.HeadRange dst = layout.headsOf(d, decodeTp);
+                    KvLayout.HeadRange shared = src.intersect(dst);
+                    if (shared.count() == 0) {
+                        continue;
+                    }
+                    long bytes = 2L * layout.layers() * pages * shared.count() * layout.headBlockBytes();
+                    long dstOffset = (long) (shared.first() - dst.first()) / shared.count() * bytes;
+                    SingleWrite w = SingleWrite.withImm(prefillCaches.get(p).region(), 0, bytes,
+                            decodeCaches.get(d).region().descriptor(), dstOffset, BASELINE_IMM);
+                    writes.add(w);
+                    imms[d] += ImmAccounting.immsProduced(w, prefillEngines.get(p).nicCount(0));
+                }
+            }
+            TransferCounter done = new TransferCounter();
+            long start = System.nanoTime();
+            for (SingleWrite w : writes) {
+                prefillEngines.get(prefillCaches.stream().map(KvCache::region).toList().indexOf(w.src()))
+                        .submit(w, done);
+            }
+            for (int d = 0; d < decodeTp; d++) {
+                baselineCounters[d].await(imms[d], engine.timeout());
+            }
+            long elapsed = System.nanoTime() - start;
+            done.await(writes.size(), engine.timeout());
+            done.throwIfFailed();
+            return elapsed;
+        }
+
+        @Override
+        public void close() {
+            if (decoder != null) {
+                decoder.close();
+            }
+            prefillers.forEach(KvPrefiller::close);
+            compute.shutdownNow();
+            decodeEngines.forEach(TransferEngine::close);
+            prefillEngines.forEach(TransferEngine::close);
+            arena.close();
+        }
+    }
+
+    private static double median(long[] values) {
+        long[] s = values.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+
+    private static double gbps(long bytes, double nanos) {
+        return bytes * 8.0 / nanos;
+    }
+}
