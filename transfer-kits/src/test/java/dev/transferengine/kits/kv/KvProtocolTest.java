@@ -238,6 +238,40 @@ class KvProtocolTest {
         }
     }
 
+    @Test
+    void pagesAreReleasedOnlyWhenTheConfirmedImmsHaveArrived() throws Exception {
+        try (KvRig rig = rig(0, 1);
+             TransferEngine fake = TransferEngine.builder().name("fake-prefiller").build()) {
+            BlockingQueue<KvMessage> inbox = new LinkedBlockingQueue<>();
+            KvMessenger[] self = new KvMessenger[1];
+            try (KvMessenger messenger = new KvMessenger(fake, m -> {
+                if (m instanceof KvMessage.Ping ping) {
+                    self[0].send(ping.from(), new KvMessage.Pong(self[0].address()));
+                } else {
+                    inbox.add(m);
+                }
+            })) {
+                self[0] = messenger;
+                KvTransfer t = rig.decoder.requestPrefill(List.of(messenger.address()), 100, rig.decoderPages(7), 0, 0);
+                KvMessage.Request r = assertInstanceOf(KvMessage.Request.class, next(inbox));
+                t.cancel();
+                assertInstanceOf(KvMessage.Cancel.class, next(inbox));
+                // The fake prefiller says its completed writes carried 3 imms that have not arrived yet.
+                messenger.send(rig.decoder.address(), new KvMessage.Cancelled(r.requestId(), messenger.address(),
+                        new long[] {3}));
+                assertThrows(java.util.concurrent.TimeoutException.class,
+                        () -> t.settled().get(500, TimeUnit.MILLISECONDS), "released before the imms arrived");
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(KvTransfer.State.CANCELLING, t.state());
+                    fake.submit(dev.transferengine.api.ImmWrite.of(r.targets().getFirst().kv(), r.imm())).get(30,
+                            TimeUnit.SECONDS);
+                }
+                assertEquals(KvTransfer.State.CANCELLED, t.settled().get(WAIT.toSeconds(), TimeUnit.SECONDS));
+                assertEquals(3, t.countedImms(0));
+            }
+        }
+    }
+
     private static KvMessage next(BlockingQueue<KvMessage> q) throws InterruptedException {
         KvMessage m = q.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertNotNull(m, "no answer within " + WAIT);
