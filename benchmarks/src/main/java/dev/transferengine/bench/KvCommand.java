@@ -107,8 +107,8 @@ final class KvCommand implements Callable<Integer> {
                             + "median of %d rounds after %d warm-up%n", engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
                     engine.nicsPerGpu(), layers, kvHeads, headDim, pageTokens, prefillTp, decodeTp, chunkTokens,
                     contextBytes, rounds, warmup);
-            out.printf(Locale.ROOT, "%8s %6s %10s %9s %10s %9s %11s %13s %7s  %s%n", "tokens", "pages", "KV MiB",
-                    "writes", "kit ms", "kit Gbps", "single ms", "single Gbps", "ratio", "bytes");
+            out.printf(Locale.ROOT, "%8s %6s %10s %9s %10s %9s %11s %13s %10s  %s%n", "tokens", "pages", "KV MiB",
+                    "writes", "kit ms", "kit Gbps", "single ms", "single Gbps", "kit/single", "bytes");
             for (long tokens : tokenCounts) {
                 out.println(sides.measure(tokens));
                 out.flush();
@@ -211,7 +211,7 @@ final class KvCommand implements Callable<Integer> {
             }
             double kitNanos = median(kit);
             double singleNanos = median(single);
-            return String.format(Locale.ROOT, "%8d %6d %10.1f %9d %10.2f %9.2f %11.2f %13.2f %7.2f  verified",
+            return String.format(Locale.ROOT, "%8d %6d %10.1f %9d %10.2f %9.2f %11.2f %13.2f %10.2f  verified",
                     tokens, pages, kvBytes / 1048576.0, writes, kitNanos / 1e6, gbps(kvBytes, kitNanos),
                     singleNanos / 1e6, gbps(kvBytes, singleNanos), singleNanos / kitNanos);
         }
@@ -244,6 +244,7 @@ final class KvCommand implements Callable<Integer> {
          */
         private long singleWrites(int pages) {
             List<SingleWrite> writes = new ArrayList<>();
+            List<TransferEngine> writers = new ArrayList<>();
             long[] imms = new long[decodeTp];
             for (int p = 0; p < prefillTp; p++) {
                 KvLayout.HeadRange src = layout.headsOf(p, prefillTp);
@@ -258,14 +259,14 @@ final class KvCommand implements Callable<Integer> {
                     SingleWrite w = SingleWrite.withImm(prefillCaches.get(p).region(), 0, bytes,
                             decodeCaches.get(d).region().descriptor(), dstOffset, BASELINE_IMM);
                     writes.add(w);
+                    writers.add(prefillEngines.get(p));
                     imms[d] += ImmAccounting.immsProduced(w, prefillEngines.get(p).nicCount(0));
                 }
             }
             TransferCounter done = new TransferCounter();
             long start = System.nanoTime();
-            for (SingleWrite w : writes) {
-                prefillEngines.get(prefillCaches.stream().map(KvCache::region).toList().indexOf(w.src()))
-                        .submit(w, done);
+            for (int i = 0; i < writes.size(); i++) {
+                writers.get(i).submit(writes.get(i), done);
             }
             for (int d = 0; d < decodeTp; d++) {
                 baselineCounters[d].await(imms[d], engine.timeout());

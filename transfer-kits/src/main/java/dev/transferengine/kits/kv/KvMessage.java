@@ -11,7 +11,7 @@ import java.util.Objects;
  * rank's engine. Every message names its sender's {@linkplain dev.transferengine.api.TransferEngine#mainAddress
  * main address}, where answers go. {@link KvWire} encodes them.
  */
-public sealed interface KvMessage {
+sealed interface KvMessage {
     /** The sender's main address. */
     DomainAddress from();
 

@@ -7,7 +7,8 @@ import java.lang.foreign.ValueLayout;
  * A recognisable KV content for tests and demos: every 8-byte word of the K or V block of global head {@code h}
  * in prompt page {@code i} of layer {@code l} gets a value derived from {@code (seed, l, i, kv, h, word)}, so a
  * decoder rank can check, whatever the two tensor-parallel sizes, that every block it holds came from the right
- * layer, page, head and half. Host memory only (it reads and writes the region's segment). Stateless.
+ * layer, page, head and half. Host memory only (it reads and writes the region's segment); a head block's bytes
+ * past its last whole 8-byte word are neither written nor checked. Stateless.
  */
 public final class KvPattern {
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
