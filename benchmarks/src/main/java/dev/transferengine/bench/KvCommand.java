@@ -3,6 +3,7 @@ package dev.transferengine.bench;
 import dev.transferengine.api.Access;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCounter;
@@ -93,13 +94,25 @@ final class KvCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        KvLayout layout = new KvLayout(layers, kvHeads, headDim, 2, pageTokens);
+        KvLayout layout;
         List<Long> tokenCounts = ByteSize.parseList(prompts);
         long context = ByteSize.parse(contextBytes);
         if (rounds < 1 || warmup < 0 || tokenCounts.isEmpty()) {
             throw new IllegalArgumentException("need --rounds >= 1, --warmup >= 0 and at least one prompt length");
         }
-        int capacity = tokenCounts.stream().mapToInt(layout::pagesFor).max().orElseThrow();
+        int capacity;
+        try {
+            layout = new KvLayout(layers, kvHeads, headDim, 2, pageTokens);
+            layout.headsOf(0, prefillTp);
+            layout.headsOf(0, decodeTp);
+            capacity = tokenCounts.stream().mapToInt(layout::pagesFor).max().orElseThrow();
+        } catch (InvalidRequestException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+        if (chunkTokens < 1 || chunkTokens % pageTokens != 0) {
+            throw new IllegalArgumentException("--chunk-tokens must be a positive multiple of --page-tokens ("
+                    + pageTokens + "), got " + chunkTokens);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (Sides sides = new Sides(layout, capacity, context)) {
             out.printf(Locale.ROOT, "kv hand-off: provider %s (%s), %d NIC(s) per rank; %d layers, %d KV heads x %d, "

@@ -219,18 +219,18 @@ class KvProtocolTest {
 
     @Test
     void writesThatKeepLandingCountAsAHeartbeat() throws Exception {
-        KvDecoder.Options strict = new KvDecoder.Options(Duration.ofMillis(50), Duration.ofSeconds(1), 0x4B56_0000);
+        KvDecoder.Options strict = new KvDecoder.Options(Duration.ofMillis(50), Duration.ofMillis(1500), 0x4B56_0000);
         try (KvRig rig = new KvRig(name -> TransferEngine.builder().name(name).build(), LAYOUT, 1, 1,
                 KvHandOffSuite.CAPACITY, KvHandOffSuite.CHUNK_TOKENS, strict)) {
             KvTransfer t = rig.decoder.requestPrefill(rig.prefillAddresses(), 100, rig.decoderPages(7), 0, 0);
             KvPrefillJob job = rig.nextJob(0);
             rig.prefillers.getFirst().close();
-            // No pong from here on; 9 layer steps 300 ms apart span 2.7 s, well past the 1 s timeout, and each
+            // No pong from here on; 9 layer steps 400 ms apart span 3.6 s, well past the 1.5 s timeout, and each
             // step lands writes well within it.
             for (int c = 0; c < job.chunkCount(); c++) {
                 for (int l = 0; l < LAYOUT.layers(); l++) {
                     assertTrue(job.layerDone(c, l), "chunk " + c + " layer " + l + ": the transfer was given up");
-                    Thread.sleep(300);
+                    Thread.sleep(400);
                 }
             }
             t.await(WAIT);

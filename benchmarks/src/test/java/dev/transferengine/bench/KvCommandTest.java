@@ -1,0 +1,45 @@
+package dev.transferengine.bench;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code transfer-bench kv} on loopback: one row per prompt, bytes verified; bad options are usage errors. */
+class KvCommandTest {
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = TransferBench.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void aScaledDownHandOffPrintsAVerifiedRowPerPrompt() {
+        Run r = run("kv", "--layers", "2", "--prompts", "100,512", "--prefill-tp", "4", "--decode-tp", "2",
+                "--chunk-tokens", "256", "--rounds", "1", "--warmup", "1",
+                "--provider-option", "loopback.reorder=true");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(4, lines.length, r.out());
+        assertTrue(lines[2].trim().startsWith("100 ") && lines[2].endsWith("verified"), lines[2]);
+        assertTrue(lines[3].trim().startsWith("512 ") && lines[3].endsWith("verified"), lines[3]);
+    }
+
+    @Test
+    void badShapesAreUsageErrors() {
+        assertEquals(2, run("kv", "--prefill-tp", "3").exitCode(), "3 ranks cannot split 8 heads");
+        assertEquals(2, run("kv", "--rounds", "0").exitCode());
+        assertEquals(2, run("kv", "--chunk-tokens", "10").exitCode());
+    }
+}
