@@ -1,5 +1,6 @@
 package dev.transferengine.kits.kv;
 
+import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
@@ -8,6 +9,7 @@ import dev.transferengine.api.TransferEngine;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +82,7 @@ public final class KvDecoder implements AutoCloseable {
     private final AtomicLong nextRequestId = new AtomicLong(ThreadLocalRandom.current().nextLong() >>> 1);
     private final AtomicInteger nextImm = new AtomicInteger();
     private final ScheduledExecutorService heartbeat;
+    private volatile boolean closed;
 
     /**
      * @param ranks the decoder's tensor-parallel ranks in rank order ({@code ranks.get(i).cache().rank() == i})
@@ -125,43 +128,26 @@ public final class KvDecoder implements AutoCloseable {
      * {@code pages} of every decoder rank's cache and, with {@code contextBytes > 0}, to write the context into each
      * rank's context region at {@code contextOffset}.
      *
-     * @throws InvalidRequestException for pages outside the caches, a page count that does not match the tokens,
-     *                                 a prefiller count that does not divide the heads, a context that does not fit,
-     *                                 or a request too large for one message
+     * @throws InvalidRequestException for pages outside the caches or repeated, a page count that does not match
+     *                                 the tokens, a prefiller count that does not divide the heads, a context that
+     *                                 does not fit, or a request too large for one message
+     * @throws ClosedException         after {@link #close()}
      */
     public KvTransfer requestPrefill(List<DomainAddress> prefillers, long tokens, int[] pages, long contextOffset,
                                      long contextBytes) {
+        if (closed) {
+            throw new ClosedException("the KV decoder is closed");
+        }
         List<DomainAddress> targets = List.copyOf(prefillers);
-        if (targets.isEmpty() || new HashSet<>(targets).size() != targets.size()) {
-            throw new InvalidRequestException("need distinct prefiller rank addresses, got " + targets);
-        }
-        layout.headsOf(0, targets.size());
-        if (pages.length != layout.pagesFor(tokens)) {
-            throw new InvalidRequestException(tokens + " tokens need " + layout.pagesFor(tokens) + " pages, got "
-                    + pages.length);
-        }
-        if (new HashSet<>(java.util.Arrays.stream(pages).boxed().toList()).size() != pages.length) {
-            throw new InvalidRequestException("page indices must be distinct");
-        }
+        checkRequest(targets, tokens, pages, contextOffset, contextBytes);
         List<KvMessage.DecoderTarget> dsts = new ArrayList<>(ranks.size());
         long[] expected = new long[ranks.size()];
-        List<TransferEngine> engines = new ArrayList<>(ranks.size());
         for (int d = 0; d < ranks.size(); d++) {
             Rank r = ranks.get(d);
-            r.cache().checkPages(pages, "decoder rank " + d);
-            if (contextBytes < 0 || contextOffset < 0) {
-                throw new InvalidRequestException("context offset and length must be >= 0");
-            }
-            if (contextBytes > 0 && (r.context() == null
-                    || contextOffset > r.context().lengthBytes() - contextBytes)) {
-                throw new InvalidRequestException("a context of " + contextBytes + " bytes at " + contextOffset
-                        + " does not fit decoder rank " + d + "'s context region");
-            }
             dsts.add(new KvMessage.DecoderTarget(r.cache().region().descriptor(), r.cache().capacityPages(),
                     contextBytes > 0 ? r.context().descriptor() : null, contextOffset));
             expected[d] = KvSchedule.expectedImms(layout, targets.size(), ranks.size(), d, pages.length,
                     contextBytes > 0);
-            engines.add(r.engine());
         }
         long id = nextRequestId.getAndIncrement();
         int imm = options.immBase() + (nextImm.getAndIncrement() & 0xFFFF);
@@ -171,19 +157,52 @@ public final class KvDecoder implements AutoCloseable {
             throw new InvalidRequestException("a request of " + pages.length + " pages encodes to " + size
                     + " bytes, over the " + KvMessenger.MAX_MESSAGE_BYTES + "-byte message limit");
         }
-        boolean[][] feeds = new boolean[targets.size()][ranks.size()];
-        for (int p = 0; p < targets.size(); p++) {
-            for (int d = 0; d < ranks.size(); d++) {
-                feeds[p][d] = layout.headsOf(p, targets.size()).intersect(layout.headsOf(d, ranks.size())).count() > 0;
-            }
-        }
-        KvTransfer transfer = new KvTransfer(this, id, imm, targets, engines, expected, feeds);
+        KvTransfer transfer = new KvTransfer(this, id, imm, targets, ranks.stream().map(Rank::engine).toList(),
+                expected, feeds(targets.size()));
         transfer.expect();
         active.put(id, transfer);
         for (DomainAddress p : targets) {
             messenger.send(p, request);
         }
         return transfer;
+    }
+
+    private void checkRequest(List<DomainAddress> prefillers, long tokens, int[] pages, long contextOffset,
+                              long contextBytes) {
+        if (prefillers.isEmpty() || new HashSet<>(prefillers).size() != prefillers.size()) {
+            throw new InvalidRequestException("need distinct prefiller rank addresses, got " + prefillers);
+        }
+        layout.headsOf(0, prefillers.size());
+        if (pages.length != layout.pagesFor(tokens)) {
+            throw new InvalidRequestException(tokens + " tokens need " + layout.pagesFor(tokens) + " pages, got "
+                    + pages.length);
+        }
+        if (Arrays.stream(pages).distinct().count() != pages.length) {
+            throw new InvalidRequestException("page indices must be distinct");
+        }
+        if (contextBytes < 0 || contextOffset < 0) {
+            throw new InvalidRequestException("context offset and length must be >= 0");
+        }
+        for (int d = 0; d < ranks.size(); d++) {
+            Rank r = ranks.get(d);
+            r.cache().checkPages(pages, "decoder rank " + d);
+            if (contextBytes > 0 && (r.context() == null
+                    || contextOffset > r.context().lengthBytes() - contextBytes)) {
+                throw new InvalidRequestException("a context of " + contextBytes + " bytes at " + contextOffset
+                        + " does not fit decoder rank " + d + "'s context region");
+            }
+        }
+    }
+
+    /** {@code feeds[p][d]}: prefiller rank p shares heads with decoder rank d, so it writes there. */
+    private boolean[][] feeds(int prefillTp) {
+        boolean[][] feeds = new boolean[prefillTp][ranks.size()];
+        for (int p = 0; p < prefillTp; p++) {
+            for (int d = 0; d < ranks.size(); d++) {
+                feeds[p][d] = layout.headsOf(p, prefillTp).intersect(layout.headsOf(d, ranks.size())).count() > 0;
+            }
+        }
+        return feeds;
     }
 
     void sendCancel(KvTransfer t) {
@@ -244,6 +263,7 @@ public final class KvDecoder implements AutoCloseable {
      */
     @Override
     public void close() {
+        closed = true;
         heartbeat.shutdownNow();
         for (KvTransfer t : List.copyOf(active.values())) {
             t.finish(KvTransfer.State.FAILED, ErrorCategory.CLOSED, "decoder closed");

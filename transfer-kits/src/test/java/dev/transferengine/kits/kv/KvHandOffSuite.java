@@ -2,6 +2,7 @@ package dev.transferengine.kits.kv;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferEngine;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -153,7 +154,7 @@ abstract class KvHandOffSuite {
 
     @Test
     void aFailedWriteCancelsTheRestAndFailsTheTransfer() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(reportsRefusedRemoteWrites(),
+        Assumptions.assumeTrue(reportsRefusedRemoteWrites(),
                 "the provider does not report refused writes to the writer");
         try (KvRig rig = rig(1, 1, KvDecoder.Options.defaults())) {
             int[] pages = rig.decoderPages(LAYOUT.pagesFor(TOKENS));

@@ -5,7 +5,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,14 +52,14 @@ class KvMultiProcessTest {
                 for (int l = 0; l < LAYOUT.layers(); l++) {
                     for (int page = 0; page < KvHandOffSuite.CAPACITY; page++) {
                         int p = page;
-                        boolean requested = java.util.Arrays.stream(pages).anyMatch(x -> x == p);
+                        boolean requested = Arrays.stream(pages).anyMatch(x -> x == p);
                         assertEquals(!requested, KvRig.untouched(cache, l, page), "layer " + l + " page " + page);
                     }
                 }
-                java.lang.foreign.MemorySegment ctx = rig.decodeContexts.get(d).segment();
+                MemorySegment ctx = rig.decodeContexts.get(d).segment();
                 for (long i = 0; i < KvRig.CONTEXT_BYTES; i++) {
                     assertEquals(KvRig.contextByte(d % 2, i),
-                            ctx.get(java.lang.foreign.ValueLayout.JAVA_BYTE, KvHandOffSuite.CONTEXT_OFFSET + i));
+                            ctx.get(ValueLayout.JAVA_BYTE, KvHandOffSuite.CONTEXT_OFFSET + i));
                 }
             }
         }

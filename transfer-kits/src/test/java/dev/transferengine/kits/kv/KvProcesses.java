@@ -14,13 +14,11 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
@@ -71,15 +69,11 @@ final class KvProcesses {
                 engines.add(e);
                 MemorySegment kv = arena.allocate(KvCache.requiredBytes(layout, tp, capacity), 4096);
                 KvCache cache = new KvCache(layout, p, tp, e.register(kv, Access.REMOTE_WRITE), capacity);
-                int[] source = new int[capacity];
-                Arrays.setAll(source, i -> capacity - 1 - i);
-                KvPattern.fill(cache, source, KvRig.SEED);
+                KvPattern.fill(cache, KvRig.sourcePages(capacity, capacity), KvRig.SEED);
                 MemorySegment ctx = arena.allocate(KvRig.CONTEXT_BYTES, 4096);
-                for (long i = 0; i < KvRig.CONTEXT_BYTES; i++) {
-                    ctx.set(ValueLayout.JAVA_BYTE, i, KvRig.contextByte(p, i));
-                }
+                KvRig.fillContext(ctx, p);
                 MemoryRegion context = e.register(ctx, Access.LOCAL);
-                KvPrefiller prefiller = new KvPrefiller(e, cache, chunkTokens, n -> Arrays.copyOf(source, n),
+                KvPrefiller prefiller = new KvPrefiller(e, cache, chunkTokens, n -> KvRig.sourcePages(capacity, n),
                         job -> compute.execute(() -> run(job, context, layout, stallLayer, out)));
                 prefillers.add(prefiller);
                 ready.append(' ').append(prefiller.address().toHex());

@@ -1,7 +1,9 @@
 package dev.transferengine.kits.kv;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MalformedEncodingException;
 import dev.transferengine.api.TransferEngine;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,6 +120,8 @@ class KvProtocolTest {
             assertThrows(InvalidRequestException.class, () -> new KvLayout(0, 8, 128, 2, 16));
             assertThrows(InvalidRequestException.class, () -> new KvPrefiller(rig.prefillEngines.getFirst(),
                     rig.prefillCaches.getFirst(), 20, n -> new int[n], job -> { }));
+            rig.decoder.close();
+            assertThrows(ClosedException.class, () -> rig.decoder.requestPrefill(prefillers, 100, pages, 0, 0));
         }
     }
 
@@ -259,11 +264,11 @@ class KvProtocolTest {
                 // The fake prefiller says its completed writes carried 3 imms that have not arrived yet.
                 messenger.send(rig.decoder.address(), new KvMessage.Cancelled(r.requestId(), messenger.address(),
                         new long[] {3}));
-                assertThrows(java.util.concurrent.TimeoutException.class,
+                assertThrows(TimeoutException.class,
                         () -> t.settled().get(500, TimeUnit.MILLISECONDS), "released before the imms arrived");
                 for (int i = 0; i < 3; i++) {
                     assertEquals(KvTransfer.State.CANCELLING, t.state());
-                    fake.submit(dev.transferengine.api.ImmWrite.of(r.targets().getFirst().kv(), r.imm())).get(30,
+                    fake.submit(ImmWrite.of(r.targets().getFirst().kv(), r.imm())).get(30,
                             TimeUnit.SECONDS);
                 }
                 assertEquals(KvTransfer.State.CANCELLED, t.settled().get(WAIT.toSeconds(), TimeUnit.SECONDS));

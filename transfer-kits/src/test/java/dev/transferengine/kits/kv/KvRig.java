@@ -58,9 +58,7 @@ final class KvRig implements AutoCloseable {
                 prefillCaches.add(cache);
                 KvPattern.fill(cache, sourcePages(capacityPages), SEED);
                 MemoryRegion ctx = register(e, CONTEXT_BYTES, (byte) 0);
-                for (long i = 0; i < CONTEXT_BYTES; i++) {
-                    ctx.segment().set(ValueLayout.JAVA_BYTE, i, contextByte(p, i));
-                }
+                fillContext(ctx.segment(), p);
                 prefillContexts.add(ctx);
                 BlockingQueue<KvPrefillJob> queue = new LinkedBlockingQueue<>();
                 jobs.add(queue);
@@ -86,6 +84,10 @@ final class KvRig implements AutoCloseable {
 
     /** The prefiller's pages for a prompt of {@code n} pages: from the top of the cache down. */
     int[] sourcePages(int n) {
+        return sourcePages(capacityPages, n);
+    }
+
+    static int[] sourcePages(int capacityPages, int n) {
         int[] pages = new int[n];
         for (int i = 0; i < n; i++) {
             pages[i] = capacityPages - 1 - i;
@@ -93,8 +95,15 @@ final class KvRig implements AutoCloseable {
         return pages;
     }
 
+    /** Byte {@code i} of prefiller rank {@code prefillRank}'s context: each rank's differs. */
     static byte contextByte(int prefillRank, long i) {
         return (byte) (prefillRank * 31 + i * 7 + 1);
+    }
+
+    static void fillContext(MemorySegment s, int prefillRank) {
+        for (long i = 0; i < s.byteSize(); i++) {
+            s.set(ValueLayout.JAVA_BYTE, i, contextByte(prefillRank, i));
+        }
     }
 
     private MemoryRegion register(TransferEngine e, long bytes, byte fill) {
