@@ -158,7 +158,7 @@ public final class KvDecoder implements AutoCloseable {
                     + " bytes, over the " + KvMessenger.MAX_MESSAGE_BYTES + "-byte message limit");
         }
         KvTransfer transfer = new KvTransfer(this, id, imm, targets, ranks.stream().map(Rank::engine).toList(),
-                expected, feeds(targets.size()));
+                expected, feeds(targets.size()), rank -> flushStaged(rank, pages.clone(), contextOffset, contextBytes));
         transfer.expect();
         active.put(id, transfer);
         for (DomainAddress p : targets) {
@@ -194,7 +194,29 @@ public final class KvDecoder implements AutoCloseable {
         }
     }
 
-    /** {@code feeds[p][d]}: prefiller rank p shares heads with decoder rank d, so it writes there. */
+    /**
+     * Makes what landed in decoder rank {@code rank} visible in its memory: for GPU memory the provider could not
+     * register ({@link MemoryRegion#isStaged()}), peers wrote into a host shadow and each requested page of each
+     * layer (and the context) is copied to the GPU; a no-op for host memory and directly registered GPU memory.
+     * Runs on that rank's callback thread.
+     */
+    private void flushStaged(int rank, int[] pages, long contextOffset, long contextBytes) {
+        Rank r = ranks.get(rank);
+        MemoryRegion kv = r.cache().region();
+        if (kv.isStaged()) {
+            long pageBytes = r.cache().pageBytes();
+            for (int layer = 0; layer < layout.layers(); layer++) {
+                for (int page : pages) {
+                    kv.flush(r.cache().layerOffset(layer) + page * pageBytes, pageBytes, options.heartbeatTimeout());
+                }
+            }
+        }
+        if (contextBytes > 0 && r.context().isStaged()) {
+            r.context().flush(contextOffset, contextBytes, options.heartbeatTimeout());
+        }
+    }
+
+        /** {@code feeds[p][d]}: prefiller rank p shares heads with decoder rank d, so it writes there. */
     private boolean[][] feeds(int prefillTp) {
         boolean[][] feeds = new boolean[prefillTp][ranks.size()];
         for (int p = 0; p < prefillTp; p++) {

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 
 /**
  * The decoder's handle on one hand-off ({@link KvDecoder#requestPrefill}). It completes only by counting imms:
@@ -57,6 +58,8 @@ public final class KvTransfer {
     private final long[][] confirmations;
     /** {@code feeds[p][d]}: prefiller rank p writes to decoder rank d (they share heads). */
     private final boolean[][] feeds;
+    /** Runs on a decoder rank's callback thread once all its imms arrived (flushes staged GPU memory). */
+    private final IntConsumer landed;
     /** Per decoder rank: the count at the last tick, and when it last grew (heartbeat thread only). */
     private final long[] countAtTick;
     private final long[] progressNanos;
@@ -69,7 +72,7 @@ public final class KvTransfer {
     private int ranksReached;
 
     KvTransfer(KvDecoder decoder, long requestId, int imm, List<DomainAddress> prefillers,
-               List<TransferEngine> engines, long[] expected, boolean[][] feeds) {
+               List<TransferEngine> engines, long[] expected, boolean[][] feeds, IntConsumer landed) {
         this.decoder = decoder;
         this.requestId = requestId;
         this.imm = imm;
@@ -79,6 +82,7 @@ public final class KvTransfer {
         this.expectations = new ImmExpectation[engines.size()];
         this.confirmations = new long[prefillers.size()][];
         this.feeds = feeds;
+        this.landed = landed;
         this.countAtTick = new long[engines.size()];
         this.progressNanos = new long[engines.size()];
         Arrays.fill(progressNanos, startNanos);
@@ -188,6 +192,12 @@ public final class KvTransfer {
     }
 
     private void rankReached(int rank) {
+        try {
+            landed.accept(rank);
+        } catch (TransferException e) {
+            finish(State.FAILED, e.category(), "decoder rank " + rank + ": " + e.getMessage());
+            return;
+        }
         boolean all;
         synchronized (this) {
             all = ++ranksReached == engines.size();
