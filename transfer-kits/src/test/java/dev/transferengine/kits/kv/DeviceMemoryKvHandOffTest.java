@@ -18,27 +18,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * Decoder caches and contexts in GPU memory (core's host-memory device double) on loopback, with NICs that
- * register device memory and with host-only NICs, where peers write into a pinned host shadow and the decoder
- * flushes every requested page to the GPU before the transfer completes.
+ * Decoder caches and contexts in GPU memory (core's host-memory device double): on loopback NICs that register
+ * device memory, and on host-only NICs (loopback, libfabric tcp and shm built without CUDA), where peers write
+ * into a pinned host shadow and the decoder flushes every requested page to the GPU before the transfer completes.
  */
 class DeviceMemoryKvHandOffTest {
     private static final KvLayout LAYOUT = KvHandOffSuite.LAYOUT;
 
-    @ParameterizedTest(name = "NICs register device memory: {0}")
-    @ValueSource(booleans = {true, false})
-    void aDecoderCacheInGpuMemoryHoldsEveryByteAfterCompletion(boolean nicsRegisterDeviceMemory) {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"loopback-direct", "loopback-staged", "tcp", "shm"})
+    void aDecoderCacheInGpuMemoryHoldsEveryByteAfterCompletion(String setup) {
+        boolean loopback = setup.startsWith("loopback");
+        if (!loopback) {
+            KvProcesses.assumeLibfabric();
+        }
         TestDevice device = TestDevice.hostDouble();
         List<TransferEngine> engines = new ArrayList<>();
         List<Long> allocations = new ArrayList<>();
-        try (KvRig prefill = new KvRig(name -> TransferEngine.builder().name(name).build(), LAYOUT, 2, 0,
+        try (KvRig prefill = new KvRig(name -> builder(setup).name(name).build(), LAYOUT, 2, 0,
                 KvHandOffSuite.CAPACITY, KvHandOffSuite.CHUNK_TOKENS, KvDecoder.Options.defaults());
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = Arena.ofShared()) {
             List<KvDecoder.Rank> ranks = new ArrayList<>();
             long kvBytes = KvCache.requiredBytes(LAYOUT, 2, KvHandOffSuite.CAPACITY);
             for (int d = 0; d < 2; d++) {
-                TransferEngine e = TransferEngine.builder().name("kv-gpu-decode-" + d)
-                        .providerOption("loopback.deviceMemory", Boolean.toString(nicsRegisterDeviceMemory))
+                TransferEngine e = builder(setup).name("kv-gpu-decode-" + d)
                         .addGroup(GroupSpec.ofNics(1).withCudaDevice(device.ordinal()))
                         .deviceBackend(device.backend()).build();
                 engines.add(e);
@@ -50,7 +53,7 @@ class DeviceMemoryKvHandOffTest {
                 device.allocator().upload(kv, zeros);
                 device.allocator().upload(ctx, arena.allocate(2 * KvRig.CONTEXT_BYTES));
                 MemoryRegion kvRegion = e.registerDevice(kv, kvBytes, device.ordinal(), Access.REMOTE_WRITE);
-                assertEquals(!nicsRegisterDeviceMemory, kvRegion.isStaged());
+                assertEquals(!setup.equals("loopback-direct"), kvRegion.isStaged(), "staged");
                 ranks.add(new KvDecoder.Rank(e, new KvCache(LAYOUT, d, 2, kvRegion, KvHandOffSuite.CAPACITY),
                         e.registerDevice(ctx, 2 * KvRig.CONTEXT_BYTES, device.ordinal(), Access.REMOTE_WRITE)));
             }
@@ -78,5 +81,13 @@ class DeviceMemoryKvHandOffTest {
         } finally {
             engines.forEach(TransferEngine::close);
         }
+    }
+
+    private static TransferEngine.Builder builder(String setup) {
+        return switch (setup) {
+            case "loopback-direct" -> TransferEngine.builder().providerOption("loopback.deviceMemory", "true");
+            case "loopback-staged" -> TransferEngine.builder().providerOption("loopback.deviceMemory", "false");
+            default -> TransferEngine.builder().provider(setup);
+        };
     }
 }
