@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * then SENDs the request (page indices, each rank's descriptors) from rank 0's engine to every prefiller rank.
  * A heartbeat thread pings the prefiller ranks of transfers in progress every
  * {@linkplain Options#heartbeatInterval interval}; a rank silent for the {@linkplain Options#heartbeatTimeout
- * timeout} makes its transfers {@link KvTransfer.State#LOST}. Thread-safe; does not own the engines or regions.
+ * timeout} makes its transfers {@link KvTransfer.State#LOST}. Caches and contexts may be GPU memory; where the
+ * provider stages it ({@link MemoryRegion#isStaged()}) the requested pages are flushed to the GPU before the
+ * transfer completes. Thread-safe; does not own the engines or regions.
  */
 public final class KvDecoder implements AutoCloseable {
     /**
