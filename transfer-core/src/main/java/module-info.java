@@ -7,6 +7,7 @@ module dev.transferengine.core {
     requires transitive dev.transferengine.api;
 
     exports dev.transferengine.core;
+    exports dev.transferengine.core.counters;
     exports dev.transferengine.core.ffm to dev.transferengine.efa, dev.transferengine.verbs;
 
     uses dev.transferengine.spi.TransportProvider;
