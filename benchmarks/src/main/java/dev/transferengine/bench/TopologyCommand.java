@@ -5,6 +5,7 @@ import dev.transferengine.api.topology.CpuList;
 import dev.transferengine.api.topology.Gpu;
 import dev.transferengine.api.topology.GroupPlanner;
 import dev.transferengine.api.topology.NumaNode;
+import dev.transferengine.api.topology.PlannedGroup;
 import dev.transferengine.api.topology.RdmaNic;
 import dev.transferengine.api.topology.Topology;
 import dev.transferengine.api.topology.TopologyGroup;
@@ -25,8 +26,8 @@ import java.util.concurrent.Callable;
 @Command(name = "topology", sortOptions = false, mixinStandardHelpOptions = true,
         description = "Print the GPUs, RDMA NICs and NUMA nodes found in sysfs and the engine groups built from them.")
 final class TopologyCommand implements Callable<Integer> {
-    @Option(names = "--sysfs", description = "sysfs root to read (default ${DEFAULT-VALUE})")
-    Path sysfs = Path.of("/sys");
+    @Option(names = "--sysfs", description = "sysfs root to read (default: /sys, and this process's allowed CPUs)")
+    Path sysfs;
 
     @Option(names = "--reserve", description = "CPUs no worker is pinned to, kernel list format (default ${DEFAULT-VALUE})")
     String reserve = "0";
@@ -40,11 +41,12 @@ final class TopologyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Topology t = Topology.discover(sysfs);
-        GroupPlanner planner = GroupPlanner.defaults()
+        Topology t = sysfs == null ? Topology.discover() : Topology.discover(sysfs);
+        GroupPlanner planner = GroupPlanner.forThisProcess()
                 .reservedCpus(CpuList.parse(reserve).stream().mapToInt(Integer::intValue).toArray());
-        out.printf("Topology of %s: %d GPUs, %d RDMA NICs, %d NUMA nodes%n", sysfs, t.gpus().size(), t.nics().size(),
-                t.nodes().size());
+        out.printf("Topology of %s: %d GPUs, %d RDMA NICs, %d NUMA nodes; workers may use CPUs %s%n",
+                sysfs == null ? "/sys" : sysfs, t.gpus().size(), t.nics().size(), t.nodes().size(),
+                CpuList.format(t.allowedCpus()));
         out.println("NUMA nodes:");
         for (NumaNode n : t.nodes()) {
             out.printf("  node %d  CPUs %s  (%d cores)%n", n.id(), CpuList.format(n.cpus()), n.cores().size());
@@ -65,24 +67,30 @@ final class TopologyCommand implements Callable<Integer> {
                 out.printf("      path %s%n", n.pci());
             }
         }
-        printGroups(out, t, planner.plan(t));
+        printGroups(out, t, planner.planGroups(t));
         return 0;
     }
 
-    private static void printGroups(PrintWriter out, Topology t, List<GroupSpec> specs) {
+    private static void printGroups(PrintWriter out, Topology t, List<PlannedGroup> planned) {
         if (t.groups().isEmpty()) {
             out.println("Groups: none (no GPU and no RDMA NIC): the builder keeps its default group");
             return;
         }
-        out.println("Groups (TransferEngine.Builder.groupsFromTopology; CUDA ordinal = PCI bus order):");
-        for (int i = 0; i < t.groups().size(); i++) {
-            TopologyGroup g = t.groups().get(i);
-            GroupSpec s = specs.get(i);
+        String visible = System.getenv("CUDA_VISIBLE_DEVICES");
+        out.println("Groups (TransferEngine.Builder.groupsFromTopology; CUDA ordinal = PCI bus order"
+                + (visible == null ? "" : ", CUDA_VISIBLE_DEVICES=" + visible) + "):");
+        for (int i = 0; i < planned.size(); i++) {
+            TopologyGroup g = planned.get(i).source();
+            GroupSpec s = planned.get(i).spec();
             String who = g.hasGpu() ? "GPU " + g.gpu().index() + " (cuda " + s.cudaDevice() + ")" : "host";
             String nics = g.nics().isEmpty() ? "provider's choice" : String.join(",", g.domainNames());
             out.printf("  group %d  %s  node %s  NICs %s [%s]  worker CPU %s  node CPUs %s%n", i, who,
                     node(g.numaNode()), nics, g.match(), s.pinCpu() < 0 ? "unpinned" : s.pinCpu(),
                     g.cpus().isEmpty() ? "-" : CpuList.format(g.cpus()));
+        }
+        if (planned.size() < t.groups().size()) {
+            out.printf("  (%d GPU groups left out: their GPUs are not in CUDA_VISIBLE_DEVICES)%n",
+                    t.groups().size() - planned.size());
         }
         List<RdmaNic> left = t.unassignedNics();
         if (!left.isEmpty()) {

@@ -211,16 +211,18 @@ public interface TransferEngine extends AutoCloseable {
         }
 
         /**
-         * Adds the groups {@code topology} suggests ({@link dev.transferengine.api.topology.GroupPlanner#defaults()}):
-         * one per GPU, over the NICs behind its PCIe switch (else of its NUMA node) by domain name, with its CUDA
-         * ordinal (PCI bus order) and its worker pinned to a core of its NUMA node, never CPU 0 and never a core
-         * another worker got. NIC counts may differ between groups. Without GPUs: one host group per NUMA node with
-         * RDMA NICs; without either, nothing (the default group applies). For another ordinal mapping or reserved
-         * CPUs, add {@code GroupPlanner}'s groups with {@link #addGroup}. Discover with
+         * Adds the groups {@code topology} suggests
+         * ({@link dev.transferengine.api.topology.GroupPlanner#forThisProcess()}): one per GPU this process sees, over
+         * the NICs behind its PCIe switch (else of its NUMA node) by domain name, with its CUDA ordinal (PCI bus order,
+         * narrowed by {@code CUDA_VISIBLE_DEVICES}) and its worker pinned to an allowed core of its NUMA node, never
+         * CPU 0 and never a core another worker got. NIC counts may differ between groups. Without GPUs: one host
+         * group per NUMA node with RDMA NICs; without either, nothing (the default group applies). For another
+         * ordinal mapping or reserved CPUs, add a {@code GroupPlanner}'s groups with {@link #addGroup}. Discover with
          * {@link dev.transferengine.api.topology.Topology#discover()}.
          */
         public Builder groupsFromTopology(dev.transferengine.api.topology.Topology topology) {
-            Objects.requireNonNull(topology, "topology").groupSpecs().forEach(this::addGroup);
+            dev.transferengine.api.topology.GroupPlanner.forThisProcess()
+                    .plan(Objects.requireNonNull(topology, "topology")).forEach(this::addGroup);
             return this;
         }
 

@@ -1,14 +1,16 @@
 package dev.transferengine.api.topology;
 
-import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.InvalidRequestException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The machine's GPUs, RDMA NICs and NUMA nodes as sysfs describes them, and each GPU grouped with the NICs and
@@ -16,7 +18,7 @@ import java.util.Set;
  * node. On a machine without GPUs, one host-only group per NUMA node that has NICs. Immutable; thread-safe.
  *
  * <p>Pure Java: discovery reads files and resolves symbolic links under the sysfs root, and loads nothing
- * native. {@link #groupSpecs()} turns the groups into engine groups
+ * native. {@link GroupPlanner} turns the groups into engine groups
  * ({@link dev.transferengine.api.TransferEngine.Builder#groupsFromTopology}).
  */
 public final class Topology {
@@ -24,17 +26,34 @@ public final class Topology {
     private final List<Gpu> gpus;
     private final List<RdmaNic> nics;
     private final List<TopologyGroup> groups;
+    private final List<Integer> allowedCpus;
 
-    private Topology(List<NumaNode> nodes, List<Gpu> gpus, List<RdmaNic> nics) {
+    private Topology(List<NumaNode> nodes, List<Gpu> gpus, List<RdmaNic> nics, List<TopologyGroup> groups,
+                     Collection<Integer> allowedCpus) {
         this.nodes = List.copyOf(nodes);
         this.gpus = List.copyOf(gpus);
         this.nics = List.copyOf(nics);
-        this.groups = List.copyOf(NicAssignment.groups(gpus, nics, nodes));
+        this.groups = List.copyOf(groups);
+        this.allowedCpus = List.copyOf(new TreeSet<>(allowedCpus));
     }
 
-    /** Discovers this machine's topology from {@code /sys}. */
+    /**
+     * Discovers this machine's topology from {@code /sys}, with the CPUs this process may run on
+     * ({@code Cpus_allowed_list} in {@code /proc/self/status}: a container's CPU set, {@code taskset}) as
+     * {@link #allowedCpus()}.
+     */
     public static Topology discover() {
-        return discover(Path.of("/sys"));
+        Topology t = discover(Path.of("/sys"));
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Cpus_allowed_list:")) {
+                    return t.withAllowedCpus(CpuList.parse(line.substring(line.indexOf(':') + 1)));
+                }
+            }
+        } catch (IOException | InvalidRequestException e) {
+            // No procfs, or a format this code does not know: every CPU counts as allowed.
+        }
+        return t;
     }
 
     /**
@@ -53,7 +72,23 @@ public final class Topology {
         }
         SysfsScan scan = new SysfsScan(sysfsRoot);
         List<NumaNode> nodes = scan.nodes();
-        return new Topology(nodes, scan.gpus(nodes), scan.nics(nodes));
+        List<Gpu> gpus = scan.gpus(nodes);
+        List<RdmaNic> nics = scan.nics(nodes);
+        List<Integer> cpus = nodes.stream().flatMap(n -> n.cpus().stream()).toList();
+        return new Topology(nodes, gpus, nics, NicAssignment.groups(gpus, nics, nodes), cpus);
+    }
+
+    /**
+     * This topology with only {@code cpus} allowed for workers (the planner pins nothing else), e.g. the CPU set
+     * a container grants when discovering from a sysfs tree of another path.
+     */
+    public Topology withAllowedCpus(Collection<Integer> cpus) {
+        return new Topology(nodes, gpus, nics, groups, cpus);
+    }
+
+    /** The CPUs workers may be pinned to: this process's allowed CPUs for {@link #discover()}, else every CPU. */
+    public List<Integer> allowedCpus() {
+        return allowedCpus;
     }
 
     /** The NUMA nodes, by id; empty where the kernel exposes none. */
@@ -81,11 +116,6 @@ public final class Topology {
         Set<RdmaNic> taken = new HashSet<>();
         groups.forEach(g -> taken.addAll(g.nics()));
         return nics.stream().filter(n -> !taken.contains(n)).toList();
-    }
-
-    /** The engine groups {@link GroupPlanner#defaults()} makes of this topology. */
-    public List<GroupSpec> groupSpecs() {
-        return GroupPlanner.defaults().plan(this);
     }
 
     @Override

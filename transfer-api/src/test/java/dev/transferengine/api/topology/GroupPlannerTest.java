@@ -52,6 +52,31 @@ class GroupPlannerTest {
     }
 
     @Test
+    void cudaVisibleDevicesSelectsAndRenumbersGpusLikeCuda() {
+        // GPU 3 (no NIC) becomes ordinal 0, GPU 1 (mlx5_1) ordinal 1; groups stay in PCI order.
+        GroupPlanner visible31 = GroupPlanner.defaults().cudaVisibleDevices("3,1");
+        assertEquals(List.of("cuda 1 [mlx5_1]", "cuda 0 []"), groups(visible31));
+        assertEquals(List.of(1, 3), visible31.planGroups(topology).stream().map(p -> p.source().gpu().index()).toList());
+        assertEquals(List.of("cuda 0 [mlx5_0]", "cuda 1 [mlx5_1]", "cuda 2 [mlx5_2]", "cuda 3 []"),
+                groups(GroupPlanner.defaults().cudaVisibleDevices(null)));
+        assertEquals(List.of(), groups(GroupPlanner.defaults().cudaVisibleDevices("")));
+        // CUDA stops at the first index that names no device.
+        assertEquals(List.of("cuda 0 [mlx5_0]"), groups(GroupPlanner.defaults().cudaVisibleDevices("0,9,2")));
+        assertThrows(InvalidRequestException.class, () -> GroupPlanner.defaults().cudaVisibleDevices("GPU-8f2c1a"));
+        assertThrows(InvalidRequestException.class, () -> GroupPlanner.defaults().cudaVisibleDevices("1,1"));
+    }
+
+    private List<String> groups(GroupPlanner planner) {
+        return planner.plan(topology).stream().map(s -> "cuda " + s.cudaDevice() + " " + s.domainNames()).toList();
+    }
+
+    @Test
+    void onlyAllowedCpusArePinned() {
+        Topology container = topology.withAllowedCpus(List.of(1, 2, 5));
+        assertEquals(List.of(2, 1, 5, -1), pins(GroupPlanner.defaults().plan(container)));
+    }
+
+    @Test
     void twoGpusOnOneOrdinalAreRejected() {
         GroupPlanner broken = GroupPlanner.defaults().cudaOrdinals(g -> 0);
         assertThrows(InvalidRequestException.class, () -> broken.plan(topology));
@@ -59,9 +84,12 @@ class GroupPlannerTest {
     }
 
     @Test
-    void theBuilderAddsTheDefaultPlanAsItsGroups() {
+    void theBuilderAddsThisProcesssPlanAsItsGroups() {
         TransferEngine.Builder builder = TransferEngine.builder().groupsFromTopology(topology);
-        assertEquals(GroupPlanner.defaults().plan(topology), builder.config().groups());
+        assertEquals(GroupPlanner.forThisProcess().plan(topology), builder.config().groups());
+        if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
+            assertEquals(GroupPlanner.defaults().plan(topology), builder.config().groups());
+        }
         assertEquals(List.of(1, 1, 1, 1), builder.config().groups().stream().map(GroupSpec::nics).toList());
     }
 }

@@ -39,9 +39,9 @@ class TopologyDiscoveryTest {
         long nodeDirs = Files.isDirectory(nodeDir)
                 ? list(nodeDir).stream().filter(p -> p.getFileName().toString().matches("node\\d+")).count() : 0;
         assertEquals(nodeDirs, t.nodes().size());
+        TreeSet<Integer> all = new TreeSet<>();
+        t.nodes().forEach(n -> all.addAll(n.cpus()));
         if (nodeDirs > 0) {
-            TreeSet<Integer> all = new TreeSet<>();
-            t.nodes().forEach(n -> all.addAll(n.cpus()));
             assertEquals(CpuList.parse(Files.readString(Path.of("/sys/devices/system/cpu/online"))), List.copyOf(all));
         }
 
@@ -55,10 +55,14 @@ class TopologyDiscoveryTest {
             }
         }
         assertEquals(t.gpus().isEmpty() ? t.groups().size() : t.gpus().size(), t.groups().size());
-        // Every worker CPU the plan picks is a CPU of its group's node, and no two workers share one.
+        // Every worker CPU the plan picks is one this process may use, never CPU 0, and no two workers share one.
         Set<Integer> pinned = new HashSet<>();
-        t.groupSpecs().stream().filter(s -> s.pinCpu() >= 0).forEach(s -> assertTrue(pinned.add(s.pinCpu())));
+        GroupPlanner.defaults().plan(t).stream().filter(s -> s.pinCpu() >= 0)
+                .forEach(s -> assertTrue(pinned.add(s.pinCpu())));
         assertFalse(pinned.contains(0));
+        assertTrue(t.allowedCpus().containsAll(pinned));
+        assertFalse(t.allowedCpus().isEmpty());
+        assertTrue(List.copyOf(all).containsAll(t.allowedCpus()) || nodeDirs == 0);
     }
 
     @Test

@@ -55,7 +55,7 @@ class TopologyFixturesTest {
         }
         assertEquals(List.of(), t.unassignedNics());
 
-        List<GroupSpec> specs = t.groupSpecs();
+        List<GroupSpec> specs = GroupPlanner.defaults().plan(t);
         assertEquals(GroupSpec.ofDomains("rdmap79s0-rdm", "rdmap80s0-rdm", "rdmap81s0-rdm", "rdmap82s0-rdm")
                 .withCudaDevice(0).withPinnedCpu(47), specs.get(0));
         assertEquals(List.of(47, 46, 45, 44, 95, 94, 93, 92), specs.stream().map(GroupSpec::pinCpu).toList());
@@ -83,7 +83,7 @@ class TopologyFixturesTest {
         assertEquals("0000:15:01.0 > 0000:16:00.0 > 0000:17:01.0 > 0000:19:00.0 > 0000:1a:00.0 > 0000:1b:00.0",
                 t.gpus().getFirst().pci().toString());
 
-        List<GroupSpec> specs = t.groupSpecs();
+        List<GroupSpec> specs = GroupPlanner.defaults().plan(t);
         assertEquals(GroupSpec.ofDomains("mlx5_0").withCudaDevice(0).withPinnedCpu(55), specs.getFirst());
         assertEquals(GroupSpec.ofDomains("mlx5_11").withCudaDevice(7).withPinnedCpu(108), specs.getLast());
         assertEquals(List.of(55, 54, 53, 52, 111, 110, 109, 108), specs.stream().map(GroupSpec::pinCpu).toList());
@@ -103,7 +103,7 @@ class TopologyFixturesTest {
         assertEquals(List.of(), group.nics());
         assertEquals(NicMatch.NONE, group.match());
         assertEquals(CpuList.parse("0-15"), group.cpus());
-        assertEquals(List.of(GroupSpec.ofNics(1).withCudaDevice(0).withPinnedCpu(15)), t.groupSpecs());
+        assertEquals(List.of(GroupSpec.ofNics(1).withCudaDevice(0).withPinnedCpu(15)), GroupPlanner.defaults().plan(t));
     }
 
     @Test
@@ -114,7 +114,7 @@ class TopologyFixturesTest {
         assertEquals(1, t.nodes().size());
         assertEquals(List.of(0, 1), t.nodes().getFirst().cpus());
         assertEquals(List.of(), t.groups());
-        assertEquals(List.of(), t.groupSpecs());
+        assertEquals(List.of(), GroupPlanner.defaults().plan(t));
     }
 
     @Test
@@ -137,7 +137,7 @@ class TopologyFixturesTest {
         assertEquals(NicMatch.NONE, groups.get(2).match());
         assertEquals(List.of(), groups.get(2).cpus());
         assertEquals(List.of(GroupSpec.ofDomains("mlx5_0").withPinnedCpu(7), GroupSpec.ofDomains("mlx5_1").withPinnedCpu(15),
-                GroupSpec.ofDomains("rxe0")), t.groupSpecs());
+                GroupSpec.ofDomains("rxe0")), GroupPlanner.defaults().plan(t));
     }
 
     @Test
@@ -154,6 +154,6 @@ class TopologyFixturesTest {
         assertEquals(List.of(), g.get(3).nics());
         assertEquals(NicMatch.NONE, g.get(3).match());
         assertEquals(List.of("mlx5_3"), t.unassignedNics().stream().map(RdmaNic::name).toList());
-        assertEquals(List.of(3, 2, 7, 6), t.groupSpecs().stream().map(GroupSpec::pinCpu).toList());
+        assertEquals(List.of(3, 2, 7, 6), GroupPlanner.defaults().plan(t).stream().map(GroupSpec::pinCpu).toList());
     }
 }
