@@ -4,6 +4,7 @@ import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.InvalidRequestException;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -131,7 +132,7 @@ public final class GroupPlanner {
     }
 
     /**
-     * The groups for {@code topology}, GPU groups in GPU order.
+     * The groups for {@code topology}: GPU groups by CUDA ordinal, host groups by NUMA node.
      *
      * @throws InvalidRequestException when the ordinal mapping gives two GPUs the same ordinal
      */
@@ -169,6 +170,8 @@ public final class GroupPlanner {
             int cpu = workerCpu(node(topology, group.numaNode()), topology.allowedCpus(), k);
             planned.add(new PlannedGroup(group, cpu < 0 ? spec : spec.withPinnedCpu(cpu)));
         }
+        // Group g is CUDA ordinal g where the ordinals are 0..n-1 (they are unless a mapping skips some).
+        planned.sort(Comparator.comparingInt(p -> p.spec().cudaDevice()));
         return planned;
     }
 

@@ -47,16 +47,16 @@ class GroupPlannerTest {
         // As under CUDA_VISIBLE_DEVICES=3,2: PCI GPU 3 is ordinal 0, GPU 2 ordinal 1, GPUs 0 and 1 invisible.
         List<GroupSpec> specs = GroupPlanner.defaults()
                 .cudaOrdinals(g -> g.index() >= 2 ? 3 - g.index() : -1).plan(topology);
-        assertEquals(List.of(GroupSpec.ofDomains("mlx5_2").withCudaDevice(1).withPinnedCpu(7),
-                GroupSpec.ofNics(1).withCudaDevice(0).withPinnedCpu(6)), specs);
+        assertEquals(List.of(GroupSpec.ofNics(1).withCudaDevice(0).withPinnedCpu(6),
+                GroupSpec.ofDomains("mlx5_2").withCudaDevice(1).withPinnedCpu(7)), specs);
     }
 
     @Test
     void cudaVisibleDevicesSelectsAndRenumbersGpusLikeCuda() {
-        // GPU 3 (no NIC) becomes ordinal 0, GPU 1 (mlx5_1) ordinal 1; groups stay in PCI order.
+        // GPU 3 (no NIC) becomes ordinal 0, GPU 1 (mlx5_1) ordinal 1; groups go by ordinal.
         GroupPlanner visible31 = GroupPlanner.defaults().cudaVisibleDevices("3,1");
-        assertEquals(List.of("cuda 1 [mlx5_1]", "cuda 0 []"), groups(visible31));
-        assertEquals(List.of(1, 3), visible31.planGroups(topology).stream().map(p -> p.source().gpu().index()).toList());
+        assertEquals(List.of("cuda 0 []", "cuda 1 [mlx5_1]"), groups(visible31));
+        assertEquals(List.of(3, 1), visible31.planGroups(topology).stream().map(p -> p.source().gpu().index()).toList());
         assertEquals(List.of("cuda 0 [mlx5_0]", "cuda 1 [mlx5_1]", "cuda 2 [mlx5_2]", "cuda 3 []"),
                 groups(GroupPlanner.defaults().cudaVisibleDevices(null)));
         assertEquals(List.of(), groups(GroupPlanner.defaults().cudaVisibleDevices("")));
