@@ -22,9 +22,9 @@ import java.util.function.ToIntFunction;
  *
  * <p><b>Worker CPUs.</b> Each worker gets a physical core of its node (the lowest logical CPU of the core), taken
  * from the highest-numbered down, so that the low cores where the kernel, interrupts and applications usually run
- * stay free; then hyperthreads the same way. Only {@linkplain Topology#allowedCpus() allowed} CPUs are taken, reserved
- * ones (default: CPU 0) never, and by default no two
- * workers share a CPU: a group whose node has no CPU left is not pinned. Groups of an unknown node are not pinned.
+ * stay free; then hyperthreads the same way. Only {@linkplain Topology#allowedCpus() allowed} CPUs are taken,
+ * reserved ones (default: CPU 0) never, and by default no two workers share a CPU: a group whose node has no CPU
+ * left is not pinned. Groups of an unknown node are not pinned.
  *
  * <p><b>CUDA ordinals.</b> By default GPU {@code i} in PCI bus order is CUDA ordinal {@code i}: what CUDA uses under
  * {@code CUDA_DEVICE_ORDER=PCI_BUS_ID} with all GPUs visible. CUDA's default order is fastest first, which is the
