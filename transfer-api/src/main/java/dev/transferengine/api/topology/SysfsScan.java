@@ -71,16 +71,30 @@ final class SysfsScan {
         for (Path ib : list(root.resolve("class/infiniband"))) {
             String name = ib.getFileName().toString();
             Path device = ib.resolve("device");
-            if (Files.isDirectory(device)) {
-                Path real = realPath(device);
-                String driver = Files.exists(real.resolve("driver")) ? realPath(real.resolve("driver")).getFileName().toString() : "";
-                nics.add(new RdmaNic(name, kind(name, driver), PciPath.of(real), driver, numaNode(real, nodes)));
+            Path pci = Files.isDirectory(device) ? pciFunction(realPath(device)) : null;
+            if (pci != null) {
+                Path driverLink = pci.resolve("driver");
+                String driver = Files.exists(driverLink) ? realPath(driverLink).getFileName().toString() : "";
+                nics.add(new RdmaNic(name, kind(name, driver), PciPath.of(pci), driver, numaNode(pci, nodes)));
             } else {
                 nics.add(new RdmaNic(name, kind(name, ""), null, "", nodes.size() == 1 ? nodes.getFirst().id() : -1));
             }
         }
         nics.sort(NIC_ORDER);
         return nics;
+    }
+
+    /**
+     * The PCI function {@code device} is or hangs off (a virtio network device under its PCI function, say), or
+     * null when it is not under one.
+     */
+    private static Path pciFunction(Path device) {
+        for (Path p = device; p != null && p.getFileName() != null; p = p.getParent()) {
+            if (PciPath.isAddress(p.getFileName().toString())) {
+                return p;
+            }
+        }
+        return null;
     }
 
     /** PCI address order, virtual devices last by name. */

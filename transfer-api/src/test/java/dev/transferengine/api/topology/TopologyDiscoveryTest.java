@@ -74,6 +74,24 @@ class TopologyDiscoveryTest {
     }
 
     @Test
+    void aNicOnANonPciDeviceBelongsToThePciFunctionAboveIt() throws IOException {
+        Path virtio = dir.resolve("devices/pci0000:00/0000:00:03.0/virtio0");
+        Files.createDirectories(virtio);
+        Files.writeString(virtio.getParent().resolve("numa_node"), "1\n");
+        Path ib = dir.resolve("devices/virtual/infiniband/rxe0");
+        Files.createDirectories(ib);
+        Files.createSymbolicLink(ib.resolve("device"), ib.relativize(virtio));
+        Files.createDirectories(dir.resolve("class/infiniband"));
+        Files.createSymbolicLink(dir.resolve("class/infiniband/rxe0"), dir.resolve("class/infiniband").relativize(ib));
+
+        RdmaNic rxe = Topology.discover(dir).nics().getFirst();
+        assertEquals("0000:00:03.0", rxe.pci().address());
+        assertEquals(1, rxe.numaNode());
+        assertEquals(NicKind.OTHER, rxe.kind());
+        assertEquals("rxe0", rxe.domainName());
+    }
+
+    @Test
     void aMalformedFileFailsWithItsName() throws IOException {
         Path cpulist = dir.resolve("devices/system/node/node0/cpulist");
         Files.createDirectories(cpulist.getParent());
