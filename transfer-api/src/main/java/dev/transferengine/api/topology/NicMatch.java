@@ -6,6 +6,9 @@ public enum NicMatch {
     PCIE_SWITCH,
     /** None shares a switch with the GPU; these are on its NUMA node (or the group is host-only, one per node). */
     NUMA_NODE,
-    /** No NIC is near the GPU: the group gets whatever the provider lists. */
+    /**
+     * No NIC is known to be near: a GPU group without NICs (the engine gives it what the provider lists), or the
+     * host-only group of NICs whose NUMA node is unknown.
+     */
     NONE
 }
