@@ -4,4 +4,6 @@
  */
 module dev.transferengine.kits {
     requires transitive dev.transferengine.api;
+
+    exports dev.transferengine.kits.weights;
 }
