@@ -5,5 +5,6 @@
 module dev.transferengine.kits {
     requires transitive dev.transferengine.api;
 
+    exports dev.transferengine.kits.moe;
     exports dev.transferengine.kits.weights;
 }
