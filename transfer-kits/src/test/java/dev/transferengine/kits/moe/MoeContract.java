@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * MoE dispatch/combine on one provider, ranks as threads of this JVM, each with an engine of its own. Every token
  * each expert receives and every output each source gets back is compared byte for byte with what the routing says
- * ({@link MoeTraffic}); every phase's imm count with what the protocol promises. Subclasses name the provider.
+ * ({@link SyntheticTraffic}); every phase's imm count with what the protocol promises. Subclasses name the provider.
  */
 abstract class MoeContract {
     static final Duration WAIT = Duration.ofSeconds(30);
@@ -90,7 +90,7 @@ abstract class MoeContract {
             MemorySegment tokens = arena.allocate((long) config.maxTokens() * config.tokenBytes());
             Callable<String> work = () -> {
                 for (int round = 0; round < rounds; round++) {
-                    String bad = MoeTraffic.round(config, ranks.get(rank), rank, round, tokens, WAIT);
+                    String bad = SyntheticTraffic.round(config, ranks.get(rank), rank, round, tokens, WAIT);
                     if (bad != null) {
                         return bad;
                     }
@@ -110,7 +110,7 @@ abstract class MoeContract {
     private void checkImms(MoeConfig c, TransferEngine engine, int rank, int rounds) {
         long dispatch = 0;
         for (int round = 0; round < rounds; round++) {
-            dispatch += MoeTraffic.dispatchImms(c, rank, round);
+            dispatch += SyntheticTraffic.dispatchImms(c, rank, round);
         }
         long peers = c.ranks() - 1;
         assertEquals(rounds * peers, engine.immCounter(c.imm(MoeConfig.ROUTE)).arrived(), "route imms, rank " + rank);
@@ -171,11 +171,11 @@ abstract class MoeContract {
         MoeConfig c = new MoeConfig(3, 6, 8, 2, 32, 2, nics(), 0x3E33_0000);
         List<MoeRank> ranks = layer(c);
         MemorySegment tokens = arena.allocate(8 * 32);
-        int[] ids = MoeTraffic.routing(c, 0, 0);
+        int[] ids = SyntheticTraffic.routing(c, 0, 0);
         TransferTimeoutException e = assertThrows(TransferTimeoutException.class, () -> ranks.get(0).dispatch(tokens,
-                MoeTraffic.tokenCount(c, 0, 0), ids, Duration.ofMillis(300)));
+                SyntheticTraffic.tokenCount(c, 0, 0), ids, Duration.ofMillis(300)));
         assertTrue(e.getMessage().contains("route"), e.getMessage());
-        assertThrows(InvalidRequestException.class, () -> ranks.get(0).dispatch(tokens, MoeTraffic.tokenCount(c, 0, 0),
+        assertThrows(InvalidRequestException.class, () -> ranks.get(0).dispatch(tokens, SyntheticTraffic.tokenCount(c, 0, 0),
                 ids, WAIT));
     }
 
