@@ -104,7 +104,8 @@ public final class WeightPusher implements AutoCloseable {
         long step = steps++;
         StagingRing ring = new StagingRing(watermarkBytes);
         ArrayDeque<TaskInFlight> inFlight = new ArrayDeque<>();
-        long requests = 0, workRequests = 0, bytes = 0, submitNanos = 0, prepareNanos = 0, stallNanos = 0;
+        long requests = 0, workRequests = 0, bytes = 0, submitNanos = 0, maxSubmitNanos = 0, prepareNanos = 0;
+        long stallNanos = 0;
         long start = System.nanoTime();
         RuntimeException failure = null;
         List<ParameterTask> tasks = schedule.tasks(rank);
@@ -127,7 +128,9 @@ public final class WeightPusher implements AutoCloseable {
                         TransferRequest request = request(w, slot.offset());
                         long s0 = System.nanoTime();
                         engine.submit(request, counter);
-                        submitNanos += System.nanoTime() - s0;
+                        long took = System.nanoTime() - s0;
+                        submitNanos += took;
+                        maxSubmitNanos = Math.max(maxSubmitNanos, took);
                         submitted++;
                         workRequests += w.workRequests();
                         bytes += w.bytes();
@@ -150,7 +153,7 @@ public final class WeightPusher implements AutoCloseable {
             drainQuietly(inFlight);
             throw failure;
         }
-        return new PushReport(tasks.size(), requests, workRequests, bytes, submitNanos, prepareNanos, stallNanos,
+        return new PushReport(tasks.size(), requests, workRequests, bytes, submitNanos, maxSubmitNanos, prepareNanos, stallNanos,
                 System.nanoTime() - start, ring.peakBytes());
     }
 
