@@ -80,11 +80,21 @@ public final class MoeRank implements AutoCloseable {
         this.layout = new MoeLayout(config);
         this.arena = Arena.ofShared();
         this.buffer = arena.allocate(layout.totalBytes, 4096);
-        this.region = engine.register(buffer, Access.REMOTE_WRITE);
-        this.routeImms = engine.immCounter(config.imm(MoeConfig.ROUTE));
-        this.dispatchImms = engine.immCounter(config.imm(MoeConfig.DISPATCH));
-        this.combineImms = engine.immCounter(config.imm(MoeConfig.COMBINE));
-        this.barrierImms = engine.immCounter(config.imm(MoeConfig.BARRIER));
+        MemoryRegion registered = null;
+        try {
+            registered = engine.register(buffer, Access.REMOTE_WRITE);
+            this.routeImms = engine.immCounter(config.imm(MoeConfig.ROUTE));
+            this.dispatchImms = engine.immCounter(config.imm(MoeConfig.DISPATCH));
+            this.combineImms = engine.immCounter(config.imm(MoeConfig.COMBINE));
+            this.barrierImms = engine.immCounter(config.imm(MoeConfig.BARRIER));
+        } catch (RuntimeException e) {
+            if (registered != null) {
+                registered.close();
+            }
+            arena.close();
+            throw e;
+        }
+        this.region = registered;
     }
 
     /** This rank's buffer descriptor: every other rank needs it ({@link #connect}). */

@@ -85,7 +85,12 @@ public final class WeightPusher implements AutoCloseable {
         this.watermarkBytes = watermarkBytes;
         this.imm = imm;
         this.arena = Arena.ofShared();
-        this.staging = engine.register(arena.allocate(watermarkBytes, 4096), Access.LOCAL);
+        try {
+            this.staging = engine.register(arena.allocate(watermarkBytes, 4096), Access.LOCAL);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     /** The staging region (its memory is what the preparer writes into). */
