@@ -126,7 +126,7 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
             out.printf(Locale.ROOT, "per rank and round: dispatch %.1f us, combine %.1f us, barrier %.1f us; "
                             + "round %.1f us (wall, slowest rank)%n", dispatchNanos / n / 1e3, combineNanos / n / 1e3,
                     barrierNanos / n / 1e3, wallNanos / 1e3 / rounds);
-            out.printf(Locale.ROOT, "network: %s in %d writes per round (all ranks, dispatch + combine), %.3f Gbps%n",
+            out.printf(Locale.ROOT, "network: %s (dispatch + combine) in %d writes (route, dispatch, combine) per round, all ranks, %.3f Gbps%n",
                     ByteSize.format(networkBytes / rounds), writes / rounds, gbps);
             out.flush();
             long size = Math.max(64, networkBytes / Math.max(1, writes));
