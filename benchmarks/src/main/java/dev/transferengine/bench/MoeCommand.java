@@ -50,7 +50,8 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
             description = "Tokens per rank per round (default: ${DEFAULT-VALUE}).")
     int tokens = 128;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "8", description = "Experts per token (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "8",
+            description = "Experts per token (default: ${DEFAULT-VALUE}).")
     int topK = 8;
 
     @Option(names = "--token-bytes", paramLabel = "BYTES", defaultValue = "7392",
@@ -126,7 +127,8 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
             out.printf(Locale.ROOT, "per rank and round: dispatch %.1f us, combine %.1f us, barrier %.1f us; "
                             + "round %.1f us (wall, slowest rank)%n", dispatchNanos / n / 1e3, combineNanos / n / 1e3,
                     barrierNanos / n / 1e3, wallNanos / 1e3 / rounds);
-            out.printf(Locale.ROOT, "network: %s (dispatch + combine) in %d writes (route, dispatch, combine) per round, all ranks, %.3f Gbps%n",
+            out.printf(Locale.ROOT, "network: %s (dispatch + combine) in %d writes (route, dispatch, combine) "
+                            + "per round, all ranks, %.3f Gbps%n",
                     ByteSize.format(networkBytes / rounds), writes / rounds, gbps);
             out.flush();
             long size = Math.max(64, networkBytes / Math.max(1, writes));

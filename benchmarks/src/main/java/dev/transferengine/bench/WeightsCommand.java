@@ -172,7 +172,8 @@ final class WeightsCommand implements Callable<Integer> {
             for (int s = 0; s < trainRanks; s++) {
                 PushReport r = last.get(s);
                 out.printf(Locale.ROOT, "  train rank %d: %d tasks, %d submits (%d NIC writes before sharding), "
-                                + "%.2f us per submit (longest %.1f us), prepare %.2f ms, waiting %.2f ms, peak staged %s%n", s, r.tasks(),
+                                + "%.2f us per submit (longest %.1f us), prepare %.2f ms, waiting %.2f ms, "
+                                + "peak staged %s%n", s, r.tasks(),
                         r.requests(), r.workRequests(), r.submitMicrosPerRequest(), r.maxSubmitNanos() / 1e3,
                         r.prepareNanos() / 1e6,
                         r.stallNanos() / 1e6, ByteSize.format(r.peakStagedBytes()));

@@ -135,7 +135,8 @@ public final class SyntheticTraffic {
             for (int j = 0; j < c.topK(); j++) {
                 MemorySegment out = moe.output(t, j);
                 for (long b = 0; b < c.tokenBytes(); b++) {
-                    if (out.get(ValueLayout.JAVA_BYTE, b) != expertOutput(ids[t * c.topK() + j], tokenByte(rank, round, t, b))) {
+                    byte expected = expertOutput(ids[t * c.topK() + j], tokenByte(rank, round, t, b));
+                    if (out.get(ValueLayout.JAVA_BYTE, b) != expected) {
                         return "token " + t + " choice " + j + " (expert " + ids[t * c.topK() + j] + ") byte " + b;
                     }
                 }
@@ -164,7 +165,8 @@ public final class SyntheticTraffic {
     }
 
     /** One whole round on one rank: dispatch, experts, checks, combine, checks. Null when every byte was right. */
-    public static String round(MoeConfig c, MoeRank moe, int rank, int round, MemorySegment tokens, java.time.Duration timeout) {
+    public static String round(MoeConfig c, MoeRank moe, int rank, int round, MemorySegment tokens,
+                               java.time.Duration timeout) {
         return round(c, moe, rank, round, tokens, timeout, true);
     }
 

@@ -21,7 +21,7 @@ record ShardBox(long row0, long row1, long col0, long col1) {
         };
     }
 
-    /** {@code torch.chunk}'s range for {@code rank}: chunks of {@code ceil(size / ranks)}, the last ones shorter or empty. */
+    /** {@code torch.chunk}'s range for {@code rank}: chunks of {@code ceil(size / ranks)}, the last shorter or empty. */
     private static long[] chunk(long size, int rank, int ranks) {
         long per = (size + ranks - 1) / ranks;
         long start = Math.min(size, per * rank);

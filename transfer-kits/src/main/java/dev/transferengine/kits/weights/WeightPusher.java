@@ -158,8 +158,8 @@ public final class WeightPusher implements AutoCloseable {
             drainQuietly(inFlight);
             throw failure;
         }
-        return new PushReport(tasks.size(), requests, workRequests, bytes, submitNanos, maxSubmitNanos, prepareNanos, stallNanos,
-                System.nanoTime() - start, ring.peakBytes());
+        return new PushReport(tasks.size(), requests, workRequests, bytes, submitNanos, maxSubmitNanos, prepareNanos,
+                stallNanos, System.nanoTime() - start, ring.peakBytes());
     }
 
     private TransferRequest request(SliceWrite w, long stagingOffset) {

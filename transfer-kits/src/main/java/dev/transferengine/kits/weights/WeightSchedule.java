@@ -52,7 +52,7 @@ public final class WeightSchedule {
         return destinationRanks;
     }
 
-    /** The parameters source rank {@code rank} prepares and writes, in parameter order (those it writes nothing of are left out). */
+    /** The parameters source rank {@code rank} prepares and writes, in order (those it writes nothing of left out). */
     public List<ParameterTask> tasks(int rank) {
         return tasksBySource.get(checkRank(rank, sourceRanks, "source"));
     }
