@@ -74,8 +74,13 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be >= 1");
         }
-        MoeConfig config = new MoeConfig(ranks, experts, tokens, topK, tokenBytes, privateTokens, engine.nicsPerGpu(),
-                0x3E40_0000);
+        MoeConfig config;
+        try {
+            config = new MoeConfig(ranks, experts, tokens, topK, tokenBytes, privateTokens, engine.nicsPerGpu(),
+                    0x3E40_0000);
+        } catch (dev.transferengine.api.InvalidRequestException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
         PrintWriter out = spec.commandLine().getOut();
         int total = rounds + 2;
         long networkBytes = 0;
