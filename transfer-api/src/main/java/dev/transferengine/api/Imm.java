@@ -64,7 +64,11 @@ public final class Imm {
             throw new InvalidRequestException("imm: '" + text + "' is not an unsigned 32-bit number"
                     + " (decimal 0.." + MAX_UNSIGNED + " or hex 0x0..0xffffffff)");
         }
-        return fromUnsigned(Long.parseLong(digits, radix));
+        long value = Long.parseLong(digits, radix);
+        if (value > MAX_UNSIGNED) {
+            throw new InvalidRequestException("imm: '" + text + "' is larger than " + MAX_UNSIGNED + " (0xffffffff)");
+        }
+        return (int) value;
     }
 
     /** An optional imm for a {@code toString()}: the unsigned value, or {@code none}. */
