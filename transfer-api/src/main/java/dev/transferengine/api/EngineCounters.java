@@ -1,7 +1,7 @@
 package dev.transferengine.api;
 
 /**
- * A live view of an engine's counters ({@link TransferEngine#counters()}), per group and per NIC.
+ * A live view of an engine's counters ({@code TransferEngine.counters()}), per group and per NIC.
  *
  * <p>Every read returns the latest value the group's worker published; reads are safe from any thread,
  * allocate nothing and never block the worker. Values read one after the other are not a consistent
