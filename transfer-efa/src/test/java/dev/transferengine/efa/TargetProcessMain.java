@@ -36,7 +36,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *   MESSAGES n          wait for n SEND messages                 -> MSGS len:crc,len:crc,...
  *   GC                  a few full GCs (safepoints, SIGSEGVs)    -> GC-DONE sigsegv=owner
  *   REREGISTER          close the region, register its memory again -> REGION hex (the new descriptor)
- *   MEMORY              after a few GCs: resident set and Java heap   -> MEM rss=kB heap=kB (committed)
+ *   MEMORY              after a GC: resident set, C heap in use       -> MEM rss=kB cheap=kB
  *   QUIT                close the engine and exit                -> BYE
  * </pre>
  */
@@ -110,8 +110,8 @@ public final class TargetProcessMain {
                     }
                     case "MEMORY" -> {
                         System.gc();
-                        say("MEM rss=" + ProcessMemory.residentKilobytes() + " heap="
-                                + Runtime.getRuntime().totalMemory() / 1024);
+                        say("MEM rss=" + ProcessMemory.residentKilobytes() + " cheap="
+                                + ProcessMemory.cHeapKilobytes());
                     }
                     case "QUIT" -> {
                         receives.close();
