@@ -40,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PeerDeathTest {
     private static final int MIB = 1 << 20;
     private static final int REGION = 4 * MIB;
-    private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(3);
+    /** 3 s; {@code -Dte.peerDeath.timeoutSeconds=10} shows the provider's own give-up (5 s on tcp) instead. */
+    private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(Integer.getInteger("te.peerDeath.timeoutSeconds",
+            3));
     private static final int WINDOW = 1000;
     private static final int LANDED_BEFORE_KILL = 200;
     /**
