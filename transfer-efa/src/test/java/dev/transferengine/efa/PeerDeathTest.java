@@ -45,15 +45,8 @@ class PeerDeathTest {
             3));
     private static final int WINDOW = 1000;
     private static final int LANDED_BEFORE_KILL = 200;
-    /**
-     * Bytes of each write to the live peers. shm (libfabric 1.17) completes every write over 4 KiB through one FIFO of
-     * responses per endpoint, which the dead peer's unanswered writes block for good: on shm the survivor's larger
-     * writes to anyone time out after a peer death (not fixed: docs/reliability.md, "Peer death"). Writes of up to
-     * 4 KiB complete without a response, so on shm the live peers get those; tcp gets 64 KiB.
-     */
-    private static int liveWriteBytes(String alias) {
-        return alias.equals("shm") ? 4096 : 65536;
-    }
+    /** Bytes of each write to the live peer. */
+    private static final int LIVE_BYTES = 65536;
     private static final int DOOMED_IMM = 6;
     private static final int BYSTANDER_IMM = 8;
     private static final int REBORN_IMM = 9;
@@ -82,7 +75,7 @@ class PeerDeathTest {
              Arena arena = Arena.ofShared();
              ChildJvm bystander = new ChildJvm(alias, 1, REGION, true, BYSTANDER_IMM)) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x3C), Access.LOCAL);
-            int liveBytes = liveWriteBytes(alias);
+            int liveBytes = LIVE_BYTES;
             BystanderStream stream = new BystanderStream(engine, src, bystander, liveBytes);
             List<CompletableFuture<Outcome>> pending = new ArrayList<>();
             long killedAt;
