@@ -174,6 +174,7 @@ class PartitionTest {
 
     /** A typed failure and how long it took. */
     private static final class Typed extends Exception {
+        private static final long serialVersionUID = 1L;
         final long tookNanos;
 
         Typed(TransferException cause, long tookNanos) {
