@@ -128,7 +128,8 @@ class PartitionTest {
             assertEquals(16, child.count(AFTER_IMM, 16), "imms of the writes after the restore");
             byte[] expected = new byte[MIB];
             Arrays.fill(expected, (byte) 0x47);
-            assertEquals(TargetProcessMain.crc(expected), child.checksum(2L * MIB, MIB), "bytes written after the restore");
+            assertEquals(TargetProcessMain.crc(expected), child.checksum(2L * MIB, MIB),
+                    "bytes written after the restore");
             System.out.printf("partition[tcp veth] cut with 200 x 64 KiB in flight (%d failed), 50 submitted during the"
                             + " cut all failed, slowest after %d ms (timeout %d ms); link down %d ms; first success %d"
                             + " ms after the restore (%d attempts)%n", failedBefore, maxDuring / 1_000_000,

@@ -41,8 +41,8 @@ class PeerDeathTest {
     private static final int MIB = 1 << 20;
     private static final int REGION = 4 * MIB;
     /** 3 s; {@code -Dte.peerDeath.timeoutSeconds=10} shows the provider's own give-up (5 s on tcp) instead. */
-    private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(Integer.getInteger("te.peerDeath.timeoutSeconds",
-            3));
+    private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(
+            Integer.getInteger("te.peerDeath.timeoutSeconds", 3));
     private static final int WINDOW = 1000;
     private static final int LANDED_BEFORE_KILL = 200;
     /** Bytes of each write to the live peer. */
@@ -88,7 +88,8 @@ class PeerDeathTest {
                 long feedDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 stream.awaitMore(3);
                 for (int i = 0; landed.get() < LANDED_BEFORE_KILL || window.availablePermits() > 0; i++) {
-                    assertTrue(System.nanoTime() < feedDeadline, "the doomed peer took only " + landed.get() + " writes");
+                    assertTrue(System.nanoTime() < feedDeadline, "the doomed peer took only " + landed.get()
+                            + " writes");
                     if (!window.tryAcquire(10, TimeUnit.MILLISECONDS)) {
                         continue;
                     }
@@ -153,9 +154,9 @@ class PeerDeathTest {
                 assertEquals(TargetProcessMain.crc(rebornExpected), reborn.checksum(0, REGION));
             }
             killToFailure.sort(null);
-            System.out.printf("peer-death[%s] window=%d timeout=%d ms: %d failed (%d TIMEOUT), %d succeeded; kill->failure ms:"
-                            + " median %d, max %d; all ended %d ms after the kill; live peer: %d writes, %d after the"
-                            + " kill%n", alias, WINDOW, TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
+            System.out.printf("peer-death[%s] window=%d timeout=%d ms: %d failed (%d TIMEOUT), %d succeeded;"
+                            + " kill->failure ms: median %d, max %d; all ended %d ms after the kill; live peer: %d"
+                            + " writes, %d after the kill%n", alias, WINDOW, TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
                     killToFailure.get(killToFailure.size() / 2) / 1_000_000,
                     killToFailure.get(killToFailure.size() - 1) / 1_000_000, (lastEnd - killedAt) / 1_000_000,
                     stream.succeeded.get(), stream.succeeded.get() - stream.atKill(killedAt));
@@ -177,7 +178,8 @@ class PeerDeathTest {
              ChildJvm bystander = new ChildJvm(alias, 1, REGION, true, BYSTANDER_IMM)) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x5D), Access.LOCAL);
             try (ChildJvm doomed = new ChildJvm(alias, 1, REGION, true, DOOMED_IMM)) {
-                engine.submit(SingleWrite.withImm(src, 0, 65536, doomed.region, 0, DOOMED_IMM)).get(60, TimeUnit.SECONDS);
+                engine.submit(SingleWrite.withImm(src, 0, 65536, doomed.region, 0, DOOMED_IMM))
+                        .get(60, TimeUnit.SECONDS);
                 assertEquals(1, doomed.count(DOOMED_IMM, 1));
                 doomed.kill();
                 for (int length : new int[] {64, 1000, 4096, 65536, MIB}) {

@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * poll then finds the target gone and fails each with PEER_UNREACHABLE, writing nothing. Engine A writes to B (which
  * "dies": its engine closes) and to C; every write to B ends, none later than twice the transfer timeout, the ones
  * that failed are typed (PEER_UNREACHABLE; REMOTE_ACCESS for those applied while B's close had deregistered its
- * regions but not yet closed its domains) and left no imm; writes to C keep landing during and after; a restarted B (a new engine, so
- * a new address) is reachable from the same A.
+ * regions but not yet closed its domains) and left no imm; writes to C keep landing during and after; a restarted
+ * B (a new engine, so a new address) is reachable from the same A.
  *
  * <p>Not modelled: a peer that goes silent (killed process, cut link), whose writes neither complete nor fail until
  * the engine's deadline; loopback fails every operation to a closed domain at once.
@@ -131,17 +131,18 @@ class LoopbackPeerDeathTest {
                             || f.error.category() == ErrorCategory.REMOTE_ACCESS
                             || f.error.category() == ErrorCategory.TIMEOUT, f.error::toString);
                     unreachable += f.error.category() == ErrorCategory.PEER_UNREACHABLE ? 1 : 0;
-                    assertTrue(f.tookNanos <= 2 * TIMEOUT.toNanos(), "write " + i + " to the dead peer failed only after "
-                            + f.tookNanos / 1_000_000 + " ms");
+                    assertTrue(f.tookNanos <= 2 * TIMEOUT.toNanos(), "write " + i + " to the dead peer failed only"
+                            + " after " + f.tookNanos / 1_000_000 + " ms");
                     slowestFailure = Math.max(slowestFailure, f.tookNanos);
                     failed++;
                 }
             }
             assertTrue(failed > 10, "every write reached the peer before it closed: the test proves nothing");
-            assertTrue(unreachable >= 10, "the writes submitted after the close must find the peer gone: " + unreachable);
-            System.out.printf("peer-death[loopback reorder=%b] %d of %d writes to the closed peer failed (%d PEER_UNREACHABLE),"
-                    + " %d landed; slowest failure %d ms after its submission%n", reorder, failed, toB.size(), unreachable,
-                    succeeded, slowestFailure / 1_000_000);
+            assertTrue(unreachable >= 10, "the writes submitted after the close must find the peer gone: "
+                    + unreachable);
+            System.out.printf("peer-death[loopback reorder=%b] %d of %d writes to the closed peer failed (%d"
+                            + " PEER_UNREACHABLE), %d landed; slowest failure %d ms after its submission%n", reorder,
+                    failed, toB.size(), unreachable, succeeded, slowestFailure / 1_000_000);
             // an imm is queued only by a write that was applied; B may have closed before delivering some of them (one
             // NIC: with two, a write whose shards split around the close delivers one of its two imms and fails)
             assertTrue(bImms.arrived() <= succeeded, "the dead peer counted " + bImms.arrived() + " imms for "
