@@ -8,6 +8,7 @@
 module dev.transferengine.api {
     exports dev.transferengine.api;
     exports dev.transferengine.spi;
+    exports dev.transferengine.api.topology;
 
     uses dev.transferengine.spi.EngineFactory;
     uses dev.transferengine.spi.TransportProvider;

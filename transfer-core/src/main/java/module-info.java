@@ -5,8 +5,12 @@
  */
 module dev.transferengine.core {
     requires transitive dev.transferengine.api;
+    requires jdk.jfr;
 
     exports dev.transferengine.core;
+    exports dev.transferengine.core.counters;
+    // JFR instantiates and reads the event classes.
+    exports dev.transferengine.core.jfr to jdk.jfr;
     exports dev.transferengine.core.ffm to dev.transferengine.efa, dev.transferengine.verbs;
 
     uses dev.transferengine.spi.TransportProvider;

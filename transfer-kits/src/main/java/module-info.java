@@ -6,4 +6,6 @@ module dev.transferengine.kits {
     requires transitive dev.transferengine.api;
 
     exports dev.transferengine.kits.kv;
+    exports dev.transferengine.kits.moe;
+    exports dev.transferengine.kits.weights;
 }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "transfer-bench", mixinStandardHelpOptions = true, version = "transfer-bench 0.1",
         subcommands = {LocalCommand.class, CompareCommand.class, ServerCommand.class, ClientCommand.class,
-                GpuCommand.class, GpuTargetCommand.class, KvCommand.class},
+                GpuCommand.class, GpuTargetCommand.class, StatCommand.class, TopologyCommand.class,
+                WeightsCommand.class, MoeCommand.class, KvCommand.class},
         description = "TransferEngine benchmark: bandwidth, operation rate and latency per message size.")
 public final class TransferBench implements Runnable {
     private static final int EXIT_FAILED = 1;

@@ -18,4 +18,10 @@ public record Barrier(List<RemoteRegion> dsts, int immValue, Routing routing) im
     public OptionalInt imm() {
         return OptionalInt.of(immValue);
     }
+
+    /** The record's form, with the imm unsigned ({@link Imm}). */
+    @Override
+    public String toString() {
+        return "Barrier[dsts=" + dsts + ", imm=" + Imm.toUnsignedString(immValue) + ", routing=" + routing + "]";
+    }
 }

@@ -10,7 +10,9 @@ import java.util.Arrays;
  *
  * <p>Two forms exist. {@link #bytes()} / {@link #of(byte[])} are the raw provider bytes.
  * {@link #encode()} / {@link #decode(byte[])} and {@link #toHex()} / {@link #fromHex(String)} are the
- * versioned wire form that applications exchange: {@code 'A', version=1, u16 length (LE), bytes}.
+ * versioned wire form that applications exchange: {@code 'A', version=1, u16 length (LE), bytes}. The one
+ * hex form is that of the wire form: {@link #toString()} prints it too, so a logged address can be pasted
+ * into {@link #fromHex(String)}.
  */
 public final class DomainAddress {
     static final byte MAGIC = 'A';
@@ -122,9 +124,9 @@ public final class DomainAddress {
         return hash;
     }
 
-    /** The raw bytes in hex (not the wire form). */
+    /** The same as {@link #toHex()}: the hex of the wire form, which {@link #fromHex(String)} reads back. */
     @Override
     public String toString() {
-        return Hex.encode(bytes);
+        return toHex();
     }
 }

@@ -2,12 +2,19 @@ package dev.transferengine.api;
 
 /**
  * What kind of failure a {@link TransferException} reports. Callers switch on the category, not on
- * exception subclasses or message text.
+ * exception subclasses or message text: every subclass carries exactly one category, but a failure of any
+ * category may also arrive as a plain {@code TransferException} (see there).
  */
 public enum ErrorCategory {
-    /** The caller passed something invalid: out-of-range offsets, negative lengths, wrong NIC count. */
+    /**
+     * The caller passed something invalid: out-of-range offsets, negative lengths, wrong NIC count.
+     * Thrown as {@link InvalidRequestException}.
+     */
     INVALID_ARGUMENT,
-    /** A byte encoding (descriptor, address) could not be decoded. */
+    /**
+     * A byte or hex encoding (descriptor, address) could not be decoded. Thrown as
+     * {@link MalformedEncodingException}, which is not an {@link InvalidRequestException}.
+     */
     MALFORMED_ENCODING,
     /** The engine, a region or a receive was closed before or while the operation ran. */
     CLOSED,

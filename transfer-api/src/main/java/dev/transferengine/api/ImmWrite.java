@@ -18,4 +18,10 @@ public record ImmWrite(RemoteRegion dst, int immValue, Routing routing) implemen
     public OptionalInt imm() {
         return OptionalInt.of(immValue);
     }
+
+    /** The record's form, with the imm unsigned ({@link Imm}). */
+    @Override
+    public String toString() {
+        return "ImmWrite[dst=" + dst + ", imm=" + Imm.toUnsignedString(immValue) + ", routing=" + routing + "]";
+    }
 }

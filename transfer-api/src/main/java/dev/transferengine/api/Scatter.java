@@ -12,4 +12,11 @@ public record Scatter(MemoryRegion src, List<ScatterTarget> targets, OptionalInt
         TransferRequest.requireNonNull(routing, "routing");
         targets = TransferRequest.copyNoNulls(targets, "targets");
     }
+
+    /** The record's form, with the imm unsigned ({@link Imm}). */
+    @Override
+    public String toString() {
+        return "Scatter[src=" + src + ", targets=" + targets + ", imm=" + Imm.describe(imm) + ", routing=" + routing
+                + "]";
+    }
 }

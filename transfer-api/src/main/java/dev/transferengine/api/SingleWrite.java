@@ -33,4 +33,11 @@ public record SingleWrite(MemoryRegion src, long srcOffset, long length, RemoteR
     public SingleWrite routed(Routing newRouting) {
         return new SingleWrite(src, srcOffset, length, dst, dstOffset, imm, newRouting);
     }
+
+    /** The record's form, with the imm unsigned ({@link Imm}). */
+    @Override
+    public String toString() {
+        return "SingleWrite[src=" + src + ", srcOffset=" + srcOffset + ", length=" + length + ", dst=" + dst
+                + ", dstOffset=" + dstOffset + ", imm=" + Imm.describe(imm) + ", routing=" + routing + "]";
+    }
 }

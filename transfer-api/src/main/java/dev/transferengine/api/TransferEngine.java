@@ -210,6 +210,22 @@ public interface TransferEngine extends AutoCloseable {
             return this;
         }
 
+        /**
+         * Adds the groups {@code topology} suggests
+         * ({@link dev.transferengine.api.topology.GroupPlanner#forThisProcess()}): one per GPU this process sees, over
+         * the NICs behind its PCIe switch (else of its NUMA node) by domain name, with its CUDA ordinal (PCI bus order,
+         * narrowed by {@code CUDA_VISIBLE_DEVICES}) and its worker pinned to an allowed core of its NUMA node, never
+         * CPU 0 and never a core another worker got. NIC counts may differ between groups. Without GPUs: one host
+         * group per NUMA node with RDMA NICs; without either, nothing (the default group applies). For another
+         * ordinal mapping or reserved CPUs, add a {@code GroupPlanner}'s groups with {@link #addGroup}. Discover with
+         * {@link dev.transferengine.api.topology.Topology#discover()}.
+         */
+        public Builder groupsFromTopology(dev.transferengine.api.topology.Topology topology) {
+            dev.transferengine.api.topology.GroupPlanner.forThisProcess()
+                    .plan(Objects.requireNonNull(topology, "topology")).forEach(this::addGroup);
+            return this;
+        }
+
         /** Shorthand: {@code groups} host groups of {@code nicsPerGroup} NICs each. */
         public Builder groups(int count, int nicsPerGroup) {
             if (count < 1) {

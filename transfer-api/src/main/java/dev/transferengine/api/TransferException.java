@@ -7,6 +7,16 @@ import java.util.Objects;
  * or delivered to a callback, is a {@code TransferException} with an {@link ErrorCategory}; failures
  * from native providers also carry the provider's own error code and text.
  *
+ * <p><b>Subclasses and categories.</b> Each subclass in this package stands for exactly one category and
+ * always carries it: {@link InvalidRequestException} is {@link ErrorCategory#INVALID_ARGUMENT},
+ * {@link MalformedEncodingException} is {@link ErrorCategory#MALFORMED_ENCODING}, {@link ClosedException}
+ * is {@link ErrorCategory#CLOSED}, {@link TransferTimeoutException} is {@link ErrorCategory#TIMEOUT} and
+ * {@link ProviderUnavailableException} is {@link ErrorCategory#UNAVAILABLE}; no subclass extends another.
+ * The converse does not hold: an engine or a provider may report any category, those included, as a plain
+ * {@code TransferException} (a provider's refusal with its native code, say) or as a subclass of its own
+ * that keeps a native code (such as the CUDA binding's). So {@link #category()} is
+ * the complete answer to "what kind of failure": switch on it; catching a subclass sees a subset.
+ *
  * <p>Instances are immutable and safe to share between threads.
  */
 public class TransferException extends RuntimeException {

@@ -47,7 +47,13 @@ class DomainAddressTest {
         DomainAddress a = DomainAddress.of(new byte[] {(byte) 0xde, (byte) 0xad});
         assertArrayEquals(new byte[] {'A', 1, 2, 0, (byte) 0xde, (byte) 0xad}, a.encode());
         assertEquals("41010200dead", a.toHex());
-        assertEquals("dead", a.toString());
+    }
+
+    @Test
+    void toStringIsTheHexThatFromHexReads() {
+        DomainAddress a = DomainAddress.of(new byte[] {(byte) 0xde, (byte) 0xad});
+        assertEquals("41010200dead", a.toString());
+        assertEquals(a, DomainAddress.fromHex(a.toString()));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.transferengine.core;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.PiecedWrites.PiecedWrite;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
@@ -49,12 +50,8 @@ final class SplittingDomain extends ForwardingDomain {
     private final DomainCapabilities capabilities;
     private final Interceptor interceptor = new Interceptor();
 
-    private final SplitWrite[] writes;
-    private final int[] freeWrites;
-    private int freeWriteCount;
     /** Split writes in flight, oldest first. */
-    private final int[] active;
-    private int activeCount;
+    private final PiecedWrites writes;
 
     SplittingDomain(ProviderDomain inner) {
         this(inner, DEFAULT_MAX_WRITES);
@@ -74,13 +71,7 @@ final class SplittingDomain extends ForwardingDomain {
         this.pieceBytes = limit >= 2 * ALIGN ? limit & -ALIGN : limit;
         this.capabilities = new DomainCapabilities(UNLIMITED, caps.remoteImm(), caps.hostMemoryOnly(),
                 caps.linkSpeedBitsPerSec());
-        this.writes = new SplitWrite[maxWrites];
-        this.freeWrites = new int[maxWrites];
-        this.active = new int[maxWrites];
-        for (int i = 0; i < maxWrites; i++) {
-            writes[i] = new SplitWrite(i);
-            freeWrites[freeWriteCount++] = maxWrites - 1 - i;
-        }
+        this.writes = new PiecedWrites(maxWrites);
     }
 
 
@@ -96,7 +87,7 @@ final class SplittingDomain extends ForwardingDomain {
 
     /** Split writes in flight (tests). */
     int splitWritesInFlight() {
-        return activeCount;
+        return writes.activeCount();
     }
 
     @Override
@@ -114,10 +105,10 @@ final class SplittingDomain extends ForwardingDomain {
             throw new InvalidRequestException("context 0x" + Long.toHexString(context) + " uses the bits reserved"
                     + " for split-write pieces");
         }
-        if (freeWriteCount == 0) {
+        if (!writes.hasFree()) {
             return RETRY;
         }
-        int index = freeWrites[freeWriteCount - 1];
+        int index = writes.nextIndex();
         // The first piece goes out now, so a full queue or a synchronous error is reported to the caller with
         // nothing posted, exactly as for a write that is not split.
         int rc = inner.postWrite(peer, src, srcAddress, pieceBytes, remoteAddress, remoteKey, false, 0,
@@ -125,25 +116,22 @@ final class SplittingDomain extends ForwardingDomain {
         if (rc == RETRY) {
             return RETRY;
         }
-        freeWriteCount--;
-        SplitWrite w = writes[index];
-        w.start(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
+        PiecedWrite w = writes.start(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
                 (length - 1) / pieceBytes + 1);
         w.nextPiece = 1;
-        w.inFlight = 1;
-        active[activeCount++] = index;
+        w.outstanding = 1;
         return POSTED;
     }
 
     @Override
     public int poll(CompletionSink sink, int maxEntries) {
-        if (activeCount == 0) {
+        if (writes.activeCount() == 0) {
             return inner.poll(sink, maxEntries);
         }
         interceptor.target = sink;
         int work = inner.poll(interceptor, maxEntries);
         boolean waiting = postPieces();
-        work += finishWrites(sink);
+        work += writes.finish(sink);
         // Pieces that could be posted but were not (budget) are work in progress: keep the worker polling.
         return waiting ? Math.max(work, 1) : work;
     }
@@ -167,8 +155,8 @@ final class SplittingDomain extends ForwardingDomain {
      */
     private boolean postPieces() {
         int budget = PIECES_PER_POLL;
-        for (int k = 0; k < activeCount; k++) {
-            SplitWrite w = writes[active[k]];
+        for (int k = 0; k < writes.activeCount(); k++) {
+            PiecedWrite w = writes.active(k);
             while (w.error == null && w.nextPiece < w.pieces) {
                 boolean last = w.nextPiece == w.pieces - 1;
                 boolean imm = last && w.withImm;
@@ -196,38 +184,11 @@ final class SplittingDomain extends ForwardingDomain {
                     return false; // the NIC's queue is full until its completions are read
                 }
                 w.nextPiece++;
-                w.inFlight++;
+                w.outstanding++;
                 budget--;
             }
         }
         return false;
-    }
-
-    /** Hands out writes whose pieces are all accounted for: one completion or one error each. */
-    private int finishWrites(CompletionSink sink) {
-        int finished = 0;
-        int kept = 0;
-        int n = activeCount;
-        for (int k = 0; k < n; k++) {
-            SplitWrite w = writes[active[k]];
-            boolean done = w.error != null ? w.inFlight == 0 : w.completed == w.pieces;
-            if (!done) {
-                active[kept++] = w.index;
-                continue;
-            }
-            long context = w.context;
-            TransferException error = w.error;
-            w.clear();
-            freeWrites[freeWriteCount++] = w.index;
-            if (error == null) {
-                sink.onComplete(context);
-            } else {
-                sink.onError(context, error);
-            }
-            finished++;
-        }
-        activeCount = kept;
-        return finished;
     }
 
     /** Routes completions of pieces to their writes and everything else to the worker. */
@@ -238,67 +199,16 @@ final class SplittingDomain extends ForwardingDomain {
 
         @Override
         void ownComplete(long context) {
-            SplitWrite w = writes[(int) context];
-            w.inFlight--;
+            PiecedWrite w = writes.byIndex((int) context);
+            w.outstanding--;
             w.completed++;
         }
 
         @Override
         void ownError(long context, TransferException error) {
-            SplitWrite w = writes[(int) context];
-            w.inFlight--;
+            PiecedWrite w = writes.byIndex((int) context);
+            w.outstanding--;
             w.fail(error);
-        }
-    }
-
-    /** One split write: its pieces, how many were posted, are in flight, and completed. */
-    private static final class SplitWrite {
-        final int index;
-        long peer;
-        RegisteredMemory src;
-        long srcAddress;
-        long length;
-        long remoteAddress;
-        long remoteKey;
-        boolean withImm;
-        int imm;
-        long context;
-        long pieces;
-        long nextPiece;
-        long inFlight;
-        long completed;
-        TransferException error;
-
-        SplitWrite(int index) {
-            this.index = index;
-        }
-
-        void start(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress, long remoteKey,
-                   boolean withImm, int imm, long context, long pieces) {
-            this.peer = peer;
-            this.src = src;
-            this.srcAddress = srcAddress;
-            this.length = length;
-            this.remoteAddress = remoteAddress;
-            this.remoteKey = remoteKey;
-            this.withImm = withImm;
-            this.imm = imm;
-            this.context = context;
-            this.pieces = pieces;
-        }
-
-        void fail(TransferException e) {
-            if (error == null) {
-                error = e;
-            }
-        }
-
-        void clear() {
-            src = null;
-            nextPiece = 0;
-            inFlight = 0;
-            completed = 0;
-            error = null;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.PiecedWrites.PiecedWrite;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
@@ -59,12 +60,8 @@ final class StagingDomain extends ForwardingDomain {
     private final int[] freeSlots;
     private int freeSlotCount;
 
-    // Staged writes in flight, oldest first (pieces start copying in this order).
-    private final StagedWrite[] writes = new StagedWrite[MAX_WRITES];
-    private final int[] freeWrites = new int[MAX_WRITES];
-    private int freeWriteCount;
-    private final int[] active = new int[MAX_WRITES];
-    private int activeCount;
+    /** Staged writes in flight, oldest first (pieces start copying in this order). */
+    private final PiecedWrites writes = new PiecedWrites(MAX_WRITES);
     private String directFailure;
     private boolean closed;
 
@@ -82,10 +79,6 @@ final class StagingDomain extends ForwardingDomain {
         this.freeSlots = new int[slots];
         for (int s = 0; s < slots; s++) {
             freeSlots[freeSlotCount++] = slots - 1 - s;
-        }
-        for (int i = 0; i < MAX_WRITES; i++) {
-            writes[i] = new StagedWrite(i);
-            freeWrites[freeWriteCount++] = MAX_WRITES - 1 - i;
         }
     }
 
@@ -152,13 +145,11 @@ final class StagingDomain extends ForwardingDomain {
         if (length == 0) {
             return inner.postWrite(peer, null, 0, 0, remoteAddress, remoteKey, withImm, imm, context);
         }
-        if (freeWriteCount == 0) {
+        if (!writes.hasFree()) {
             return RETRY;
         }
-        StagedWrite w = writes[freeWrites[--freeWriteCount]];
-        w.start(peer, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
-                (int) ((length + slotBytes - 1) / slotBytes));
-        active[activeCount++] = w.index;
+        writes.start(peer, null, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
+                (length + slotBytes - 1) / slotBytes);
         return POSTED;
     }
 
@@ -180,7 +171,7 @@ final class StagingDomain extends ForwardingDomain {
 
     @Override
     public int poll(CompletionSink sink, int maxEntries) {
-        if (activeCount == 0) {
+        if (writes.activeCount() == 0) {
             return inner.poll(sink, maxEntries);
         }
         int work = stage(sink);
@@ -188,7 +179,7 @@ final class StagingDomain extends ForwardingDomain {
         work += inner.poll(interceptor, maxEntries);
         work += stage(sink);
         // Copies in flight are work in progress: keep the worker polling rather than parking.
-        return activeCount > 0 ? Math.max(work, 1) : work;
+        return writes.activeCount() > 0 ? Math.max(work, 1) : work;
     }
 
     @Override
@@ -240,16 +231,16 @@ final class StagingDomain extends ForwardingDomain {
 
     /** Starts copies for waiting pieces, posts pieces whose copies finished, hands out finished writes. */
     private int stage(CompletionSink sink) {
-        return startCopies() + postCopied(sink) + finishWrites(sink);
+        return startCopies() + postCopied(sink) + writes.finish(sink);
     }
 
     private int startCopies() {
         int started = 0;
-        for (int k = 0; k < activeCount && freeSlotCount > 0; k++) {
-            StagedWrite w = writes[active[k]];
+        for (int k = 0; k < writes.activeCount() && freeSlotCount > 0; k++) {
+            PiecedWrite w = writes.active(k);
             while (w.error == null && w.nextPiece < w.pieces && freeSlotCount > 0) {
                 int slot = freeSlots[freeSlotCount - 1];
-                long offset = (long) w.nextPiece * slotBytes;
+                long offset = w.nextPiece * slotBytes;
                 long length = Math.min(slotBytes, w.length - offset);
                 long ticket;
                 try {
@@ -268,7 +259,7 @@ final class StagingDomain extends ForwardingDomain {
                 slotLength[slot] = length;
                 slotTicket[slot] = ticket;
                 w.nextPiece++;
-                w.inSlots++;
+                w.outstanding++;
                 started++;
             }
         }
@@ -284,14 +275,14 @@ final class StagingDomain extends ForwardingDomain {
                         continue;
                     }
                 } catch (TransferException e) {
-                    writes[slotWrite[slot]].fail(e);
+                    writes.byIndex(slotWrite[slot]).fail(e);
                 }
                 slotState[slot] = SLOT_COPIED;
             }
             if (slotState[slot] != SLOT_COPIED) {
                 continue;
             }
-            StagedWrite w = writes[slotWrite[slot]];
+            PiecedWrite w = writes.byIndex(slotWrite[slot]);
             if (w.error != null) {
                 releaseSlot(slot, w);
                 continue;
@@ -323,35 +314,10 @@ final class StagingDomain extends ForwardingDomain {
         return posted;
     }
 
-    private int finishWrites(CompletionSink sink) {
-        int finished = 0;
-        int kept = 0;
-        for (int k = 0; k < activeCount; k++) {
-            StagedWrite w = writes[active[k]];
-            boolean done = w.error != null ? w.inSlots == 0 : w.completed == w.pieces;
-            if (!done) {
-                active[kept++] = w.index;
-                continue;
-            }
-            long context = w.context;
-            TransferException error = w.error;
-            w.clear();
-            freeWrites[freeWriteCount++] = w.index;
-            if (error == null) {
-                sink.onComplete(context);
-            } else {
-                sink.onError(context, error);
-            }
-            finished++;
-        }
-        activeCount = kept;
-        return finished;
-    }
-
-    private void releaseSlot(int slot, StagedWrite w) {
+    private void releaseSlot(int slot, PiecedWrite w) {
         slotState[slot] = SLOT_FREE;
         freeSlots[freeSlotCount++] = slot;
-        w.inSlots--;
+        w.outstanding--;
     }
 
     private long slotAddress(int slot) {
@@ -373,7 +339,7 @@ final class StagingDomain extends ForwardingDomain {
         @Override
         void ownComplete(long context) {
             int slot = (int) context;
-            StagedWrite w = writes[slotWrite[slot]];
+            PiecedWrite w = writes.byIndex(slotWrite[slot]);
             w.completed++;
             releaseSlot(slot, w);
         }
@@ -381,57 +347,9 @@ final class StagingDomain extends ForwardingDomain {
         @Override
         void ownError(long context, TransferException error) {
             int slot = (int) context;
-            StagedWrite w = writes[slotWrite[slot]];
+            PiecedWrite w = writes.byIndex(slotWrite[slot]);
             w.fail(error);
             releaseSlot(slot, w);
-        }
-    }
-
-    /** One staged write: its pieces, and how many were started, are in slots, and completed. */
-    private static final class StagedWrite {
-        final int index;
-        long peer;
-        long srcAddress;
-        long length;
-        long remoteAddress;
-        long remoteKey;
-        boolean withImm;
-        int imm;
-        long context;
-        int pieces;
-        int nextPiece;
-        int inSlots;
-        int completed;
-        TransferException error;
-
-        StagedWrite(int index) {
-            this.index = index;
-        }
-
-        void start(long peer, long srcAddress, long length, long remoteAddress, long remoteKey, boolean withImm,
-                   int imm, long context, int pieces) {
-            this.peer = peer;
-            this.srcAddress = srcAddress;
-            this.length = length;
-            this.remoteAddress = remoteAddress;
-            this.remoteKey = remoteKey;
-            this.withImm = withImm;
-            this.imm = imm;
-            this.context = context;
-            this.pieces = pieces;
-        }
-
-        void fail(TransferException e) {
-            if (error == null) {
-                error = e;
-            }
-        }
-
-        void clear() {
-            nextPiece = 0;
-            inSlots = 0;
-            completed = 0;
-            error = null;
         }
     }
 }

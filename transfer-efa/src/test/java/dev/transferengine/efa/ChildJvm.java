@@ -49,7 +49,18 @@ final class ChildJvm implements AutoCloseable {
     /** @param jvmArgs extra JVM arguments for the child (system properties such as {@code te.libfabric.library}) */
     ChildJvm(List<String> jvmArgs, String providerAlias, int nics, long regionBytes, boolean keepIpathVariable,
              int... imms) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        this(List.of(), jvmArgs, providerAlias, nics, regionBytes, keepIpathVariable, imms);
+    }
+
+    /**
+     * @param commandPrefix words before the java command, e.g. {@code ip netns exec NAME} to run the child in another
+     *                      network namespace
+     * @param jvmArgs       extra JVM arguments for the child
+     */
+    ChildJvm(List<String> commandPrefix, List<String> jvmArgs, String providerAlias, int nics, long regionBytes,
+             boolean keepIpathVariable, int... imms) throws IOException {
+        List<String> cmd = new ArrayList<>(commandPrefix);
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path")));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of(TargetProcessMain.class.getName(), providerAlias, Integer.toString(nics),

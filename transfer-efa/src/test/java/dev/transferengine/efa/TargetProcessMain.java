@@ -36,6 +36,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *   MESSAGES n          wait for n SEND messages                 -> MSGS len:crc,len:crc,...
  *   GC                  a few full GCs (safepoints, SIGSEGVs)    -> GC-DONE sigsegv=owner
  *   REREGISTER          close the region, register its memory again -> REGION hex (the new descriptor)
+ *   MEMORY              after a GC: resident set, C heap in use       -> MEM rss=kB cheap=kB
  *   QUIT                close the engine and exit                -> BYE
  * </pre>
  */
@@ -106,6 +107,11 @@ public final class TargetProcessMain {
                         region = gpu == null ? engine.register(buffer, Access.REMOTE_WRITE)
                                 : engine.registerDevice(gpu.address(), regionBytes, 0, Access.REMOTE_WRITE);
                         say("REGION " + region.descriptor().toHex());
+                    }
+                    case "MEMORY" -> {
+                        System.gc();
+                        say("MEM rss=" + ProcessMemory.residentKilobytes() + " cheap="
+                                + ProcessMemory.cHeapKilobytes());
                     }
                     case "QUIT" -> {
                         receives.close();

@@ -52,7 +52,8 @@ final class CompletionReader {
 
     int poll(CompletionSink sink, int maxEntries) {
         int delivered = 0;
-        long n = FiCalls.dataPath(endpoint.cqRead, endpoint.cq, entries, Math.min(Math.max(maxEntries, 1), BATCH));
+        long n = FiCalls.dataPath(endpoint.cqRead, endpoint.cq, entries, Math.min(Math.max(maxEntries, 1), BATCH),
+                endpoint.criticalCalls);
         if (n > 0) {
             for (int i = 0; i < n; i++) {
                 delivered += dispatch(sink, i * FiLayouts.FI_CQ_DATA_ENTRY.byteSize());

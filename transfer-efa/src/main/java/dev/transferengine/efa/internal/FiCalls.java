@@ -53,7 +53,10 @@ final class FiCalls {
      */
     private static final MethodHandle SSIZE_PPJ_CRITICAL = Native.criticalPointerCall(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
-    /** The same signature, not critical: cq readerr (rare, may copy provider error data). */
+    /**
+     * The same signature, not critical: cq readerr (rare, may copy provider error data), and the data path of
+     * providers that can block in it for good (shm).
+     */
     private static final MethodHandle SSIZE_PPJ = Native.pointerCall(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
     /** {@code const char *(*strerror)(struct fid_cq *, int, const void *, char *, size_t)}. */
@@ -159,10 +162,15 @@ final class FiCalls {
         }
     }
 
-    /** writemsg / sendmsg / recvmsg: {@code fn(ep, msg, flags)}; cq read: {@code fn(cq, buf, count)}. */
-    static long dataPath(MemorySegment fn, MemorySegment object, MemorySegment arg, long flagsOrCount) {
+    /**
+     * writemsg / sendmsg / recvmsg: {@code fn(ep, msg, flags)}; cq read: {@code fn(cq, buf, count)}. {@code critical}
+     * false for providers whose data path can block for good (shm: {@link FiEndpoint#criticalCalls}).
+     */
+    static long dataPath(MemorySegment fn, MemorySegment object, MemorySegment arg, long flagsOrCount,
+                         boolean critical) {
         try {
-            return (long) SSIZE_PPJ_CRITICAL.invokeExact(fn, object, arg, flagsOrCount);
+            return critical ? (long) SSIZE_PPJ_CRITICAL.invokeExact(fn, object, arg, flagsOrCount)
+                    : (long) SSIZE_PPJ.invokeExact(fn, object, arg, flagsOrCount);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -39,6 +39,13 @@ final class FiEndpoint implements AutoCloseable {
     final MemorySegment cqRead;
     final MemorySegment cqReadErr;
     final MemorySegment cqStrerror;
+    /**
+     * Whether the data path (posts, CQ reads) may use critical downcalls. Not on shm and efa (which embeds shm): there
+     * a post can spin for good on a lock that a killed peer held (docs/reliability.md, "Peer death"), and a thread
+     * stuck in a critical call keeps the whole JVM from reaching a safepoint. A non-critical call is a few
+     * nanoseconds dearer and leaves only the worker stuck, which the engine's watchdog reports.
+     */
+    final boolean criticalCalls;
 
     /** Opened fids, most recent first: closed in this order. */
     private final Deque<MemorySegment> opened = new ArrayDeque<>();
@@ -47,6 +54,7 @@ final class FiEndpoint implements AutoCloseable {
 
     FiEndpoint(LibfabricLibrary library, MemorySegment fabric, FiInfo info, int cqSize) {
         this.library = library;
+        this.criticalCalls = !RetiredEndpoints.applies(info.providerName());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             MemorySegment fabricFid = fabric.reinterpret(FiLayouts.FID_FABRIC.byteSize());

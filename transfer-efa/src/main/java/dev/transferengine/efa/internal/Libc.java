@@ -11,7 +11,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** The few libc functions the binding needs (setenv, strdup, sigaction, dladdr). Thread-safe. */
+/** The few libc functions the binding needs (setenv, strdup, sigaction, kill, dladdr). Thread-safe. */
 final class Libc {
     private static final SymbolLookup LIBC = Native.LINKER.defaultLookup();
 
@@ -21,6 +21,7 @@ final class Libc {
     private static final MethodHandle SIGACTION = bind("sigaction",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     /** dladdr moved into libc in glibc 2.34; older systems lack it in the default lookup (then: no owner check). */
+    private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle DLADDR = bindOptional("dladdr", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
 
     private Libc() {
@@ -78,6 +79,18 @@ final class Libc {
     }
 
     /** sigaction(signal, act, old); {@code act} or {@code old} may be {@link MemorySegment#NULL}. */
+    /**
+     * Whether a process with this pid exists ({@code kill(pid, 0) == 0}). A zombie (killed, not yet reaped by its
+     * parent) still exists; a pid of another user answers EPERM, read here as "gone" (shm peers share a uid).
+     */
+    static boolean processExists(int pid) {
+        try {
+            return (int) KILL.invokeExact(pid, 0) == 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException("kill(" + pid + ", 0)", t);
+        }
+    }
+
     static int sigaction(int signal, MemorySegment act, MemorySegment old) {
         try {
             return (int) SIGACTION.invokeExact(signal, act, old);

@@ -178,6 +178,7 @@ final class LibfabricDomain implements ProviderDomain {
         if (triage != null && triage.holds(peerIndex)) {
             return RETRY; // the peer's dropped connection is being sorted out (RefusalTriage)
         }
+        peers.requireLiveProcess(peerIndex); // shm: never post to a dead process (PeerProcesses)
         int slot = contexts.acquire(OpContexts.WRITE, context);
         if (slot < 0) {
             return RETRY;
@@ -199,6 +200,7 @@ final class LibfabricDomain implements ProviderDomain {
         if (triage != null && triage.holds(peerIndex)) {
             return RETRY;
         }
+        peers.requireLiveProcess(peerIndex);
         int slot = contexts.acquire(OpContexts.SEND, context);
         if (slot < 0) {
             return RETRY;
@@ -272,6 +274,7 @@ final class LibfabricDomain implements ProviderDomain {
     public int poll(CompletionSink sink, int maxEntries) {
         requireOpen();
         registrations.deregisterFreed(); // before progress can receive a peer's write into freed memory
+        peers.polled();
         return reader.poll(sink, maxEntries);
     }
 

@@ -33,6 +33,8 @@ final class PeerTable {
     private final int addrFormat;
     private final long retryTimeoutNanos;
     private final Map<DomainAddress, Integer> indexByAddress = new HashMap<>();
+    /** shm peers' processes, checked before posts (a dead shm peer's lock wedges a post for good). */
+    private final PeerProcesses processes = new PeerProcesses();
 
     private int count;
     private DomainAddress[] addresses = new DomainAddress[8];
@@ -68,6 +70,7 @@ final class PeerTable {
         addresses[index] = peer;
         fiAddr[index] = inserted;
         indexByAddress.put(peer, index);
+        processes.add(index, peer.bytes());
         return index;
     }
 
@@ -125,6 +128,24 @@ final class PeerTable {
             dead[index] = true;
             throw unreachable(index, "were refused (-FI_EAGAIN) for " + (now - since) / 1_000_000
                     + " ms: it is not reachable");
+        }
+    }
+
+    /** The domain is polling: liveness answers of {@link PeerProcesses} from before are stale. */
+    void polled() {
+        processes.polled();
+    }
+
+    /**
+     * Throws PEER_UNREACHABLE when the peer is an shm endpoint whose process is gone ({@link PeerProcesses}):
+     * posting to it could spin forever on a lock the dead process held. Checked at most once per poll.
+     */
+    void requireLiveProcess(int index) {
+        if (processes.gone(index)) {
+            dead[index] = true;
+            throw new TransferException(ErrorCategory.PEER_UNREACHABLE, "peer " + addresses[index] + ": its process"
+                    + " (pid " + processes.pid(index) + ") is gone; nothing is posted to it (a post could wait forever"
+                    + " on a lock the dead process held)", 0, "peer process gone", null);
         }
     }
 

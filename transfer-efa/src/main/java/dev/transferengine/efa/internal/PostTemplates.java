@@ -81,19 +81,20 @@ final class PostTemplates {
         boolean cqData = withImm || markImmlessWrites;
         rmaMsg.set(JAVA_LONG, FiLayouts.RMA_MSG_DATA, cqData ? CqData.of(withImm, imm) : 0);
         long flags = completionFlags | (cqData ? FiConst.Flag.FI_REMOTE_CQ_DATA : 0);
-        return FiCalls.dataPath(endpoint.writemsg, endpoint.ep, rmaMsg, flags);
+        return FiCalls.dataPath(endpoint.writemsg, endpoint.ep, rmaMsg, flags, endpoint.criticalCalls);
     }
 
     /** {@code fi_sendmsg}. */
     long send(long peer, long address, long length, long descriptor, long context) {
         fillMsg(peer, address, length, descriptor, context);
-        return FiCalls.dataPath(endpoint.sendmsg, endpoint.ep, msg, completionFlags);
+        return FiCalls.dataPath(endpoint.sendmsg, endpoint.ep, msg, completionFlags, endpoint.criticalCalls);
     }
 
     /** {@code fi_recvmsg} from any peer. */
     long receive(long address, long length, long descriptor, long context) {
         fillMsg(FiConst.Enum.FI_ADDR_UNSPEC, address, length, descriptor, context);
-        return FiCalls.dataPath(endpoint.recvmsg, endpoint.ep, msg, FiConst.Flag.FI_COMPLETION);
+        return FiCalls.dataPath(endpoint.recvmsg, endpoint.ep, msg, FiConst.Flag.FI_COMPLETION,
+                endpoint.criticalCalls);
     }
 
     private void fillMsg(long peer, long address, long length, long descriptor, long context) {

@@ -1,0 +1,52 @@
+package dev.transferengine.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** transfer-bench weights and moe end to end on loopback with tiny shapes: they verify bytes and print a ratio. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class KitCommandsTest {
+
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = TransferBench.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void weightsPushesAVerifiedStepAndPrintsSubmitCostAndRatio() {
+        String[] r = run("weights", "--provider", "loopback", "--layers", "1", "--width-divisor", "64",
+                "--train-ranks", "3", "--infer-ranks", "2", "--steps", "1", "--watermark", "1M");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("bytes verified on every inference rank"), r[1]);
+        assertTrue(r[1].contains("us per submit"), r[1]);
+        assertTrue(r[1].contains("weight push / baseline = "), r[1]);
+    }
+
+    @Test
+    void moeRunsVerifiedRoundsAndPrintsRatio() {
+        String[] r = run("moe", "--provider", "loopback", "--ranks", "4", "--experts", "8", "--tokens", "16",
+                "--top-k", "2", "--token-bytes", "256", "--private-tokens", "2", "--rounds", "2");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("first and last verified byte for byte"), r[1]);
+        assertTrue(r[1].contains("moe / baseline = "), r[1]);
+    }
+
+    @Test
+    void badShapesAreUsageErrors() {
+        assertEquals("2", run("moe", "--ranks", "3", "--experts", "8")[0]);
+        assertEquals("2", run("weights", "--steps", "0")[0]);
+    }
+}

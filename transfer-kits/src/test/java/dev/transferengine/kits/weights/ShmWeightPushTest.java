@@ -1,0 +1,22 @@
+package dev.transferengine.kits.weights;
+
+import dev.transferengine.api.TransferEngine;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The weight push on libfabric shm (which cannot report a write its target refused: that test is skipped). */
+class ShmWeightPushTest extends WeightPushContract {
+    @BeforeAll
+    static void libfabricPresent() {
+        assumeAvailable("shm");
+    }
+
+    @Override
+    TransferEngine.Builder builder(int nics) {
+        return TransferEngine.builder().provider("shm").groups(1, nics);
+    }
+
+    @Override
+    boolean reportsRefusedWrites() {
+        return false;
+    }
+}
