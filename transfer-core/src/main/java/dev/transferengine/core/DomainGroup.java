@@ -2,6 +2,7 @@ package dev.transferengine.core;
 
 import dev.transferengine.api.Barrier;
 import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.PagedWrite;
@@ -10,7 +11,9 @@ import dev.transferengine.api.Scatter;
 import dev.transferengine.api.ScatterRouting;
 import dev.transferengine.api.ScatterTarget;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
+import dev.transferengine.core.jfr.PeerConnectionEvent;
 import dev.transferengine.spi.ProviderDomain;
 
 import java.util.HashMap;
@@ -48,6 +51,7 @@ final class DomainGroup {
      */
     static final long EMPTY_SHARD_BYTES = 1;
 
+    private final int group;
     private final ProviderDomain[] domains;
     private final List<Map<DomainAddress, Long>> peers;
     /** Per NIC, the last address resolved and its handle: repeated writes to one peer skip the map. */
@@ -56,6 +60,12 @@ final class DomainGroup {
     private int roundRobin;
 
     DomainGroup(ProviderDomain[] domains) {
+        this(-1, domains);
+    }
+
+    /** @param group the group's index, for diagnostics (JFR events) */
+    DomainGroup(int group, ProviderDomain[] domains) {
+        this.group = group;
         this.domains = domains;
         this.peers = new java.util.ArrayList<>(domains.length);
         for (int i = 0; i < domains.length; i++) {
@@ -81,12 +91,37 @@ final class DomainGroup {
         Map<DomainAddress, Long> cache = peers.get(nic);
         Long handle = cache.get(address);
         if (handle == null) {
-            handle = domains[nic].resolvePeer(address);
+            handle = connect(nic, address);
             cache.put(address, handle);
         }
         lastAddress[nic] = address;
         lastHandle[nic] = handle;
         return handle;
+    }
+
+    /** The first use of {@code address} on {@code nic}: the provider inserts it, recorded as a JFR event. */
+    private long connect(int nic, DomainAddress address) {
+        PeerConnectionEvent event = new PeerConnectionEvent();
+        event.begin();
+        String outcome = "OK";
+        try {
+            return domains[nic].resolvePeer(address);
+        } catch (TransferException e) {
+            outcome = e.category().name();
+            throw e;
+        } catch (RuntimeException e) {
+            outcome = ErrorCategory.PROVIDER.name();
+            throw e;
+        } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.group = group;
+                event.nic = nic;
+                event.peer = address.toHex();
+                event.outcome = outcome;
+                event.commit();
+            }
+        }
     }
 
     private int nextNics(int count) {
