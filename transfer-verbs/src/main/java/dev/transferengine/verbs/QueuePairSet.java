@@ -1,7 +1,7 @@
 package dev.transferengine.verbs;
 
 import dev.transferengine.api.TransferException;
-import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.verbs.internal.HeldRequests;
 import dev.transferengine.verbs.internal.Ibv;
 import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.ProtectionDomain.QueuePairHandle;
@@ -158,17 +158,23 @@ final class QueuePairSet {
         return n;
     }
 
+    /** Requests of every queue never handed to the NIC move to {@code into}. */
+    void holdUnposted(HeldRequests into) {
+        for (SendQueue q : queues) {
+            q.holdUnposted(into);
+        }
+    }
+
     /**
-     * Takes the set out of service: unposted requests fail now, the queue pairs go to ERR so the NIC flushes
-     * the posted ones (they report {@code reason}). The set is destroyed once {@link #outstanding()} is 0.
-     *
-     * @return how many requests failed right away
+     * Takes the set out of service: requests never handed to the NIC move to {@code held} (they are posted again
+     * on the next set), the queue pairs go to ERR so the NIC flushes the posted ones (they report {@code reason},
+     * or are held where a refusal made that safe: {@link SendQueue#holdFlushesInto}). The set is destroyed once
+     * {@link #outstanding()} is 0.
      */
-    int retire(TransferException reason, CompletionSink sink) {
-        int failed = 0;
+    void retire(TransferException reason, HeldRequests held) {
         for (SendQueue q : queues) {
             q.retire(reason);
-            failed += q.failUnposted(reason, sink);
+            q.holdUnposted(held);
         }
         for (QueuePairHandle q : qps) {
             try {
@@ -178,7 +184,6 @@ final class QueuePairSet {
             }
         }
         connected = false;
-        return failed;
     }
 
     /** Destroys the queue pairs, then frees their send rings and registry indices. */
