@@ -131,7 +131,7 @@ final class ConnectionManager {
 
     /** A new set for {@code p} (epoch + 1), CONNECTING with a fresh deadline; announces it at once. */
     private void startSet(PeerConnection p) {
-        p.current = factory.create(p.localEpoch + 1);
+        p.current = factory.create(p.localEpoch + 1, p.handle);
         p.localEpoch++;
         p.state = PeerConnection.State.CONNECTING;
         p.failure = null;
@@ -235,7 +235,30 @@ final class ConnectionManager {
         PeerConnection p = owner(q);
         if (p != null && p.state == PeerConnection.State.READY) {
             replace(p, flushedBecause(p, error), sink);
+        } else if (p == null) {
+            failHeldOfFailedPeer(q, sink);
         }
+    }
+
+    /**
+     * A retired set's queue held a flushed request for a peer whose reconnect has failed meanwhile: there is no
+     * set to post it on, so it fails like the requests held before.
+     */
+    private void failHeldOfFailedPeer(SendQueue q, CompletionSink sink) {
+        for (QueuePairSet s : retired) {
+            if (s.owns(q)) {
+                PeerConnection p = byHandle[s.peerHandle];
+                if (p.state == PeerConnection.State.FAILED && !p.held.isEmpty()) {
+                    p.held.failAll(heldFailure(p, p.failure), sink);
+                }
+                return;
+            }
+        }
+    }
+
+    private static TransferException heldFailure(PeerConnection p, TransferException reason) {
+        return new TransferException(ErrorCategory.PEER_UNREACHABLE, "verbs: request held for posting again after"
+                + " its connection to " + p.remote + " broke, but reconnecting failed: " + reason.getMessage(), reason);
     }
 
     private PeerConnection owner(SendQueue q) {
@@ -297,11 +320,11 @@ final class ConnectionManager {
 
     /** Retires {@code p}'s current set (its requests fail with {@code reason}) and handshakes a new one. */
     private void replace(PeerConnection p, TransferException reason, CompletionSink sink) {
-        retire(p, reason, sink);
+        retire(p, reason);
         startSet(p);
     }
 
-    private void retire(PeerConnection p, TransferException reason, CompletionSink sink) {
+    private void retire(PeerConnection p, TransferException reason) {
         QueuePairSet s = p.current;
         if (s == null) {
             return;
@@ -315,11 +338,9 @@ final class ConnectionManager {
     }
 
     private void fail(PeerConnection p, TransferException reason, CompletionSink sink) {
-        retire(p, reason, sink);
+        retire(p, reason);
         if (!p.held.isEmpty()) {
-            p.held.failAll(new TransferException(ErrorCategory.PEER_UNREACHABLE, "verbs: request held for posting"
-                    + " again after its connection to " + p.remote + " broke, but reconnecting failed: "
-                    + reason.getMessage(), reason), sink);
+            p.held.failAll(heldFailure(p, reason), sink);
         }
         p.state = PeerConnection.State.FAILED;
         p.failure = reason;

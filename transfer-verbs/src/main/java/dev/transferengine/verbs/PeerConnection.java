@@ -42,7 +42,7 @@ final class PeerConnection {
     int minRemoteEpoch = 1;
     /** Handshake deadline (CONNECTING), or drain deadline (DRAINING). */
     long deadlineNanos;
-    /** Requests never executed by the peer, posted again once the next set is READY (docs/verbs.md, §4). */
+    /** Requests never executed by the peer, posted again once the next set is READY (docs/verbs.md §2a). */
     final HeldRequests held = new HeldRequests();
     long nextSendNanos;
     /** Why the peer is FAILED, and since when. */

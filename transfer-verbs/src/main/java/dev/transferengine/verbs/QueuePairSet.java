@@ -25,7 +25,7 @@ final class QueuePairSet {
     record Factory(ProtectionDomain pd, MemorySegment cq, MemorySegment messageSrq, MemorySegment immSrq, int port,
                    VerbsOptions options, SendQueueRegistry registry, SendBudget budget, SplittableRandom random) {
 
-        QueuePairSet create(int epoch) {
+        QueuePairSet create(int epoch, int peerHandle) {
             int k = options.rmaQpsPerPeer();
             QueuePairHandle[] qps = new QueuePairHandle[k + 1];
             SendQueue[] queues = new SendQueue[k + 1];
@@ -42,7 +42,7 @@ final class QueuePairSet {
                     registry.put(queues[i]);
                     psns[i] = random.nextInt(1 << 24); // PSNs are 24 bits; random so stale packets miss
                 }
-                return new QueuePairSet(epoch, qps, queues, psns);
+                return new QueuePairSet(epoch, peerHandle, qps, queues, psns);
             } catch (RuntimeException e) {
                 destroy(qps, queues, registry);
                 throw e;
@@ -51,6 +51,8 @@ final class QueuePairSet {
     }
 
     final int epoch;
+    /** The handle of the peer this set connects to. */
+    final int peerHandle;
     private final QueuePairHandle[] qps;
     private final SendQueue[] queues;
     private final int[] psns;
@@ -59,8 +61,9 @@ final class QueuePairSet {
     private boolean connected;
     private int remoteEpoch;
 
-    private QueuePairSet(int epoch, QueuePairHandle[] qps, SendQueue[] queues, int[] psns) {
+    private QueuePairSet(int epoch, int peerHandle, QueuePairHandle[] qps, SendQueue[] queues, int[] psns) {
         this.epoch = epoch;
+        this.peerHandle = peerHandle;
         this.qps = qps;
         this.queues = queues;
         this.psns = psns;
