@@ -30,26 +30,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 9 (verbs): RC over a lossy link in the Soft-RoCE guest. The same 32 MiB (128 imm writes of 256 KiB,
- * two engines, one NIC) moves once over the clean link and once with {@code netem loss 2% delay 1ms} on the
- * guest's interfaces; both times every byte must land and every imm arrive exactly once (RC retransmits what
- * netem drops), and netem must have dropped packets (else the loss never touched rxe's traffic and the test
- * proves nothing). Prints the throughput of both runs; asserts no timing. Skips with the reason where
- * {@code sch_netem} cannot be loaded (the guest image must ship the module).
+ * two engines, one NIC) moves once over the clean link and once with {@code netem loss 2% delay 1ms}; both times
+ * every byte must land and every imm arrive exactly once (RC retransmits what netem drops), and netem must have
+ * dropped packets (else the loss never touched rxe's traffic and the test proves nothing). Prints the throughput
+ * of both runs; asserts no timing. Skips with the reason where {@code sch_netem} cannot be loaded.
+ *
+ * <p>Two endpoints on the same GID never reach a qdisc: rxe hands a packet whose source and destination address
+ * are equal straight to its own receive path. So the target engine gets a second address on eth0 (its own
+ * RoCE v2 GID, chosen with {@code verbs.gidIndex}); packets between two local addresses go through the kernel's
+ * IP stack and the loopback device, where netem sits.
  */
 @Tag(SoftRoce.TAG)
 class VerbsLossyLinkTest {
     static final int WRITE = 256 * 1024;
     static final int COUNT = 128;
     static final String LOSS = "loss 2% delay 1ms";
-    /** Two endpoints of one rxe device reach each other through the local route (lo); eth0 in case not. */
-    static final List<String> INTERFACES = List.of("lo", "eth0");
+    /** Traffic between two local addresses leaves through the loopback device. */
+    static final List<String> INTERFACES = List.of("lo");
+    static final String WRITER_IP = "10.0.2.15";
+    static final String TARGET_IP = "10.0.2.16";
 
     @Test
     void everyByteLandsOverALossyLinkAndRcRetransmitsWhatWasDropped() throws Exception {
         SoftRoce.requireDevice();
+        Exec added = exec("ip", "addr", "add", TARGET_IP + "/24", "dev", "eth0");
+        Assumptions.assumeTrue(added.status() == 0, added::toString);
         try (Arena arena = Arena.ofShared();
-             TransferEngine target = engine("lossy-target");
-             TransferEngine writer = engine("lossy-writer")) {
+             TransferEngine target = engine("lossy-target", roceV2GidIndex(TARGET_IP));
+             TransferEngine writer = engine("lossy-writer", roceV2GidIndex(WRITER_IP))) {
             long bytes = (long) WRITE * COUNT;
             MemorySegment srcMemory = arena.allocate(bytes, 4096);
             MemorySegment dstMemory = arena.allocate(bytes, 4096);
@@ -59,8 +67,8 @@ class VerbsLossyLinkTest {
             writer.submit(SingleWrite.of(src, 0, 4096, dst, 0)).get(120, TimeUnit.SECONDS);
 
             double cleanMBps = moveAndVerify(writer, target, src, srcMemory, dst, dstMemory, 1, 0x4C00_0001);
-            String added = addNetem();
-            Assumptions.assumeTrue(added == null, () -> "netem unavailable in this guest: " + added);
+            String netem = addNetem();
+            Assumptions.assumeTrue(netem == null, () -> "netem unavailable in this guest: " + netem);
             double lossyMBps;
             long dropped = 0;
             StringBuilder stats = new StringBuilder();
@@ -83,12 +91,45 @@ class VerbsLossyLinkTest {
                             + " %.1f MB/s (ratio %.2f), %d packets dropped by netem%n%s", COUNT, WRITE / 1024,
                     cleanMBps, LOSS, lossyMBps, lossyMBps / cleanMBps, dropped, stats);
             assertTrue(dropped > 0, () -> "netem dropped nothing: rxe's packets did not pass it\n" + stats);
+        } finally {
+            exec("ip", "addr", "del", TARGET_IP + "/24", "dev", "eth0");
         }
     }
 
-    private static TransferEngine engine(String name) {
+    private static TransferEngine engine(String name, int gidIndex) {
         return TransferEngine.builder().provider("verbs").groups(1, 1).name(name)
+                .providerOption("verbs.gidIndex", Integer.toString(gidIndex))
                 .transferTimeout(Duration.ofSeconds(240)).build();
+    }
+
+    /**
+     * The index of the RoCE v2 GID {@code ::ffff:ip} on the guest's (only) RDMA device, port 1, waiting up to
+     * 20 s for it to appear after the address was added.
+     */
+    private static int roceV2GidIndex(String ip) throws IOException, InterruptedException {
+        String[] o = ip.split("\\.");
+        String wanted = String.format("0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x", Integer.parseInt(o[0]),
+                Integer.parseInt(o[1]), Integer.parseInt(o[2]), Integer.parseInt(o[3]));
+        Path port;
+        try (var devices = Files.list(Path.of("/sys/class/infiniband"))) {
+            port = devices.findFirst().orElseThrow().resolve("ports/1");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            for (int i = 0; i < 64; i++) {
+                Path gid = port.resolve("gids/" + i);
+                Path type = port.resolve("gid_attrs/types/" + i);
+                try {
+                    if (Files.readString(gid).trim().equals(wanted) && Files.readString(type).trim().equals("RoCE v2")) {
+                        return i;
+                    }
+                } catch (IOException e) {
+                    // an empty slot reads as an error (EINVAL); keep looking
+                }
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() - deadline < 0);
+        throw new AssertionError("no RoCE v2 GID for " + ip + " under " + port);
     }
 
     /** Writes COUNT fresh random chunks with imm, waits for all, checks bytes and imm count. @return MB/s */
