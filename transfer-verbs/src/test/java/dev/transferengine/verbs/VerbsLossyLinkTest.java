@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -27,109 +28,137 @@ import java.util.regex.Pattern;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Issue 9 (verbs): RC over a lossy link in the Soft-RoCE guest. The same 32 MiB (128 imm writes of 256 KiB,
- * two engines, one NIC) moves once over the clean link and once with {@code netem loss 2% delay 1ms}; both times
- * every byte must land and every imm arrive exactly once (RC retransmits what netem drops), and netem must have
- * dropped packets (else the loss never touched rxe's traffic and the test proves nothing). Prints the throughput
- * of both runs; asserts no timing. Skips with the reason where {@code sch_netem} cannot be loaded.
+ * two engines, one NIC each) moves once over a clean wire and once with {@code netem loss 2% delay 1ms} on both
+ * ends; both times every byte must land and every imm arrive exactly once (RC retransmits what netem drops), and
+ * netem must have dropped packets (else the loss never touched the traffic and the test proves nothing).
+ * Prints the throughput of both runs; asserts no timing.
  *
- * <p>Two endpoints on the same GID never reach a qdisc: rxe hands a packet whose source and destination address
- * are equal straight to its own receive path. So the target engine gets a second address on eth0 (its own
- * RoCE v2 GID, chosen with {@code verbs.gidIndex}); packets between two local addresses go through the kernel's
- * IP stack and the loopback device, where netem sits.
+ * <p><b>The wire.</b> Two endpoints of one rxe device never reach a qdisc: rxe hands a packet whose destination
+ * MAC is its own device's straight to its receive path, and traffic between two local addresses is routed through
+ * {@code lo}, whose packets rxe drops (no rxe on {@code lo}). So the guest gets two extra NICs joined by a QEMU
+ * hub ({@code SOFTROCE_QEMU_EXTRA}, set by the pom's softroce profile): the test puts 10.0.3.1 on eth1 and
+ * 10.0.3.2 on eth2, an rxe device on each, and policy routes that send locally generated traffic between the two
+ * addresses out of the NIC that owns the source (the {@code local} table moved behind them; {@code accept_local},
+ * no reverse-path filter, {@code arp_ignore=1}). Everything is undone at the end. Skips where the NICs are absent.
  */
 @Tag(SoftRoce.TAG)
 class VerbsLossyLinkTest {
     static final int WRITE = 256 * 1024;
     static final int COUNT = 128;
     static final String LOSS = "loss 2% delay 1ms";
-    /** Traffic between two local addresses leaves through the loopback device. */
-    static final List<String> INTERFACES = List.of("lo");
-    static final String WRITER_IP = "10.0.2.15";
-    static final String TARGET_IP = "10.0.2.16";
+    static final String WRITER_IF = "eth1";
+    static final String TARGET_IF = "eth2";
+    static final String WRITER_IP = "10.0.3.1";
+    static final String TARGET_IP = "10.0.3.2";
 
     @Test
     void everyByteLandsOverALossyLinkAndRcRetransmitsWhatWasDropped() throws Exception {
         SoftRoce.requireDevice();
-        Exec added = exec("ip", "addr", "add", TARGET_IP + "/24", "dev", "eth0");
-        Assumptions.assumeTrue(added.status() == 0, added::toString);
-        try (Arena arena = Arena.ofShared();
-             TransferEngine target = engine("lossy-target", roceV2GidIndex(TARGET_IP));
-             TransferEngine writer = engine("lossy-writer", roceV2GidIndex(WRITER_IP))) {
-            long bytes = (long) WRITE * COUNT;
-            MemorySegment srcMemory = arena.allocate(bytes, 4096);
-            MemorySegment dstMemory = arena.allocate(bytes, 4096);
-            MemoryRegion src = writer.register(srcMemory, Access.LOCAL);
-            RemoteRegion dst = target.register(dstMemory, Access.REMOTE_WRITE).descriptor();
-            // connect first, so that the handshake (UD, also subject to the loss) is not part of either figure
-            writer.submit(SingleWrite.of(src, 0, 4096, dst, 0)).get(120, TimeUnit.SECONDS);
-
-            double cleanMBps = moveAndVerify(writer, target, src, srcMemory, dst, dstMemory, 1, 0x4C00_0001);
-            String netem = addNetem();
-            Assumptions.assumeTrue(netem == null, () -> "netem unavailable in this guest: " + netem);
-            double lossyMBps;
-            long dropped = 0;
-            StringBuilder stats = new StringBuilder();
-            try {
-                lossyMBps = moveAndVerify(writer, target, src, srcMemory, dst, dstMemory, 2, 0x4C00_0002);
-                for (String dev : INTERFACES) {
-                    String s = exec("tc", "-s", "qdisc", "show", "dev", dev).output();
-                    stats.append(dev).append(": ").append(s.replace('\n', ' ').trim()).append('\n');
-                    Matcher m = Pattern.compile("dropped (\\d+)").matcher(s);
-                    if (m.find()) {
-                        dropped += Long.parseLong(m.group(1));
-                    }
-                }
-            } finally {
-                for (String dev : INTERFACES) {
-                    exec("tc", "qdisc", "del", "dev", dev, "root");
-                }
+        Assumptions.assumeTrue(Files.exists(Path.of("/sys/class/net", TARGET_IF)), "no " + TARGET_IF + " in this"
+                + " guest: the wire needs two extra NICs on a QEMU hub (SOFTROCE_QEMU_EXTRA, see the pom)");
+        List<String[]> undo = new ArrayList<>();
+        try {
+            buildWire(undo);
+            int writerGid = roceV2GidIndex("rxe1", WRITER_IP);
+            int targetGid = roceV2GidIndex("rxe2", TARGET_IP);
+            try (Arena arena = Arena.ofShared();
+                 TransferEngine target = engine("lossy-target", "rxe2", targetGid);
+                 TransferEngine writer = engine("lossy-writer", "rxe1", writerGid)) {
+                moveOverTheWire(arena, writer, target, undo);
             }
-            System.out.printf("VerbsLossyLinkTest: %d x %d KiB imm writes, 1 NIC: clean %.1f MB/s, with netem %s"
-                            + " %.1f MB/s (ratio %.2f), %d packets dropped by netem%n%s", COUNT, WRITE / 1024,
-                    cleanMBps, LOSS, lossyMBps, lossyMBps / cleanMBps, dropped, stats);
-            assertTrue(dropped > 0, () -> "netem dropped nothing: rxe's packets did not pass it\n" + stats);
         } finally {
-            exec("ip", "addr", "del", TARGET_IP + "/24", "dev", "eth0");
+            for (int i = undo.size() - 1; i >= 0; i--) {
+                exec(undo.get(i));
+            }
         }
     }
 
-    private static TransferEngine engine(String name, int gidIndex) {
+    private static void moveOverTheWire(Arena arena, TransferEngine writer, TransferEngine target,
+                                        List<String[]> undo) throws Exception {
+        long bytes = (long) WRITE * COUNT;
+        MemorySegment srcMemory = arena.allocate(bytes, 4096);
+        MemorySegment dstMemory = arena.allocate(bytes, 4096);
+        MemoryRegion src = writer.register(srcMemory, Access.LOCAL);
+        RemoteRegion dst = target.register(dstMemory, Access.REMOTE_WRITE).descriptor();
+        // connect first, so that the handshake (UD, also subject to the loss) is in neither figure
+        writer.submit(SingleWrite.of(src, 0, 4096, dst, 0)).get(120, TimeUnit.SECONDS);
+
+        long[] cleanSent = sentAndDropped();
+        double cleanMBps = moveAndVerify(writer, target, src, srcMemory, dst, dstMemory, 1, 0x4C00_0001);
+        long[] afterClean = sentAndDropped();
+        for (String dev : List.of(WRITER_IF, TARGET_IF)) {
+            check(exec("tc", "qdisc", "replace", "dev", dev, "root", "netem", "loss", "2%", "delay", "1ms"));
+            undo.add(new String[] {"tc", "qdisc", "del", "dev", dev, "root"});
+        }
+        double lossyMBps = moveAndVerify(writer, target, src, srcMemory, dst, dstMemory, 2, 0x4C00_0002);
+        long[] lossy = sentAndDropped(); // netem's counters start when it is added
+        System.out.printf("VerbsLossyLinkTest: %d x %d KiB imm writes, 1 NIC each side, over a QEMU hub: clean %.1f"
+                        + " MB/s (%d packets on the wire), netem %s on both ends %.1f MB/s (ratio %.2f), %d of %d"
+                        + " packets dropped and retransmitted by RC%n", COUNT, WRITE / 1024, cleanMBps,
+                afterClean[0] - cleanSent[0], LOSS, lossyMBps, lossyMBps / cleanMBps, lossy[1], lossy[0] + lossy[1]);
+        assertTrue(afterClean[0] - cleanSent[0] > bytes / 4096, "the clean run did not go over the wire: "
+                + (afterClean[0] - cleanSent[0]) + " packets");
+        assertTrue(lossy[1] > 0, "netem dropped nothing: the traffic did not pass it");
+    }
+
+    /** Packets sent and dropped by the root qdiscs of both wire NICs (tc -s). */
+    private static long[] sentAndDropped() throws IOException, InterruptedException {
+        long sent = 0;
+        long dropped = 0;
+        for (String dev : List.of(WRITER_IF, TARGET_IF)) {
+            String s = exec("tc", "-s", "qdisc", "show", "dev", dev).output();
+            Matcher m = Pattern.compile("Sent \\d+ bytes (\\d+) pkt \\(dropped (\\d+)").matcher(s);
+            if (m.find()) {
+                sent += Long.parseLong(m.group(1));
+                dropped += Long.parseLong(m.group(2));
+            }
+        }
+        return new long[] {sent, dropped};
+    }
+
+    /** Addresses, rxe devices and policy routes of the wire; {@code undo} collects the reverse commands. */
+    private static void buildWire(List<String[]> undo) throws IOException, InterruptedException {
+        check(exec("modprobe", "sch_netem"));
+        String[][] ends = {{WRITER_IF, WRITER_IP, "rxe1"}, {TARGET_IF, TARGET_IP, "rxe2"}};
+        for (String[] end : ends) {
+            check(exec("ip", "link", "set", end[0], "up"));
+            check(exec("ip", "addr", "add", end[1] + "/24", "dev", end[0]));
+            undo.add(new String[] {"ip", "addr", "del", end[1] + "/24", "dev", end[0]});
+        }
+        for (String conf : List.of("all", "default", WRITER_IF, TARGET_IF)) {
+            check(exec("sysctl", "-q", "-w", "net.ipv4.conf." + conf + ".accept_local=1",
+                    "net.ipv4.conf." + conf + ".rp_filter=0", "net.ipv4.conf." + conf + ".arp_ignore=1"));
+        }
+        // locally generated packets between the two addresses leave through the source's NIC
+        check(exec("ip", "rule", "add", "pref", "100", "table", "local"));
+        undo.add(new String[] {"ip", "rule", "del", "pref", "100", "table", "local"});
+        check(exec("ip", "rule", "del", "pref", "0", "table", "local"));
+        undo.add(new String[] {"ip", "rule", "add", "pref", "0", "table", "local"});
+        int pref = 10;
+        for (String[] end : ends) {
+            String other = end == ends[0] ? TARGET_IP : WRITER_IP;
+            String table = Integer.toString(100 + pref);
+            check(exec("ip", "rule", "add", "pref", Integer.toString(pref), "iif", "lo", "from", end[1], "to", other,
+                    "table", table));
+            undo.add(new String[] {"ip", "rule", "del", "pref", Integer.toString(pref)});
+            check(exec("ip", "route", "add", other, "dev", end[0], "src", end[1], "table", table));
+            pref++;
+        }
+        for (String[] end : ends) {
+            check(exec("rdma", "link", "add", end[2], "type", "rxe", "netdev", end[0]));
+            undo.add(new String[] {"rdma", "link", "delete", end[2]});
+        }
+    }
+
+    private static TransferEngine engine(String name, String device, int gidIndex) {
         return TransferEngine.builder().provider("verbs").groups(1, 1).name(name)
+                .providerOption("verbs.device", device)
                 .providerOption("verbs.gidIndex", Integer.toString(gidIndex))
                 .transferTimeout(Duration.ofSeconds(240)).build();
-    }
-
-    /**
-     * The index of the RoCE v2 GID {@code ::ffff:ip} on the guest's (only) RDMA device, port 1, waiting up to
-     * 20 s for it to appear after the address was added.
-     */
-    private static int roceV2GidIndex(String ip) throws IOException, InterruptedException {
-        String[] o = ip.split("\\.");
-        String wanted = String.format("0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x", Integer.parseInt(o[0]),
-                Integer.parseInt(o[1]), Integer.parseInt(o[2]), Integer.parseInt(o[3]));
-        Path port;
-        try (var devices = Files.list(Path.of("/sys/class/infiniband"))) {
-            port = devices.findFirst().orElseThrow().resolve("ports/1");
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        do {
-            for (int i = 0; i < 64; i++) {
-                Path gid = port.resolve("gids/" + i);
-                Path type = port.resolve("gid_attrs/types/" + i);
-                try {
-                    if (Files.readString(gid).trim().equals(wanted) && Files.readString(type).trim().equals("RoCE v2")) {
-                        return i;
-                    }
-                } catch (IOException e) {
-                    // an empty slot reads as an error (EINVAL); keep looking
-                }
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() - deadline < 0);
-        throw new AssertionError("no RoCE v2 GID for " + ip + " under " + port);
     }
 
     /** Writes COUNT fresh random chunks with imm, waits for all, checks bytes and imm count. @return MB/s */
@@ -159,16 +188,33 @@ class VerbsLossyLinkTest {
         return srcMemory.byteSize() / 1e6 / (nanos / 1e9);
     }
 
-    /** Loads sch_netem and adds the lossy qdisc to every interface. @return null, or why it could not */
-    private static String addNetem() throws IOException, InterruptedException {
-        Exec modprobe = exec("modprobe", "sch_netem");
-        for (String dev : INTERFACES) {
-            Exec tc = exec("tc", "qdisc", "replace", "dev", dev, "root", "netem", "loss", "2%", "delay", "1ms");
-            if (tc.status() != 0) {
-                return tc + " (" + modprobe + ")";
+    /** The index of the RoCE v2 GID {@code ::ffff:ip} of {@code device}, port 1, waiting up to 20 s for it. */
+    private static int roceV2GidIndex(String device, String ip) throws InterruptedException {
+        String[] o = ip.split("\\.");
+        String wanted = String.format("0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x", Integer.parseInt(o[0]),
+                Integer.parseInt(o[1]), Integer.parseInt(o[2]), Integer.parseInt(o[3]));
+        Path port = Path.of("/sys/class/infiniband", device, "ports/1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            for (int i = 0; i < 16; i++) {
+                try {
+                    if (Files.readString(port.resolve("gids/" + i)).trim().equals(wanted)
+                            && Files.readString(port.resolve("gid_attrs/types/" + i)).trim().equals("RoCE v2")) {
+                        return i;
+                    }
+                } catch (IOException e) {
+                    // an empty slot reads as an error (EINVAL); keep looking
+                }
             }
+            Thread.sleep(100);
+        } while (System.nanoTime() - deadline < 0);
+        return fail("no RoCE v2 GID for " + ip + " under " + port);
+    }
+
+    private static void check(Exec e) {
+        if (e.status() != 0) {
+            fail("setting up the wire: " + e);
         }
-        return null;
     }
 
     /** What a guest tool printed (stdout and stderr) and its exit status. */
@@ -182,7 +228,7 @@ class VerbsLossyLinkTest {
     /** Runs a guest tool (looked up in the sbin directories: the fork's PATH may lack them). */
     private static Exec exec(String... command) throws IOException, InterruptedException {
         String[] cmd = command.clone();
-        for (String dir : List.of("/usr/sbin/", "/sbin/", "/usr/bin/")) {
+        for (String dir : List.of("/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/")) {
             if (Files.isExecutable(Path.of(dir + cmd[0]))) {
                 cmd[0] = dir + cmd[0];
                 break;
