@@ -60,8 +60,8 @@ SECURITY_MIRROR=${SOFTROCE_SECURITY_MIRROR:-$(host_apt_uri 'debian-security/?$')
 SUITE=bookworm
 PKGS=rdma-core,ibverbs-utils,ibverbs-providers,libibverbs1,iproute2,kmod,procps
 # modules (with dependencies) copied into the image
-MODS="crc32_generic crc32_pclmul rdma_rxe rdma_ucm ib_umad ib_uverbs virtio_pci virtio_net virtio_console virtio_rng 9p 9pnet_virtio dummy"
-IMAGE_VERSION=te1   # bump when the build recipe changes (guest-init.sh changes are detected by hash)
+MODS="crc32_generic crc32_pclmul rdma_rxe rdma_ucm ib_umad ib_uverbs virtio_pci virtio_net virtio_console virtio_rng 9p 9pnet_virtio dummy sch_netem"
+IMAGE_VERSION=te2   # bump when the build recipe changes (guest-init.sh changes are detected by hash)
 
 MEM=4G; CPUS=$(nproc); TIMEOUT=3600; NET=virtio; WORKDIR=; SHARE_CWD=1
 JDK=${SOFTROCE_JDK:-}; REBUILD=0; BUILD_ONLY=0; KEEP=0; STDIN=0

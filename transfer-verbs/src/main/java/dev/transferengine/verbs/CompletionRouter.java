@@ -103,8 +103,10 @@ final class CompletionRouter {
                 TransferException error = status == Ibv.IBV_WC_SUCCESS ? null
                         : CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "RDMA WRITE/SEND");
                 int n = q.complete(wrId, status, error, sink);
-                if (error != null && status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onSendQueueError(q, error, sink);
+                if (status == Ibv.IBV_WC_WR_FLUSH_ERR) {
+                    connections.onSendQueueFlushed(q, error, sink);
+                } else if (error != null) {
+                    connections.onSendQueueError(q, status, error, sink);
                 }
                 return n;
             }
@@ -113,7 +115,7 @@ final class CompletionRouter {
                         : CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "receive");
                 messageReceives.complete(wrId, status, wc.get(JAVA_INT, at + WC_BYTE_LEN), error, sink);
                 if (error != null && status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM), error, sink);
+                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM), status, error, sink);
                 }
                 return 1;
             }
@@ -127,7 +129,7 @@ final class CompletionRouter {
                     return 1;
                 }
                 if (status != Ibv.IBV_WC_WR_FLUSH_ERR) {
-                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM),
+                    connections.onReceiveError(wc.get(JAVA_INT, at + WC_QP_NUM), status,
                             CompletionErrors.of(status, wc.get(JAVA_INT, at + WC_VENDOR_ERR), "immediate receive"), sink);
                 }
                 return 0;

@@ -2,6 +2,7 @@ package dev.transferengine.verbs;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.verbs.internal.HeldRequests;
 import dev.transferengine.verbs.internal.Route;
 
 import java.lang.foreign.MemorySegment;
@@ -17,6 +18,11 @@ final class PeerConnection {
         CONNECTING,
         /** Both sides connected to each other's current set: posts go out. */
         READY,
+        /**
+         * The responder refused one request, so that queue pair is in error: the set's other queue pairs finish
+         * what they have with the NIC, then the set is replaced (CONNECTING). Posts return RETRY.
+         */
+        DRAINING,
         /** The handshake did not complete in time, or the queue pairs could not be set up: posts throw. */
         FAILED
     }
@@ -34,7 +40,10 @@ final class PeerConnection {
     int localEpoch;
     /** Remote sets older than this are dead (we saw them fail or replaced them): ignore their messages. */
     int minRemoteEpoch = 1;
+    /** Handshake deadline (CONNECTING), or drain deadline (DRAINING). */
     long deadlineNanos;
+    /** Requests never executed by the peer, posted again once the next set is READY (docs/verbs.md §2a). */
+    final HeldRequests held = new HeldRequests();
     long nextSendNanos;
     /** Why the peer is FAILED, and since when. */
     TransferException failure;

@@ -1,7 +1,7 @@
 package dev.transferengine.verbs;
 
 import dev.transferengine.api.TransferException;
-import dev.transferengine.spi.CompletionSink;
+import dev.transferengine.verbs.internal.HeldRequests;
 import dev.transferengine.verbs.internal.Ibv;
 import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.ProtectionDomain.QueuePairHandle;
@@ -25,7 +25,7 @@ final class QueuePairSet {
     record Factory(ProtectionDomain pd, MemorySegment cq, MemorySegment messageSrq, MemorySegment immSrq, int port,
                    VerbsOptions options, SendQueueRegistry registry, SendBudget budget, SplittableRandom random) {
 
-        QueuePairSet create(int epoch) {
+        QueuePairSet create(int epoch, int peerHandle) {
             int k = options.rmaQpsPerPeer();
             QueuePairHandle[] qps = new QueuePairHandle[k + 1];
             SendQueue[] queues = new SendQueue[k + 1];
@@ -42,7 +42,7 @@ final class QueuePairSet {
                     registry.put(queues[i]);
                     psns[i] = random.nextInt(1 << 24); // PSNs are 24 bits; random so stale packets miss
                 }
-                return new QueuePairSet(epoch, qps, queues, psns);
+                return new QueuePairSet(epoch, peerHandle, qps, queues, psns);
             } catch (RuntimeException e) {
                 destroy(qps, queues, registry);
                 throw e;
@@ -51,6 +51,8 @@ final class QueuePairSet {
     }
 
     final int epoch;
+    /** The handle of the peer this set connects to. */
+    final int peerHandle;
     private final QueuePairHandle[] qps;
     private final SendQueue[] queues;
     private final int[] psns;
@@ -59,8 +61,9 @@ final class QueuePairSet {
     private boolean connected;
     private int remoteEpoch;
 
-    private QueuePairSet(int epoch, QueuePairHandle[] qps, SendQueue[] queues, int[] psns) {
+    private QueuePairSet(int epoch, int peerHandle, QueuePairHandle[] qps, SendQueue[] queues, int[] psns) {
         this.epoch = epoch;
+        this.peerHandle = peerHandle;
         this.qps = qps;
         this.queues = queues;
         this.psns = psns;
@@ -158,17 +161,23 @@ final class QueuePairSet {
         return n;
     }
 
+    /** Requests of every queue never handed to the NIC move to {@code into}. */
+    void holdUnposted(HeldRequests into) {
+        for (SendQueue q : queues) {
+            q.holdUnposted(into);
+        }
+    }
+
     /**
-     * Takes the set out of service: unposted requests fail now, the queue pairs go to ERR so the NIC flushes
-     * the posted ones (they report {@code reason}). The set is destroyed once {@link #outstanding()} is 0.
-     *
-     * @return how many requests failed right away
+     * Takes the set out of service: requests never handed to the NIC move to {@code held} (they are posted again
+     * on the next set), the queue pairs go to ERR so the NIC flushes the posted ones (they report {@code reason},
+     * or are held where a refusal made that safe: {@link SendQueue#holdFlushesInto}). The set is destroyed once
+     * {@link #outstanding()} is 0.
      */
-    int retire(TransferException reason, CompletionSink sink) {
-        int failed = 0;
+    void retire(TransferException reason, HeldRequests held) {
         for (SendQueue q : queues) {
             q.retire(reason);
-            failed += q.failUnposted(reason, sink);
+            q.holdUnposted(held);
         }
         for (QueuePairHandle q : qps) {
             try {
@@ -178,7 +187,6 @@ final class QueuePairSet {
             }
         }
         connected = false;
-        return failed;
     }
 
     /** Destroys the queue pairs, then frees their send rings and registry indices. */

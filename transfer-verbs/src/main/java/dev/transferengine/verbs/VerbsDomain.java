@@ -112,7 +112,7 @@ final class VerbsDomain implements ProviderDomain {
             var factory = new QueuePairSet.Factory(pd, cq, messageSrq, immSrq, port.port(), options, registry,
                     new SendBudget(sendLimit), random);
             this.connections = new ConnectionManager(factory, handshake, self, port.activeMtu(), port.gid().index(),
-                    options);
+                    options, this::queued);
             teardown.add(() -> connections.closeAll(registry));
             this.completions = new CompletionRouter(ctx, cq, arena, registry, messageReceives, immReceives, handshake,
                     connections);
@@ -316,7 +316,7 @@ final class VerbsDomain implements ProviderDomain {
             if (rc != 0 && rc != NativeErrors.ENOMEM && rc != NativeErrors.EAGAIN) {
                 TransferException e = NativeErrors.call("ibv_post_send(" + port.name() + ")", rc);
                 q.failUnposted(e, sink);
-                connections.onSendQueueError(q, e, sink);
+                connections.onSendQueueError(q, -1, e, sink);
             }
             if (q.hasUnposted()) {
                 toFlush[kept++] = q;

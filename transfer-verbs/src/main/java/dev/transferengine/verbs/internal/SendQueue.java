@@ -67,6 +67,8 @@ public final class SendQueue implements AutoCloseable {
     private int sinceSignal;
     /** What flushed requests of this queue report (set when the queue pair is retired); null = generic. */
     private TransferException flushError;
+    /** Where flushed requests go instead of failing (set after a refusal: they were never executed); or null. */
+    private HeldRequests holdFlushed;
 
     /**
      * @param qp       the {@code ibv_qp *}
@@ -150,6 +152,20 @@ public final class SendQueue implements AutoCloseable {
         slab.set(JAVA_INT, w + IMM_DATA, withImm ? Integer.reverseBytes(imm) : 0);
         slab.set(JAVA_LONG, w + REMOTE_ADDR, remoteAddress);
         slab.set(JAVA_INT, w + RKEY, rkey);
+    }
+
+    /**
+     * Appends the oldest request of {@code held} (a write or send that an earlier queue pair never executed)
+     * with its original context, buffers, keys and immediate, and removes it from {@code held}. The caller
+     * checked {@link #hasRoom()}.
+     */
+    public void appendHeld(HeldRequests held) {
+        int slot = fill(held.nextContext(), held.nextOpcode(), held.nextLkey(), held.nextSource(), held.nextLength());
+        long w = wr(slot);
+        slab.set(JAVA_INT, w + IMM_DATA, held.nextRawImm());
+        slab.set(JAVA_LONG, w + REMOTE_ADDR, held.nextRemoteAddress());
+        slab.set(JAVA_INT, w + RKEY, held.nextRkey());
+        held.removeFirst();
     }
 
     /** Appends a SEND of {@code length} bytes. The caller checked {@link #hasRoom()}. */
@@ -240,6 +256,9 @@ public final class SendQueue implements AutoCloseable {
             long ctx = contexts[(int) (s & mask)];
             if (status == Ibv.IBV_WC_SUCCESS) {
                 sink.onComplete(ctx);
+            } else if (status == Ibv.IBV_WC_WR_FLUSH_ERR && holdFlushed != null) {
+                hold(s, holdFlushed);
+                continue;
             } else if (status == Ibv.IBV_WC_WR_FLUSH_ERR) {
                 sink.onError(ctx, flush);
             } else if (s == seq) {
@@ -249,9 +268,39 @@ public final class SendQueue implements AutoCloseable {
             }
             n++;
         }
+        budget.release((int) (seq + 1 - head));
         head = seq + 1;
-        budget.release(n);
         lastProgressNanos = System.nanoTime();
+        return n;
+    }
+
+    private void hold(long seq, HeldRequests into) {
+        int slot = (int) (seq & mask);
+        long w = wr(slot);
+        long s = sge(slot);
+        into.add(contexts[slot], slab.get(JAVA_INT, w + OPCODE), slab.get(JAVA_INT, s + SGE_LKEY),
+                slab.get(JAVA_LONG, s + SGE_ADDR), slab.get(JAVA_INT, s + SGE_LENGTH),
+                slab.get(JAVA_LONG, w + REMOTE_ADDR), slab.get(JAVA_INT, w + RKEY), slab.get(JAVA_INT, w + IMM_DATA));
+    }
+
+    /**
+     * From now on, requests the NIC flushes on this queue are added to {@code into} instead of failing. Only
+     * correct when they were never executed: the queue pair broke on a request the responder refused (it
+     * executes nothing after the refused PSN), so every request behind it is flushed unexecuted.
+     */
+    public void holdFlushesInto(HeldRequests into) {
+        this.holdFlushed = into;
+    }
+
+    /** Requests never handed to the NIC move to {@code into} (posted again elsewhere). @return how many */
+    public int holdUnposted(HeldRequests into) {
+        int n = 0;
+        for (long s = posted; s < tail; s++) {
+            hold(s, into);
+            n++;
+        }
+        tail = posted;
+        budget.release(n);
         return n;
     }
 
