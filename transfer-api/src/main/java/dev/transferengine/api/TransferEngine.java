@@ -21,9 +21,11 @@ import java.util.function.Supplier;
  * immediate, and SEND/RECV for small messages.
  *
  * <h2>Threads</h2>
- * All methods are thread-safe. Each group (normally one GPU) has one worker thread that owns its NICs:
- * it takes requests from a bounded multi-producer queue, posts them, and polls every NIC's completions.
- * Callbacks run on a per-group callback executor, never on a worker; {@link TransferCounter} and
+ * All methods are thread-safe. Each group (normally one GPU) has one worker that owns its NICs: it takes
+ * requests from a bounded multi-producer queue, posts them, and polls every NIC's completions. By default
+ * ({@link ThreadingMode#DEDICATED}) the worker has its own thread; with {@link ThreadingMode#INVOKER} the
+ * application's threads run it through {@link #invoker(int)}. Either way one thread at a time touches a group's
+ * NICs. Callbacks run on a per-group callback executor, never on a worker; {@link TransferCounter} and
  * {@link ImmCounter} are updated by the worker directly.
  *
  * <h2>Ordering</h2>

@@ -38,7 +38,7 @@ final class WorkerInvoker implements WorkerDriver, GroupInvoker {
         this.worker = worker;
         // The worker logs and records its own failures; what reaches the handler is a failing onClose.
         this.invoker = new AgentInvoker(
-                t -> LOG.log(Level.ERROR, "group " + worker.group() + " failed while closing", t), null, worker);
+                t -> LOG.log(Level.ERROR, "group " + worker.group() + ": error outside its duty cycle", t), null, worker);
     }
 
     @Override
