@@ -443,11 +443,7 @@ public final class DefaultTransferEngine implements TransferEngine {
                         + "operation timeout; the worker is not keeping up (" + count + " requests of the batch were"
                         + " not queued)");
             }
-            if (++spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(10_000);
-            }
+            awaitRoom(w, ++spins);
         }
     }
 
@@ -475,11 +471,23 @@ public final class DefaultTransferEngine implements TransferEngine {
                 throw new TransferException(ErrorCategory.BACK_PRESSURE, "the request queue stayed full for the "
                         + "operation timeout; the worker is not keeping up");
             }
-            if (++spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(10_000);
-            }
+            awaitRoom(w, ++spins);
+        }
+    }
+
+    /**
+     * One wait for space in {@code w}'s request queue. In invoker mode the waiting thread runs the group's duty cycle
+     * (it may be the only thread that ever does: an application that submits more than the queue holds before it
+     * invokes); otherwise, or when another thread is invoking, it spins, then parks.
+     */
+    private static void awaitRoom(Worker w, int spins) {
+        if (w.driver() instanceof WorkerInvoker invoker && invoker.assist() > 0) {
+            return;
+        }
+        if (spins < 100) {
+            Thread.onSpinWait();
+        } else {
+            LockSupport.parkNanos(10_000);
         }
     }
 

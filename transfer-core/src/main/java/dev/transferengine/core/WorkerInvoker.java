@@ -56,6 +56,11 @@ final class WorkerInvoker implements WorkerDriver, GroupInvoker {
         return work;
     }
 
+    /** One cycle on behalf of a submitter waiting for queue space: the work done, 0 when none or taken, -1 once ended. */
+    int assist() {
+        return tryInvoke();
+    }
+
     /** One cycle if this thread can take the group: the work done, 0 when another thread has it, -1 once ended. */
     private int tryInvoke() {
         if (!OWNER.compareAndSet(this, null, Thread.currentThread())) {

@@ -148,6 +148,27 @@ class InvokerModeTest {
     }
 
     @Test
+    void aSubmitterFacingAFullQueueRunsTheGroupToMakeRoom() {
+        try (TransferEngine a = TransferEngine.builder().name("inv-h").threadingMode(ThreadingMode.INVOKER)
+                .requestQueueCapacity(8).operationTimeout(Duration.ofSeconds(5)).build()) {
+            MemorySegment srcMem = pattern(100 * 64, 9);
+            MemorySegment dstMem = arena.allocate(100 * 64, 4096);
+            MemoryRegion src = a.register(srcMem, Access.LOCAL);
+            MemoryRegion dst = a.register(dstMem, Access.REMOTE_WRITE);
+            TransferCounter done = new TransferCounter();
+            // Nobody else invokes: with an 8-slot queue, submits 9..100 only return because the submitting thread
+            // drives the group while it waits for room (otherwise: BACK_PRESSURE after the 5 s operation timeout).
+            for (int i = 0; i < 100; i++) {
+                a.submit(SingleWrite.of(src, i * 64L, 64, dst.descriptor(), i * 64L), done);
+            }
+            assertTrue(done.completed() > 0, "the submitter's own cycles completed earlier writes");
+            done.await(100, WAIT, a.invoker(0));
+            assertEquals(0, done.failed());
+            assertEquals(-1, srcMem.mismatch(dstMem));
+        }
+    }
+
+    @Test
     void aDedicatedEngineHasNoInvoker() {
         try (TransferEngine a = TransferEngine.builder().name("inv-f").build()) {
             assertThrows(InvalidRequestException.class, () -> a.invoker(0));
