@@ -6,6 +6,7 @@
 module dev.transferengine.core {
     requires transitive dev.transferengine.api;
     requires jdk.jfr;
+    requires org.agrona; // the worker's Agent, AgentRunner and AgentInvoker (an automatic module)
 
     exports dev.transferengine.core;
     exports dev.transferengine.core.counters;

@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.TransferEngine;
@@ -29,12 +30,15 @@ final class CaseRunner {
     private final SweepPlan plan;
     private final Duration timeout;
     private final ProgressBar progress;
+    private final GroupInvoker driver;
 
     /**
      * @param immCounters the receiver's counters, one per window slot; slot {@code s} writes carry imm {@code immBase + s}
+     * @param driver      runs both engines' duty cycles while waiting (invoker mode), or null
      */
     CaseRunner(TransferEngine sender, BenchBuffers buffers, ImmCounter[] immCounters, int immBase, SweepPlan plan,
-               Duration timeout, ProgressBar progress) {
+               Duration timeout, ProgressBar progress, GroupInvoker driver) {
+        this.driver = driver;
         this.sender = sender;
         this.buffers = buffers;
         this.immCounters = immCounters;
@@ -57,8 +61,8 @@ final class CaseRunner {
         // Every WRITE of these requests carries the slot's imm, so this is also the WRITE count per request.
         long immsPerOp = ImmAccounting.immsProduced(requests[0], sender.nicCount(0));
         WindowCompletion completion = plan.completion() == SweepOptions.Completion.IMM
-                ? WindowCompletion.immArrival(immCounters, immsPerOp, timeout)
-                : WindowCompletion.localCompletion(immCounters, immsPerOp, timeout);
+                ? WindowCompletion.immArrival(immCounters, immsPerOp, timeout, driver)
+                : WindowCompletion.localCompletion(immCounters, immsPerOp, timeout, driver);
         if (plan.verify()) {
             buffers.clearDestination(window * bytesPerOp);
         }

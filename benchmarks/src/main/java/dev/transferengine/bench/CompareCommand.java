@@ -103,6 +103,11 @@ final class CompareCommand implements Callable<Integer> {
                     + "Built with gcc into the module's target/ when the binary is older than the source.")
     Path baselineSource;
 
+    @Option(names = "--baseline-binary", paramLabel = "FILE",
+            description = "A prebuilt fi_write_bench to run as is: never rebuilt, no compiler or libfabric headers "
+                    + "needed (for machines with libfabric but without libfabric-dev). Wins over --baseline-source.")
+    Path baselineBinary;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
             description = "Longest a single run (either side) may take (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds = 120;
@@ -143,7 +148,8 @@ final class CompareCommand implements Callable<Integer> {
         NativeBaseline.Settings cSettings = new NativeBaseline.Settings(libfabricProvider, node, deliveryComplete, hmem,
                 yields, noImm);
 
-        NativeBaseline baseline = NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
+        NativeBaseline baseline = baselineBinary != null ? NativeBaseline.prebuilt(baselineBinary)
+                : NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
         EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions), !noImm);
 
         int[] iters = new int[sizeList.size()];

@@ -1,6 +1,8 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.ImmCounter;
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,6 +39,11 @@ final class LocalCommand implements Callable<Integer> {
                     + "(engine rows against CUDA copies in the same run)")
     String device = "host";
 
+    @picocli.CommandLine.Option(names = "--threading", paramLabel = "MODE", defaultValue = "dedicated",
+            description = "dedicated (default): a worker thread per engine; invoker: no worker threads, the bench "
+                    + "thread drives both engines while it waits (ThreadingMode.INVOKER, no thread hop).")
+    String threading = "dedicated";
+
     @Override
     public Integer call() {
         if (device.startsWith("cuda:")) {
@@ -47,6 +54,12 @@ final class LocalCommand implements Callable<Integer> {
         if (!device.equals("host")) {
             throw new IllegalArgumentException("--device must be host or cuda:N, got '" + device + "'");
         }
+        ThreadingMode mode = switch (threading) {
+            case "dedicated" -> ThreadingMode.DEDICATED;
+            case "invoker" -> ThreadingMode.INVOKER;
+            default -> throw new IllegalArgumentException("--threading must be dedicated or invoker, got '"
+                    + threading + "'");
+        };
         SweepPlan plan = sweep.plan();
         List<WriteCase> cases = plan.cases();
         long sourceSpan = 0;
@@ -59,15 +72,17 @@ final class LocalCommand implements Callable<Integer> {
         ResultSink sink = sweep.json() ? new JsonReport(spec.commandLine().getOut())
                 : new TableReport(spec.commandLine().getOut(), progress);
 
-        try (TransferEngine receiver = engine.builder("bench-receiver").build();
-             TransferEngine sender = engine.builder("bench-sender").build();
+        try (TransferEngine receiver = engine.builder("bench-receiver").threadingMode(mode).build();
+             TransferEngine sender = engine.builder("bench-sender").threadingMode(mode).build();
              BenchBuffers buffers = new BenchBuffers(sender, receiver, sourceSpan, destinationBytes, plan.seed())) {
             ImmCounter[] immCounters = new ImmCounter[plan.window()];
             for (int slot = 0; slot < immCounters.length; slot++) {
                 immCounters[slot] = receiver.immCounter(IMM_BASE + slot);
             }
             sink.start(runInfo(plan, sender));
-            CaseRunner runner = new CaseRunner(sender, buffers, immCounters, IMM_BASE, plan, engine.timeout(), progress);
+            GroupInvoker driver = mode == ThreadingMode.INVOKER ? bothGroups(sender.invoker(0), receiver.invoker(0)) : null;
+            CaseRunner runner = new CaseRunner(sender, buffers, immCounters, IMM_BASE, plan, engine.timeout(), progress,
+                    driver);
             for (WriteCase c : cases) {
                 sink.row(runner.run(c));
             }
@@ -76,6 +91,21 @@ final class LocalCommand implements Callable<Integer> {
             progress.clear();
         }
         return 0;
+    }
+
+    /** One cycle of the sender's group, then one of the receiver's: the bench thread moves both engines. */
+    private static GroupInvoker bothGroups(GroupInvoker sender, GroupInvoker receiver) {
+        return new GroupInvoker() {
+            @Override
+            public int group() {
+                return 0;
+            }
+
+            @Override
+            public int invoke() {
+                return sender.invoke() + receiver.invoke();
+            }
+        };
     }
 
     private RunInfo runInfo(SweepPlan plan, TransferEngine sender) {

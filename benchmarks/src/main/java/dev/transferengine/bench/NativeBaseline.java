@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The C baseline, {@code benchmarks/native/fi_write_bench.c}: compiled with gcc into {@code benchmarks/target/}
- * when the binary is missing or older than the source, and run as a separate process, one write size per run.
+ * when the binary is missing or older than the source (or a prebuilt binary, {@link #prebuilt}, never rebuilt), and
+ * run as a separate process, one write size per run.
  * Not thread-safe (one compare run uses it from one thread).
  */
 final class NativeBaseline {
@@ -60,6 +61,17 @@ final class NativeBaseline {
     static boolean stale(Path source, Path binary) throws IOException {
         return !Files.isExecutable(binary)
                 || Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) < 0;
+    }
+
+    /**
+     * A prebuilt baseline binary, run as it is: never rebuilt, whatever the source's age (the machine may have no
+     * compiler or no libfabric headers).
+     */
+    static NativeBaseline prebuilt(Path binary) {
+        if (!Files.isRegularFile(binary) || !Files.isExecutable(binary)) {
+            throw new BenchFailure("the prebuilt C baseline " + binary + " is not an executable file");
+        }
+        return new NativeBaseline(binary);
     }
 
     /**

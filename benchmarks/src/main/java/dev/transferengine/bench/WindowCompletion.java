@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferTimeoutException;
@@ -19,7 +20,8 @@ import java.time.Duration;
  * </ul>
  * Either way, {@link #settle} waits at the end of a phase for the other sense too, so no write is left
  * in flight between cases and every failure surfaces. Used by the one benchmark thread; allocation-free
- * while waiting.
+ * while waiting. With invoker-mode engines ({@code --threading invoker}) every wait drives both engines' groups
+ * ({@link #driver}) instead of parking.
  */
 abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, WindowCompletion.LocalCompletion {
     /** How long one wait slice is before failures are checked again. */
@@ -28,19 +30,24 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
     final ImmCounter[] immCounters;
     final long immsPerOp;
     final long timeoutNanos;
+    /** Runs the engines' duty cycles while waiting (invoker mode), or null (dedicated worker threads). */
+    final GroupInvoker driver;
 
-    private WindowCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout) {
+    private WindowCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout, GroupInvoker driver) {
         this.immCounters = immCounters;
         this.immsPerOp = immsPerOp;
         this.timeoutNanos = timeout.toNanos();
+        this.driver = driver;
     }
 
-    static WindowCompletion immArrival(ImmCounter[] immCounters, long immsPerOp, Duration timeout) {
-        return new ImmArrival(immCounters, immsPerOp, timeout);
+    static WindowCompletion immArrival(ImmCounter[] immCounters, long immsPerOp, Duration timeout,
+                                       GroupInvoker driver) {
+        return new ImmArrival(immCounters, immsPerOp, timeout, driver);
     }
 
-    static WindowCompletion localCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout) {
-        return new LocalCompletion(immCounters, immsPerOp, timeout);
+    static WindowCompletion localCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout,
+                                            GroupInvoker driver) {
+        return new LocalCompletion(immCounters, immsPerOp, timeout, driver);
     }
 
     /** The counter a submission from {@code slot} completes. */
@@ -62,7 +69,11 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             try {
-                immCounters[slot].await(n, SLICE);
+                if (driver != null) {
+                    immCounters[slot].await(n, SLICE, driver);
+                } else {
+                    immCounters[slot].await(n, SLICE);
+                }
                 return;
             } catch (TransferTimeoutException e) {
                 throwIfFailed(failures);
@@ -75,8 +86,17 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
     }
 
     static void awaitLocal(TransferCounter counter, long n, long timeoutNanos) {
+        awaitLocal(counter, n, timeoutNanos, null);
+    }
+
+    /** {@link #awaitLocal(TransferCounter, long, long)} driving {@code driver} while waiting, unless it is null. */
+    static void awaitLocal(TransferCounter counter, long n, long timeoutNanos, GroupInvoker driver) {
         try {
-            counter.await(n, Duration.ofNanos(timeoutNanos));
+            if (driver != null) {
+                counter.await(n, Duration.ofNanos(timeoutNanos), driver);
+            } else {
+                counter.await(n, Duration.ofNanos(timeoutNanos));
+            }
         } catch (TransferTimeoutException e) {
             throw new BenchFailure("local completions did not come: " + e.getMessage(), e);
         }
@@ -94,8 +114,8 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
     static final class ImmArrival extends WindowCompletion {
         private final TransferCounter local = new TransferCounter();
 
-        ImmArrival(ImmCounter[] immCounters, long immsPerOp, Duration timeout) {
-            super(immCounters, immsPerOp, timeout);
+        ImmArrival(ImmCounter[] immCounters, long immsPerOp, Duration timeout, GroupInvoker driver) {
+            super(immCounters, immsPerOp, timeout, driver);
         }
 
         @Override
@@ -114,7 +134,7 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
             for (long n : submittedPerSlot) {
                 total += n;
             }
-            awaitLocal(local, total, timeoutNanos);
+            awaitLocal(local, total, timeoutNanos, driver);
         }
     }
 
@@ -122,8 +142,8 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
     static final class LocalCompletion extends WindowCompletion {
         private final TransferCounter[] perSlot;
 
-        LocalCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout) {
-            super(immCounters, immsPerOp, timeout);
+        LocalCompletion(ImmCounter[] immCounters, long immsPerOp, Duration timeout, GroupInvoker driver) {
+            super(immCounters, immsPerOp, timeout, driver);
             perSlot = new TransferCounter[immCounters.length];
             for (int i = 0; i < perSlot.length; i++) {
                 perSlot[i] = new TransferCounter();
@@ -137,7 +157,7 @@ abstract sealed class WindowCompletion permits WindowCompletion.ImmArrival, Wind
 
         @Override
         void awaitOldest(int slot) {
-            awaitLocal(perSlot[slot], 1, timeoutNanos);
+            awaitLocal(perSlot[slot], 1, timeoutNanos, driver);
         }
 
         @Override

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,6 +133,32 @@ class CompareCommandTest {
 
         Files.setLastModifiedTime(source, FileTime.from(Instant.now().plusSeconds(60)));
         assertTrue(NativeBaseline.stale(source, binary));
+    }
+
+    @Test
+    void aPrebuiltBinaryIsRunAsItIsAndNeverRebuilt(@TempDir Path dir) throws IOException {
+        // A "binary" older than a source next to it, on a machine where compiling could not work anyway.
+        Path source = dir.resolve("native").resolve(NativeBaseline.SOURCE_NAME);
+        Files.createDirectories(source.getParent());
+        Files.writeString(source, "this would not compile\n");
+        Path binary = NativeBaseline.binaryFor(source);
+        Files.createDirectories(binary.getParent());
+        Files.writeString(binary, "#!/bin/sh\nexit 0\n");
+        binary.toFile().setExecutable(true);
+        Files.setLastModifiedTime(binary, FileTime.from(Instant.now().minusSeconds(3600)));
+        assertTrue(NativeBaseline.stale(source, binary), "prepare would rebuild it");
+        FileTime before = Files.getLastModifiedTime(binary);
+
+        assertEquals(binary, NativeBaseline.prebuilt(binary).binary());
+        assertEquals(before, Files.getLastModifiedTime(binary), "not rebuilt");
+        assertEquals("#!/bin/sh\nexit 0\n", Files.readString(binary));
+
+        Path missing = dir.resolve("no-such-binary");
+        BenchFailure e = assertThrows(BenchFailure.class, () -> NativeBaseline.prebuilt(missing));
+        assertTrue(e.getMessage().contains("no-such-binary"), e.getMessage());
+        Run cli = run("compare", "--baseline-binary", missing.toString(), "--sizes", "64");
+        assertNotEquals(0, cli.exitCode());
+        assertTrue(cli.err().contains("not an executable file"), cli.err());
     }
 
     @Test

@@ -73,6 +73,26 @@ class LocalCommandTest {
     }
 
     @Test
+    void invokerThreadingMovesVerifiedRowsWithNoWorkerThreads() {
+        for (String completion : new String[] {"imm", "local"}) {
+            Run r = run("local", "--threading", "invoker", "--sizes", "1K,1M", "--page-sizes", "4K", "--page-counts",
+                    "8", "--window", "4", "--warmup", "3", "--iterations", "40", "--nics-per-gpu", "2",
+                    "--completion", completion, "--verify", "--json", "--no-progress");
+            assertEquals(0, r.exitCode(), r.err());
+            JsonArray rows = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("results");
+            assertEquals(3, rows.size(), r.out());
+            for (int i = 0; i < rows.size(); i++) {
+                assertTrue(rows.get(i).getAsJsonObject().get("verified").getAsBoolean(), r.out());
+            }
+        }
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("bench-sender-worker")),
+                "invoker mode starts no worker thread");
+        Run bad = run("local", "--threading", "shared");
+        assertEquals(2, bad.exitCode(), "a usage error");
+        assertTrue(bad.err().contains("--threading must be dedicated or invoker"), bad.err());
+    }
+
+    @Test
     void aFailedWriteStopsTheRunWithTheProvidersMessage() {
         Run r = run("local", "--sizes", "4K", "--sweep", "single", "--warmup", "0", "--iterations", "100",
                 "--provider-option", "loopback.failEveryNth=10", "--timeout", "30", "--no-progress");

@@ -2,7 +2,11 @@ package dev.transferengine.api;
 
 import java.util.concurrent.locks.LockSupport;
 
-/** Spin, then yield, then park with doubling times. Not thread-safe (one per worker). */
+/**
+ * Spin, then yield, then park with doubling times; with transfers in flight, spin then yield but never park (a
+ * park's wake-up latency would be added to every completion: 20-27% of a large tcp write, docs/benchmarks.md).
+ * Not thread-safe (one per worker).
+ */
 final class BackoffIdleStrategy implements IdleStrategy {
     private final long maxSpins;
     private final long maxYields;
@@ -37,6 +41,25 @@ final class BackoffIdleStrategy implements IdleStrategy {
             LockSupport.parkNanos(parkNanos);
             parkNanos = Math.min(parkNanos << 1, maxParkNanos);
         }
+    }
+
+    @Override
+    public void idle(int workCount, boolean transfersInFlight) {
+        if (workCount == 0 && transfersInFlight) {
+            if (spins < maxSpins) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+            return;
+        }
+        idle(workCount);
+    }
+
+    @Override
+    public boolean mayPark(boolean transfersInFlight) {
+        return !transfersInFlight && spins >= maxSpins && yields >= maxYields;
     }
 
     @Override

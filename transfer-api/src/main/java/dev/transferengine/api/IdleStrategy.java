@@ -14,6 +14,23 @@ public interface IdleStrategy {
     /** Forget any back-off state. */
     void reset();
 
+    /**
+     * {@link #idle(int)} told whether the worker has transfers in flight (posted, waiting for completions): a
+     * strategy may then keep spinning or yielding, since completions arrive only when the worker polls and a park
+     * adds its wake-up time to every one of them. The default ignores the hint.
+     */
+    default void idle(int workCount, boolean transfersInFlight) {
+        idle(workCount);
+    }
+
+    /**
+     * Whether the next {@code idle(0, transfersInFlight)} may park the thread. A worker publishes that it needs an
+     * unpark only then, so producers do not unpark a worker that is spinning. Default true (always safe).
+     */
+    default boolean mayPark(boolean transfersInFlight) {
+        return true;
+    }
+
     /** Busy spin with {@link Thread#onSpinWait()}: lowest latency, burns a core. */
     static IdleStrategy busySpin() {
         return new IdleStrategy() {
@@ -26,6 +43,11 @@ public interface IdleStrategy {
 
             @Override
             public void reset() {
+            }
+
+            @Override
+            public boolean mayPark(boolean transfersInFlight) {
+                return false;
             }
         };
     }
@@ -42,6 +64,11 @@ public interface IdleStrategy {
 
             @Override
             public void reset() {
+            }
+
+            @Override
+            public boolean mayPark(boolean transfersInFlight) {
+                return false;
             }
         };
     }
@@ -62,7 +89,10 @@ public interface IdleStrategy {
         };
     }
 
-    /** Spin, then yield, then park with exponential back-off up to {@code maxParkNanos}. The default. */
+    /**
+     * Spin, then yield, then park with exponential back-off up to {@code maxParkNanos}; while transfers are in
+     * flight it only spins and yields (parks only when there is truly nothing in flight). The default.
+     */
     static IdleStrategy backoff(long maxSpins, long maxYields, long minParkNanos, long maxParkNanos) {
         return new BackoffIdleStrategy(maxSpins, maxYields, minParkNanos, maxParkNanos);
     }

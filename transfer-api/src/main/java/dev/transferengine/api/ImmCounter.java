@@ -47,6 +47,24 @@ public final class ImmCounter {
         }
     }
 
+    /**
+     * {@link #await(long, Duration)} for an engine built with {@link ThreadingMode#INVOKER}: the calling thread
+     * runs {@code invoker}'s duty cycle (which polls the NICs the imms arrive on) instead of parking.
+     *
+     * @throws TransferTimeoutException when the deadline passes first; the reservation is returned
+     */
+    public void await(long n, Duration timeout, GroupInvoker invoker) {
+        long nanos = CountAwait.checkWait(n, timeout);
+        if (invoker == null) {
+            throw new InvalidRequestException("invoker must not be null");
+        }
+        if (!arrived.await(n, nanos, invoker)) {
+            throw new TransferTimeoutException("timed out after " + timeout + " waiting for " + n + " imms of 0x"
+                    + Integer.toHexString(imm) + " while invoking group " + invoker.group() + " (balance "
+                    + balance() + ")");
+        }
+    }
+
     /** Adds {@code count} arrivals. Called by the engine. */
     public void add(long count) {
         arrived.add(count);

@@ -54,6 +54,25 @@ public final class TransferCounter {
         }
     }
 
+    /**
+     * {@link #await(long, Duration)} for an engine built with {@link ThreadingMode#INVOKER}: instead of parking,
+     * the calling thread runs {@code invoker}'s duty cycle until the count is reached, so the group that moves the
+     * requests makes progress on this thread (no thread hop, no wake-up).
+     *
+     * @throws TransferTimeoutException when the deadline passes first (the reservation is returned)
+     */
+    public void await(long n, Duration timeout, GroupInvoker invoker) {
+        long nanos = CountAwait.checkWait(n, timeout);
+        if (invoker == null) {
+            throw new InvalidRequestException("invoker must not be null");
+        }
+        if (!completed.await(n, nanos, invoker)) {
+            throw new TransferTimeoutException("timed out after " + timeout + " waiting for " + n
+                    + " completions while invoking group " + invoker.group() + " (completed so far: "
+                    + completed.count() + ")");
+        }
+    }
+
     /** Records a successful completion. Called by the engine. */
     public void onSuccess() {
         completed.add(1);

@@ -21,9 +21,11 @@ import java.util.function.Supplier;
  * immediate, and SEND/RECV for small messages.
  *
  * <h2>Threads</h2>
- * All methods are thread-safe. Each group (normally one GPU) has one worker thread that owns its NICs:
- * it takes requests from a bounded multi-producer queue, posts them, and polls every NIC's completions.
- * Callbacks run on a per-group callback executor, never on a worker; {@link TransferCounter} and
+ * All methods are thread-safe. Each group (normally one GPU) has one worker that owns its NICs: it takes
+ * requests from a bounded multi-producer queue, posts them, and polls every NIC's completions. By default
+ * ({@link ThreadingMode#DEDICATED}) the worker has its own thread; with {@link ThreadingMode#INVOKER} the
+ * application's threads run it through {@link #invoker(int)}. Either way one thread at a time touches a group's
+ * NICs. Callbacks run on a per-group callback executor, never on a worker; {@link TransferCounter} and
  * {@link ImmCounter} are updated by the worker directly.
  *
  * <h2>Ordering</h2>
@@ -104,6 +106,25 @@ public interface TransferEngine extends AutoCloseable {
     void submit(TransferRequest request, TransferCounter counter);
 
     /**
+     * Submits {@code requests[from, from + count)} in one call: every request is validated first (a bad one throws
+     * {@link InvalidRequestException} and none of the batch is submitted), then consecutive requests of one group
+     * go to its worker with one queue hand-off and one wake-up. Each request completes {@code counter} exactly
+     * once. Allocates nothing per request; the array may be reused as soon as the call returns.
+     */
+    void submit(TransferRequest[] requests, int from, int count, TransferCounter counter);
+
+    /** {@link #submit(TransferRequest[], int, int, TransferCounter)} for a list (no allocation per request). */
+    void submit(List<? extends TransferRequest> requests, TransferCounter counter);
+
+    /**
+     * The invoker of {@code group}, for engines built with {@link ThreadingMode#INVOKER}: the application's thread
+     * drives the group's duty cycle with it.
+     *
+     * @throws InvalidRequestException for a bad group, or when the engine runs dedicated worker threads
+     */
+    GroupInvoker invoker(int group);
+
+    /**
      * Sends {@code length} bytes at {@code src + offset} to the engine at {@code destination}
      * (its {@link #mainAddress()}), which delivers them to one of its posted receive buffers.
      */
@@ -178,6 +199,9 @@ public interface TransferEngine extends AutoCloseable {
      * bound.
      */
     final class Builder {
+        /** The engine option that carries {@link #threadingMode(ThreadingMode)}: a {@link ThreadingMode} name. */
+        public static final String THREADING_MODE_OPTION = "threadingMode";
+
         private String provider = "loopback";
         private final Map<String, String> providerOptions = new LinkedHashMap<>();
         private final List<GroupSpec> groups = new ArrayList<>();
@@ -188,6 +212,7 @@ public interface TransferEngine extends AutoCloseable {
         private String name = "te";
         private DeviceBackend deviceBackend;
         private Duration watchdogBound = EngineConfig.DEFAULT_WATCHDOG_BOUND;
+        private ThreadingMode threadingMode = ThreadingMode.DEDICATED;
 
         Builder() {
         }
@@ -240,6 +265,15 @@ public interface TransferEngine extends AutoCloseable {
         /** The idle strategy each worker gets a fresh instance of. */
         public Builder idleStrategy(Supplier<IdleStrategy> factory) {
             this.idleStrategy = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /**
+         * Who drives the groups' duty cycles: a dedicated worker thread per group (default), or the application
+         * through {@link TransferEngine#invoker(int)}. Kept as the engine option {@code threadingMode}.
+         */
+        public Builder threadingMode(ThreadingMode mode) {
+            this.threadingMode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
@@ -307,7 +341,11 @@ public interface TransferEngine extends AutoCloseable {
         /** The configuration this builder describes. */
         public EngineConfig config() {
             List<GroupSpec> g = groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : groups;
-            return new EngineConfig(name, provider, Map.copyOf(providerOptions), g, idleStrategy,
+            Map<String, String> options = new LinkedHashMap<>(providerOptions);
+            if (threadingMode != ThreadingMode.DEDICATED) {
+                options.put(THREADING_MODE_OPTION, threadingMode.name());
+            }
+            return new EngineConfig(name, provider, Map.copyOf(options), g, idleStrategy,
                     requestQueueCapacity, transferTimeout, operationTimeout, deviceBackend, watchdogBound);
         }
 

@@ -6,6 +6,7 @@ import dev.transferengine.api.Device;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.EngineHealth;
 import dev.transferengine.api.ErrorCategory;
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.ImmExpectation;
@@ -14,6 +15,7 @@ import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.ReceiveHandler;
 import dev.transferengine.api.ReceiveSet;
 import dev.transferengine.api.Subscription;
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferCallback;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
@@ -58,6 +60,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final DeviceShares deviceShares;
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
+    private final ThreadingMode threadingMode;
     private final AtomicInteger activeCallers = new AtomicInteger();
     private volatile boolean closed;
     private final Object closeLock = new Object();
@@ -66,6 +69,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     DefaultTransferEngine(EngineConfig config) {
         this.config = config;
         this.operationTimeoutNanos = config.operationTimeout().toNanos();
+        this.threadingMode = threadingMode(config);
         Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config));
         this.providerName = selected.provider().name();
         int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
@@ -84,8 +88,8 @@ public final class DefaultTransferEngine implements TransferEngine {
                 int cuda = groups.get(g).cudaDevice();
                 workers[g] = new Worker(this, g, fabric, assignment.get(g), groups.get(g).pinCpu(),
                         cuda >= 0 && devices.isAvailable() ? devices.backend() : null, cuda, staging,
-                        config.requestQueueCapacity(), config.idleStrategy().get(), config.transferTimeout().toNanos(),
-                        config.name());
+                        config.requestQueueCapacity(), config.idleStrategy().get(), threadingMode,
+                        config.transferTimeout().toNanos(), config.name());
             }
             this.imms = new ImmTable(workers[0].dispatcher().executor());
             for (Worker w : workers) {
@@ -164,6 +168,16 @@ public final class DefaultTransferEngine implements TransferEngine {
         return out;
     }
 
+    private static ThreadingMode threadingMode(EngineConfig config) {
+        String mode = config.option(TransferEngine.Builder.THREADING_MODE_OPTION, ThreadingMode.DEDICATED.name());
+        try {
+            return ThreadingMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("unknown threading mode '" + mode + "'; one of "
+                    + java.util.Arrays.toString(ThreadingMode.values()));
+        }
+    }
+
     /** Engine option: {@code cudaIpc=false} turns the same-host GPU path off (default on). */
     static final String CUDA_IPC = "cudaIpc";
 
@@ -220,6 +234,21 @@ public final class DefaultTransferEngine implements TransferEngine {
             throw new InvalidRequestException("group " + group + " out of range: the engine has " + workers.length);
         }
         return workers[group];
+    }
+
+    @Override
+    public GroupInvoker invoker(int group) {
+        Worker w = worker(group);
+        if (!(w.driver() instanceof WorkerInvoker invoker)) {
+            throw new InvalidRequestException("group " + group + " runs on its own worker thread: build the engine"
+                    + " with threadingMode(ThreadingMode.INVOKER) to drive it from the application's threads");
+        }
+        return invoker;
+    }
+
+    /** The threading mode the engine was built with. */
+    public ThreadingMode threadingMode() {
+        return threadingMode;
     }
 
     /** Regions currently registered, over all groups (for tests and diagnostics). */
@@ -344,6 +373,80 @@ public final class DefaultTransferEngine implements TransferEngine {
         enqueue(request, counter);
     }
 
+    @Override
+    public void submit(TransferRequest[] requests, int from, int count, TransferCounter counter) {
+        if (requests == null || counter == null) {
+            throw new InvalidRequestException("requests and counter must not be null");
+        }
+        if (from < 0 || count < 0 || from > requests.length - count) {
+            throw new InvalidRequestException("batch [" + from + ", " + from + " + " + count + ") is outside an array of "
+                    + requests.length);
+        }
+        enqueueBatch(null, requests, from, count, counter);
+    }
+
+    @Override
+    public void submit(List<? extends TransferRequest> requests, TransferCounter counter) {
+        if (requests == null || counter == null) {
+            throw new InvalidRequestException("requests and counter must not be null");
+        }
+        enqueueBatch(requests, null, 0, requests.size(), counter);
+    }
+
+    /**
+     * Validates the whole batch (nothing is queued when one request is bad), then hands each run of consecutive
+     * requests of one group to its worker with one queue claim and one wake-up (more when the queue has less room).
+     */
+    private void enqueueBatch(List<? extends TransferRequest> list, TransferRequest[] array, int from, int count,
+                              TransferCounter counter) {
+        activeCallers.incrementAndGet();
+        try {
+            checkOpen();
+            for (int i = from; i < from + count; i++) {
+                validator.validate(array != null ? array[i] : list.get(i));
+            }
+            int runStart = from;
+            while (runStart < from + count) {
+                int group = RequestValidator.groupOf(array != null ? array[runStart] : list.get(runStart));
+                int runEnd = runStart + 1;
+                while (runEnd < from + count
+                        && RequestValidator.groupOf(array != null ? array[runEnd] : list.get(runEnd)) == group) {
+                    runEnd++;
+                }
+                offerBatch(workers[group], list, array, runStart, runEnd - runStart, counter);
+                runStart = runEnd;
+            }
+        } finally {
+            activeCallers.decrementAndGet();
+        }
+    }
+
+    /** {@link #offer} for a run of one group's requests. Caller holds activeCallers. */
+    private void offerBatch(Worker w, List<? extends TransferRequest> list, TransferRequest[] array, int from,
+                            int count, Object completion) {
+        long deadline = 0;
+        int spins = 0;
+        while (count > 0) {
+            int queued = w.offerBatch(list, array, from, count, completion);
+            from += queued;
+            count -= queued;
+            if (queued > 0 || count == 0) {
+                spins = 0;
+                deadline = 0;
+                continue;
+            }
+            checkOpen();
+            if (deadline == 0) {
+                deadline = System.nanoTime() + operationTimeoutNanos;
+            } else if (System.nanoTime() - deadline > 0) {
+                throw new TransferException(ErrorCategory.BACK_PRESSURE, "the request queue stayed full for the "
+                        + "operation timeout; the worker is not keeping up (" + count + " requests of the batch were"
+                        + " not queued)");
+            }
+            awaitRoom(w, ++spins);
+        }
+    }
+
     private void enqueue(TransferRequest request, Object completion) {
         activeCallers.incrementAndGet();
         try {
@@ -368,11 +471,23 @@ public final class DefaultTransferEngine implements TransferEngine {
                 throw new TransferException(ErrorCategory.BACK_PRESSURE, "the request queue stayed full for the "
                         + "operation timeout; the worker is not keeping up");
             }
-            if (++spins < 100) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(10_000);
-            }
+            awaitRoom(w, ++spins);
+        }
+    }
+
+    /**
+     * One wait for space in {@code w}'s request queue. In invoker mode the waiting thread runs the group's duty cycle
+     * (it may be the only thread that ever does: an application that submits more than the queue holds before it
+     * invokes); otherwise, or when another thread is invoking, it spins, then parks.
+     */
+    private static void awaitRoom(Worker w, int spins) {
+        if (w.driver() instanceof WorkerInvoker invoker && invoker.assist() > 0) {
+            return;
+        }
+        if (spins < 100) {
+            Thread.onSpinWait();
+        } else {
+            LockSupport.parkNanos(10_000);
         }
     }
 
@@ -538,14 +653,15 @@ public final class DefaultTransferEngine implements TransferEngine {
                 watch.leftBehind(w);
             }
             int failed = w.abandon(Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadline - System.nanoTime()));
-            String what = "worker " + w.group() + " (thread " + w.thread().getName() + ") did not stop within the"
+            String what = "worker " + w.group() + " (thread " + w.threadName() + ") did not stop within the"
                     + " operation timeout: it is probably stuck in a native call and is left behind. "
                     + (failed >= 0 ? failed + " queued requests failed with CLOSED; "
                                    : "its queue could not be taken over, queued requests stay with it; ")
                     + "its " + w.inFlight() + " accepted transfers, its regions and its NICs stay with the thread, which"
                     + " fails or completes those transfers and frees the rest if the call ever returns; the fabric is"
                     + " closed after it ends.";
-            Throwable stack = Watchdog.stackOf(w.thread(), Watchdog.STACK_WAIT_NANOS);
+            Thread t = w.thread();
+            Throwable stack = t == null ? null : Watchdog.stackOf(t, Watchdog.STACK_WAIT_NANOS);
             LOG.log(Level.ERROR, what + (stack == null ? " Its stack could not be taken (a critical native call?)."
                     : " Its stack:"), stack);
         }

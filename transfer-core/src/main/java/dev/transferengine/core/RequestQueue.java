@@ -84,6 +84,36 @@ final class RequestQueue {
     }
 
     /**
+     * Claims {@code n} consecutive slots with one CAS, for a batch; returns the position of the first, or -1 when
+     * not all {@code n} are free. Each claimed position must then be {@linkplain #publish published}, in any order
+     * (the consumer takes them in order). Any thread; {@code 1 <= n <= capacity}.
+     */
+    long claim(int n) {
+        while (true) {
+            long t = tail.get();
+            // Slots are freed in position order, so the last one free means all n are.
+            long last = t + n - 1;
+            long seq = (long) SEQ.getAcquire(sequences, (int) (last & mask));
+            if (seq == last) {
+                if (tail.compareAndSet(t, t + n)) {
+                    return t;
+                }
+            } else if (seq < last) {
+                return -1;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Fills and publishes one position returned by (or following) {@link #claim}. */
+    void publish(long position, Object payload, Object completion) {
+        int index = (int) (position & mask);
+        payloads[index] = payload;
+        completions[index] = completion;
+        SEQ.setRelease(sequences, index, position + 1);
+    }
+
+    /**
      * Drains up to {@code max} pairs into {@code drain}. Consumer thread only; returns 0 once the queue was
      * {@linkplain #takeOver taken over}.
      */

@@ -80,6 +80,17 @@ final class RequestValidator {
         };
     }
 
+    /** The group of a request {@link #validate} accepted (its source region's, 0 for barriers and imm writes). */
+    static int groupOf(TransferRequest request) {
+        return switch (request) {
+            case SingleWrite w -> ((Region) w.src()).group();
+            case PagedWrite p -> ((Region) p.src()).group();
+            case Scatter s -> ((Region) s.src()).group();
+            case Barrier b -> 0;
+            case ImmWrite i -> 0;
+        };
+    }
+
     /**
      * The write source as this engine's open {@link Region}. A staged GPU target cannot be one: its NIC
      * registrations cover the host shadow peers write into, not the GPU memory.

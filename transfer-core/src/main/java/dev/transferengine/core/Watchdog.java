@@ -111,7 +111,7 @@ final class Watchdog implements Runnable {
         for (int g = 0; g < workers.length; g++) {
             Worker w = workers[g];
             Watch watch = watches[g];
-            if (!w.thread().isAlive() || w.failure() != null) {
+            if (w.hasEnded() || w.failure() != null) {
                 watch.stuck = false; // ended: health says FAILED or CLOSED
                 continue;
             }
@@ -128,7 +128,7 @@ final class Watchdog implements Runnable {
                 reportStuck(w, watch, now - last, cycles);
             } else if (!overdue && watch.stuck) {
                 watch.stuck = false;
-                LOG.log(Level.WARNING, "worker " + g + " (thread " + w.thread().getName() + ") completed a duty cycle"
+                LOG.log(Level.WARNING, "worker " + g + " (thread " + w.threadName() + ") completed a duty cycle"
                         + " again after about " + millis(now - watch.stuckSinceCycleNanos) + " ms without one: running"
                         + " (stuck episodes: " + watch.stuckCount + ")");
             }
@@ -136,12 +136,13 @@ final class Watchdog implements Runnable {
     }
 
     private void reportStuck(Worker w, Watch watch, long sinceNanos, long cycles) {
-        String head = "worker " + w.group() + " (thread " + w.thread().getName() + ") has not completed a duty cycle"
+        String head = "worker " + w.group() + " (thread " + w.threadName() + ") has not completed a duty cycle"
                 + " for " + millis(sinceNanos) + " ms (watchdog bound " + millis(boundNanos) + " ms): STUCK, most"
                 + " likely inside a native call (a post, a completion-queue read, a registration) that does not"
                 + " return; cycles so far " + cycles + ", transfers in flight about " + w.inFlight()
                 + ", stuck episodes " + watch.stuckCount + ".";
-        Throwable stack = stackOf(w.thread(), STACK_WAIT_NANOS);
+        Thread t = w.thread();
+        Throwable stack = t == null ? null : stackOf(t, STACK_WAIT_NANOS);
         if (stack != null) {
             LOG.log(Level.ERROR, head + " Its stack:", stack);
         } else {
@@ -195,7 +196,7 @@ final class Watchdog implements Runnable {
             long cycles = hb.cycles();
             long since = Math.max(0, now - hb.lastCycleNanos());
             WorkerState state;
-            if (!w.thread().isAlive()) {
+            if (w.hasEnded()) {
                 state = w.failure() != null ? WorkerState.FAILED : WorkerState.CLOSED;
             } else if (w.failure() != null) {
                 state = WorkerState.FAILED;

@@ -2,8 +2,8 @@ package dev.transferengine.core;
 
 import dev.transferengine.api.Access;
 import dev.transferengine.api.Barrier;
-import dev.transferengine.api.Device;
 import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.Device;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.IdleStrategy;
 import dev.transferengine.api.ImmWrite;
@@ -11,6 +11,7 @@ import dev.transferengine.api.PagedWrite;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.Scatter;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
 import dev.transferengine.api.TransferTimeoutException;
@@ -22,11 +23,12 @@ import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,21 +38,21 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
- * The worker of one group: an agent whose {@link #doWork()} takes requests from the group's queue,
- * posts their writes over the group's NICs, polls every NIC's completion queue (receive-only ones too:
- * providers make progress only when polled), expires transfers past their deadline, and hands outcomes
- * to the {@link CompletionDispatcher}. It owns its domains: they are opened, used and closed on this
- * thread only. API threads reach it through the request queue and the call queue.
+ * The worker of one group, as an Agrona {@link Agent}: {@link #doWork()} is one duty cycle composed of small parts
+ * (calls such as registrations, request intake, the {@link PostQueue}, completion polling of every NIC, receive
+ * re-posts, the same-host GPU path, expiry), each returning the work it did. Who runs the cycle is the
+ * {@link WorkerDriver}'s business: a dedicated thread ({@link DedicatedWorkerRunner}, Agrona's {@code AgentRunner})
+ * or the application's threads ({@link WorkerInvoker}, Agrona's {@code AgentInvoker}); either way one thread at a
+ * time runs it, and the group's domains are opened ({@link #onStart()}), used and closed ({@link #onClose()}) by
+ * that one thread. API threads reach the worker through the request queue and the call queue.
  */
-final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
+final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
     private static final System.Logger LOG = System.getLogger(Worker.class.getName());
     static final long RECEIVE_FLAG = 1L << 62;
-    private static final int REQUESTS_PER_ITERATION = 64;
-    private static final int WRITES_PER_TRANSFER_PER_ITERATION = 32;
+    private static final int REQUESTS_PER_CYCLE = 64;
     private static final int COMPLETIONS_PER_POLL = 64;
 
     /** A SEND waiting in the request queue. */
@@ -70,47 +72,35 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     private final IpcWrites ipc;
     private final RequestQueue requests;
     private final ConcurrentLinkedQueue<Runnable> calls = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<Integer> reposts = new ConcurrentLinkedQueue<>();
     private final CompletionDispatcher dispatcher;
-    private final IdleStrategy idle;
     private final long transferTimeoutNanos;
     private final TransferPool pool = new TransferPool(1024);
-    private final WriteOp op = new WriteOp();
+    private final PostQueue posts = new PostQueue(this);
+    private final ReceivePosts receives;
     private final Set<Region> regions = new LinkedHashSet<>();
-    private final List<ReceiveSetImpl> receiveSets = new ArrayList<>();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
-    /** Completed when the thread is about to end, after {@link #shutdown()} (or after a failed start). */
+    /** Completed after {@link #onClose()} freed what the worker owns (or after a failed start). */
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    /** Cycles completed, for the {@link Watchdog}. Written once per pass of the loop in {@link #run()}. */
+    /** Cycles completed, for the {@link Watchdog}; written by the driver once per cycle. */
     private final Heartbeat heartbeat = new Heartbeat();
-    private final Thread thread;
+    private final String name;
+    private final WorkerDriver driver;
 
     private DomainGroup domains;
-    private PendingTransfer[] postQueue = new PendingTransfer[1024];
-    private int[] postGenerations = new int[1024];
-    private int postHead;
-    private int postSize;
-    private ReceiveSetImpl[] receiveSlotSet = new ReceiveSetImpl[0];
-    private int[] receiveSlotIndex = new int[0];
-    private final ArrayList<Integer> receiveRetries = new ArrayList<>();
-    /** Bit i set: NIC i answered RETRY in this iteration, so nothing more is posted to it until after a poll. */
-    private long refusingNics;
     private volatile boolean stopRequested;
     /** Why the worker stopped on its own (a provider threw from poll, a bug); null while healthy. */
     private volatile Throwable failure;
-    /** True while the worker may be parked in its idle strategy; producers then unpark it. */
-    private volatile boolean sleeping;
     private volatile String pinningOutcome = "not requested";
     /**
      * The smallest maximum message size of the group's NICs as the provider reports it: the limit for SENDs and
      * receive buffers (writes are split, {@link SplittingDomain}). Set before {@link #start} returns.
      */
     private long messageLimit;
-    private long iterations;
+    private long cycles;
 
     Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
            DeviceBackend deviceBackend, int cudaDevice, StagingSettings staging, int queueCapacity, IdleStrategy idle,
-           long transferTimeoutNanos, String name) {
+           ThreadingMode mode, long transferTimeoutNanos, String name) {
         this.engine = engine;
         this.group = group;
         this.fabric = fabric;
@@ -123,17 +113,22 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 : null;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);
-        this.idle = idle;
+        this.receives = new ReceivePosts(this, dispatcher);
         this.transferTimeoutNanos = transferTimeoutNanos;
-        this.thread = new Thread(this, name + "-worker-" + group);
-        this.thread.setDaemon(true);
+        this.name = name + "-worker-" + group;
+        this.driver = mode == ThreadingMode.INVOKER ? new WorkerInvoker(this) : new DedicatedWorkerRunner(this, idle);
     }
 
-    // ---------------------------------------------------------------- lifecycle
+    // ---------------------------------------------------------------- lifecycle (the agent)
 
-    /** Starts the thread and waits until the domains are open (or failed to open). */
+    @Override
+    public String roleName() {
+        return name;
+    }
+
+    /** Starts the driver and waits until the domains are open (or failed to open). */
     void start(long timeoutNanos) {
-        thread.start();
+        driver.start();
         try {
             started.get(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
@@ -147,124 +142,153 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         }
     }
 
+    /**
+     * Pins the thread (dedicated mode, when asked), then opens the domains on it. A failure completes
+     * {@link #start}'s wait exceptionally and lets the first cycle end the agent.
+     */
     @Override
-    public void run() {
+    public void onStart() {
         try {
-            if (pinCpu >= 0) {
-                String failure = Libc.pinCurrentThread(pinCpu);
-                pinningOutcome = failure == null ? "pinned to CPU " + pinCpu : failure;
-                if (failure != null) {
-                    LOG.log(Level.INFO, "worker " + group + " not pinned: " + failure);
-                }
+            if (driver.ownsThread()) {
+                pinThread();
+            } else {
+                pinningOutcome = "invoker mode: the group runs on the threads that invoke it (pin those)";
             }
-            // Short idle parks must stay short: the default 50 µs slack would add that to every wake-up.
-            Libc.setTimerSlackNanos(1_000);
-            // Opened after pinning, so per-domain memory is allocated near the pinned CPU.
-            ProviderDomain[] opened = new ProviderDomain[domainInfos.size()];
-            long limit = Long.MAX_VALUE;
-            try {
-                for (int i = 0; i < opened.length; i++) {
-                    opened[i] = fabric.openDomain(domainInfos.get(i));
-                    // Writes longer than the provider's maximum message size are split into pieces. Innermost,
-                    // right at the NIC: every write is covered whoever posts it (the worker, or the staging
-                    // decorator, whose pieces are slot-sized and pass through unless a slot exceeds the limit);
-                    // the staging decorator keeps seeing plain completions for the contexts it posted (its own
-                    // piece flag, bit 63, is distinct from the splitter's bits 63+62); and the staging
-                    // decorator's instanceof checks on registrations stay untouched.
-                    SplittingDomain splitting = new SplittingDomain(opened[i]);
-                    opened[i] = splitting;
-                    limit = Math.min(limit, splitting.messageLimit());
-                    if (deviceBackend != null) {
-                        // Device memory the NIC cannot register is staged through pinned host buffers.
-                        opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, staging);
-                    }
-                }
-            } catch (RuntimeException | Error e) {
-                for (ProviderDomain d : opened) {
-                    if (d != null) {
-                        d.close();
-                    }
-                }
-                throw e;
-            }
-            domains = new DomainGroup(opened);
-            messageLimit = limit;
-            for (ProviderDomain d : opened) {
-                d.setWakeup(this::wakeUp);
-            }
+            openDomains();
+            heartbeat.beatNow();
             started.complete(null);
         } catch (Throwable t) {
+            stopRequested = true;
             started.completeExceptionally(t);
-            terminated.complete(null);
-            return;
-        }
-        try {
-            heartbeat.beatNow();
-            while (!stopRequested) {
-                int work = doWork();
-                if (work > 0) {
-                    idle.idle(work);
-                    heartbeat.beat();
-                    continue;
-                }
-                // Publish "may park" before the last look at the queues; a producer that enqueues after
-                // the look sees the flag and unparks (both sides use volatile accesses: no lost wake-up
-                // for requests and calls; an inbound provider event racing the flag waits one park at most).
-                sleeping = true;
-                if (requests.isEmpty() && calls.isEmpty() && reposts.isEmpty() && !stopRequested) {
-                    idle.idle(0);
-                }
-                // Before clearing the flag: the watchdog never sees "not idle" with the time from before a park.
-                heartbeat.beatNow();
-                sleeping = false;
-            }
-        } catch (Throwable t) {
-            failure = t;
-            LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
-        } finally {
-            try {
-                shutdown();
-            } finally {
-                terminated.complete(null);
-            }
         }
     }
 
-    /** One iteration; returns the amount of work done (0 lets the idle strategy back off). */
-    int doWork() {
-        int work = runCalls();
-        work += requests.drain(this, REQUESTS_PER_ITERATION);
-        work += progressPosts();
+    private void pinThread() {
+        if (pinCpu >= 0) {
+            String failed = Libc.pinCurrentThread(pinCpu);
+            pinningOutcome = failed == null ? "pinned to CPU " + pinCpu : failed;
+            if (failed != null) {
+                LOG.log(Level.INFO, "worker " + group + " not pinned: " + failed);
+            }
+        }
+        // Short idle parks must stay short: the default 50 µs slack would add that to every wake-up.
+        Libc.setTimerSlackNanos(1_000);
+    }
+
+    private void openDomains() {
+        // Opened after pinning, so per-domain memory is allocated near the pinned CPU.
+        ProviderDomain[] opened = new ProviderDomain[domainInfos.size()];
+        long limit = Long.MAX_VALUE;
+        try {
+            for (int i = 0; i < opened.length; i++) {
+                opened[i] = fabric.openDomain(domainInfos.get(i));
+                // Writes longer than the provider's maximum message size are split into pieces. Innermost,
+                // right at the NIC: every write is covered whoever posts it (the worker, or the staging
+                // decorator, whose pieces are slot-sized and pass through unless a slot exceeds the limit);
+                // the staging decorator keeps seeing plain completions for the contexts it posted (its own
+                // piece flag, bit 63, is distinct from the splitter's bits 63+62); and the staging
+                // decorator's instanceof checks on registrations stay untouched.
+                SplittingDomain splitting = new SplittingDomain(opened[i]);
+                opened[i] = splitting;
+                limit = Math.min(limit, splitting.messageLimit());
+                if (deviceBackend != null) {
+                    // Device memory the NIC cannot register is staged through pinned host buffers.
+                    opened[i] = new StagingDomain(opened[i], deviceBackend, cudaDevice, staging);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            for (ProviderDomain d : opened) {
+                if (d != null) {
+                    d.close();
+                }
+            }
+            throw e;
+        }
+        domains = new DomainGroup(opened);
+        messageLimit = limit;
+        for (ProviderDomain d : opened) {
+            d.setWakeup(this::wakeUp);
+        }
+    }
+
+    /**
+     * One duty cycle; returns the amount of work done (0 lets the idle strategy back off). Ends the agent (an
+     * {@link AgentTerminationException}, which its runner or invoker answers with {@link #onClose()}) once stop
+     * was requested, or after anything throws: the worker then fails what it holds with {@code INTERNAL}.
+     */
+    @Override
+    public int doWork() {
+        if (stopRequested) {
+            throw new AgentTerminationException("stop requested", true);
+        }
+        try {
+            int work = runCalls();
+            work += requests.drain(this, REQUESTS_PER_CYCLE);
+            work += posts.progress();
+            work += pollCompletions();
+            work += receives.repost();
+            if (ipc != null) {
+                work += ipc.progress(this, domains);
+            }
+            if ((++cycles & 63) == 0 || work == 0) {
+                work += expireTransfers(System.nanoTime());
+            }
+            return work;
+        } catch (Throwable t) {
+            failure = t;
+            LOG.log(Level.ERROR, "worker " + group + " failed; failing its transfers", t);
+            throw new AgentTerminationException(t, true);
+        }
+    }
+
+    private int pollCompletions() {
+        int work = 0;
         for (int i = 0; i < domains.size(); i++) {
             work += domains.domain(i).poll(this, COMPLETIONS_PER_POLL);
-        }
-        work += repostReceives();
-        if (ipc != null) {
-            work += ipc.progress(this, domains);
-        }
-        if ((++iterations & 63) == 0 || work == 0) {
-            work += expireTransfers(System.nanoTime());
         }
         return work;
     }
 
-    void requestStop() {
-        stopRequested = true;
-        LockSupport.unpark(thread);
+    /** Whether anything waits for the next cycle: requests, calls, receive re-posts, a stop. Worker thread. */
+    boolean hasInput() {
+        return !requests.isEmpty() || !calls.isEmpty() || receives.hasReposts() || stopRequested;
     }
 
-    /** Waits for the thread to end. */
-    boolean join(long timeoutNanos) {
+    /** Frees what the worker owns (after failing what it holds); then {@link #terminated()} completes. */
+    @Override
+    public void onClose() {
         try {
-            thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (domains != null) {
+                shutdown();
+            } else if (ipc != null) {
+                ipc.close();
+            }
+        } finally {
+            terminated.complete(null);
         }
-        return !thread.isAlive();
+    }
+
+    void requestStop() {
+        stopRequested = true;
+        driver.wakeUp();
+    }
+
+    /** Whether stop was requested (receives are no longer re-posted). */
+    boolean isStopping() {
+        return stopRequested;
+    }
+
+    /** Waits for the worker to end (its thread, or the closing thread taking over an invoker-mode group). */
+    boolean join(long timeoutNanos) {
+        return driver.join(timeoutNanos);
     }
 
     CompletionDispatcher dispatcher() {
         return dispatcher;
+    }
+
+    WorkerDriver driver() {
+        return driver;
     }
 
     // ---------------------------------------------------------------- watchdog and close (any thread)
@@ -273,17 +297,29 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         return group;
     }
 
+    /** The thread running the duty cycle: the dedicated thread, or the one invoking now (null when none is). */
     Thread thread() {
-        return thread;
+        return driver.thread();
+    }
+
+    /** The name of {@link #thread()} for logs. */
+    String threadName() {
+        Thread t = driver.thread();
+        return t != null ? t.getName() : name + " (invoker mode, not invoked now)";
     }
 
     Heartbeat heartbeat() {
         return heartbeat;
     }
 
-    /** True while the worker waits in its idle strategy (no native call in progress). */
+    /** True while nothing runs the duty cycle: parked in the idle strategy, or (invoker mode) not invoked. */
     boolean isIdleWaiting() {
-        return sleeping;
+        return driver.isIdleWaiting();
+    }
+
+    /** Whether the worker ended: {@link #onClose()} ran (or the start failed). */
+    boolean hasEnded() {
+        return terminated.isDone();
     }
 
     /** Why the worker stopped on its own, or null. */
@@ -291,7 +327,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         return failure;
     }
 
-    /** Completes when the thread ends, after it freed what it owns. */
+    /** Completes when the worker ended, after it freed what it owns. */
     CompletableFuture<Void> terminated() {
         return terminated;
     }
@@ -340,14 +376,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         if (ipc != null) {
             ipc.close();
         }
-        if (domains != null) {
-            domains.close();
-        }
-        for (ReceiveSetImpl set : receiveSets) {
-            set.close();
-            set.arena.close();
-        }
-        receiveSets.clear();
+        domains.close();
+        receives.closeAll();
     }
 
     // ---------------------------------------------------------------- API-thread entry points
@@ -358,8 +388,31 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         if (!requests.offer(payload, completion)) {
             return false;
         }
-        wakeUp();
+        driver.wakeUp();
         return true;
+    }
+
+    /**
+     * Offers {@code requests[from, from + count)} of a batch, all with {@code completion}, as one hand-off: claims
+     * as many queue slots as are free (up to {@code count}) with one CAS and wakes the worker once. Returns how
+     * many were queued (0 when the queue is full).
+     */
+    int offerBatch(List<? extends TransferRequest> list, TransferRequest[] array, int from, int count,
+                   Object completion) {
+        throwIfFailed();
+        // All of it if the slots are free, else the largest power-of-two share that is (the queue frees in order).
+        for (int n = Math.min(count, requests.capacity()); n > 0; n >>>= 1) {
+            long first = requests.claim(n);
+            if (first >= 0) {
+                for (int i = 0; i < n; i++) {
+                    TransferRequest r = array != null ? array[from + i] : list.get(from + i);
+                    requests.publish(first + i, r, completion);
+                }
+                driver.wakeUp();
+                return n;
+            }
+        }
+        return 0;
     }
 
     /** Throws if the worker stopped on its own; the engine is then unusable and says why. */
@@ -371,14 +424,12 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         }
     }
 
-    /** Unparks the worker if it may be parked. Any thread; no allocation. */
+    /** Wakes the worker if it may be parked. Any thread; no allocation. */
     void wakeUp() {
-        if (sleeping) {
-            LockSupport.unpark(thread);
-        }
+        driver.wakeUp();
     }
 
-    /** Runs {@code task} on the worker thread and waits for its result. */
+    /** Runs {@code task} in the duty cycle and waits for its result (in invoker mode, driving the cycle). */
     <T> T call(Callable<T> task, long timeoutNanos) {
         throwIfFailed();
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -393,9 +444,12 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
                 result.completeExceptionally(t);
             }
         });
-        wakeUp();
+        driver.wakeUp();
         try {
-            return result.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            if (!driver.awaitCall(result, timeoutNanos)) {
+                throw new TimeoutException();
+            }
+            return result.get();
         } catch (ExecutionException e) {
             throw asTransferException(e.getCause(), "operation on group " + group + " failed");
         } catch (TimeoutException e) {
@@ -531,12 +585,17 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         return domains;
     }
 
+    /** The same-host GPU path, or null. */
+    IpcWrites ipc() {
+        return ipc;
+    }
+
     /** The provider's maximum message size on this group's NICs (SENDs, receive buffers). */
     long messageLimit() {
         return messageLimit;
     }
 
-    // ---------------------------------------------------------------- requests
+    // ---------------------------------------------------------------- requests (intake)
 
     @Override
     public void accept(Object payload, Object completion) {
@@ -563,7 +622,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         if (p.opCount == 0) {
             finish(p);
         } else {
-            enqueuePost(p);
+            posts.add(p);
         }
     }
 
@@ -577,114 +636,8 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         };
     }
 
-    private void enqueuePost(PendingTransfer p) {
-        if (postSize == postQueue.length) {
-            PendingTransfer[] q = new PendingTransfer[postQueue.length * 2];
-            int[] g = new int[q.length];
-            for (int i = 0; i < postSize; i++) {
-                int j = (postHead + i) % postQueue.length;
-                q[i] = postQueue[j];
-                g[i] = postGenerations[j];
-            }
-            postQueue = q;
-            postGenerations = g;
-            postHead = 0;
-        }
-        int tail = (postHead + postSize) % postQueue.length;
-        postQueue[tail] = p;
-        postGenerations[tail] = p.generation;
-        postSize++;
-    }
-
-    /** Posts up to a budget of writes for every transfer waiting to post, in FIFO order. */
-    private int progressPosts() {
-        int work = 0;
-        refusingNics = 0;
-        for (int n = postSize; n > 0; n--) {
-            PendingTransfer p = postQueue[postHead];
-            int generation = postGenerations[postHead];
-            postQueue[postHead] = null;
-            postHead = (postHead + 1) % postQueue.length;
-            postSize--;
-            if (p.generation != generation || !p.inFlight) {
-                continue; // finished or expired while queued
-            }
-            work += postSome(p);
-            if (p.nextOp < p.opCount) {
-                enqueuePost(p);
-            } else if (p.isFinished()) {
-                finish(p);
-            }
-        }
-        return work;
-    }
-
-    private int postSome(PendingTransfer p) {
-        int posted = 0;
-        while (p.nextOp < p.opCount && posted < WRITES_PER_TRANSFER_PER_ITERATION) {
-            int rc;
-            try {
-                rc = p.kind == PendingTransfer.SEND ? postSend(p) : postWrite(p);
-            } catch (TransferException e) {
-                p.fail(e);
-                break;
-            } catch (RuntimeException e) {
-                p.fail(new TransferException(ErrorCategory.PROVIDER, "posting failed: " + e, e));
-                break;
-            }
-            if (rc == ProviderDomain.RETRY) {
-                break;
-            }
-            p.nextOp++;
-            p.posted++;
-            posted++;
-        }
-        return posted;
-    }
-
-    private int postWrite(PendingTransfer p) {
-        if (p.src != null && !p.src.isOpen()) {
-            throw new ClosedException("source region was closed while the transfer was queued");
-        }
-        domains.computeOp(p, p.nextOp, op);
-        if (ipc != null && IpcWrites.mayTake(op.region)) {
-            int rc = ipc.post(op, domains.peer(op.nic, op.dst.address()), p.context());
-            if (rc != IpcWrites.DECLINED) {
-                return rc;
-            }
-        }
-        long nicBit = 1L << op.nic;
-        if ((refusingNics & nicBit) != 0) {
-            // A full queue stays full until its completions are read: re-posting before the next poll
-            // only burns native calls (with a window of queued writes, dozens per iteration).
-            return ProviderDomain.RETRY;
-        }
-        long peer = domains.peer(op.nic, op.dst.address());
-        int rc = domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
-                op.dst.remoteKey(), op.withImm, op.imm, p.context());
-        if (rc == ProviderDomain.RETRY) {
-            refusingNics |= nicBit;
-        }
-        return rc;
-    }
-
-    private int postSend(PendingTransfer p) {
-        if (!p.src.isOpen()) {
-            throw new ClosedException("source region was closed while the send was queued");
-        }
-        if ((refusingNics & 1L) != 0) {
-            return ProviderDomain.RETRY;
-        }
-        long peer = domains.peer(0, p.sendTo);
-        int rc = domains.domain(0).postSend(peer, p.src.nic(0), p.src.address() + p.sendOffset, p.sendLength,
-                p.context());
-        if (rc == ProviderDomain.RETRY) {
-            refusingNics |= 1L;
-        }
-        return rc;
-    }
-
-    private void finish(PendingTransfer p) {
+    /** Recycles {@code p} and delivers its outcome. Worker thread. */
+    void finish(PendingTransfer p) {
         Object completion = p.completion;
         TransferException error = p.error;
         pool.release(p);
@@ -727,7 +680,7 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
     @Override
     public void onError(long context, TransferException error) {
         if ((context & RECEIVE_FLAG) != 0) {
-            onReceiveError((int) context, error);
+            receives.onError((int) context, error);
             return;
         }
         PendingTransfer p = pool.byContext(context);
@@ -746,91 +699,13 @@ final class Worker implements Runnable, CompletionSink, RequestQueue.Drain {
         engine.imms().onImm(imm);
     }
 
-    // ---------------------------------------------------------------- receives
+    @Override
+    public void onReceive(long context, long lengthBytes) {
+        receives.onReceive((int) context, lengthBytes);
+    }
 
     /** Adds a receive set and posts its buffers. Worker thread (through {@link #call}). */
     Void addReceiveSet(ReceiveSetImpl set) {
-        set.region = register(set.buffers, Access.LOCAL);
-        set.firstSlot = receiveSlotSet.length;
-        int total = set.firstSlot + set.count;
-        receiveSlotSet = Arrays.copyOf(receiveSlotSet, total);
-        receiveSlotIndex = Arrays.copyOf(receiveSlotIndex, total);
-        for (int i = 0; i < set.count; i++) {
-            receiveSlotSet[set.firstSlot + i] = set;
-            receiveSlotIndex[set.firstSlot + i] = i;
-        }
-        receiveSets.add(set);
-        for (int i = 0; i < set.count; i++) {
-            postReceive(set.firstSlot + i);
-        }
-        return null;
-    }
-
-    private void postReceive(int slot) {
-        ReceiveSetImpl set = receiveSlotSet[slot];
-        if (!set.isOpen() || stopRequested) {
-            return;
-        }
-        int rc = domains.domain(0).postReceive(set.region.nic(0), set.sliceAddress(receiveSlotIndex[slot]),
-                set.bufferBytes, RECEIVE_FLAG | slot);
-        if (rc == ProviderDomain.RETRY) {
-            receiveRetries.add(slot);
-        }
-    }
-
-    @Override
-    public void onReceive(long context, long lengthBytes) {
-        int slot = (int) context;
-        if (slot < 0 || slot >= receiveSlotSet.length) {
-            return;
-        }
-        ReceiveSetImpl set = receiveSlotSet[slot];
-        if (!set.isOpen()) {
-            return;
-        }
-        set.countReceived();
-        int index = receiveSlotIndex[slot];
-        dispatcher.run(() -> {
-            try {
-                if (set.isOpen()) {
-                    set.handler.onMessage(set.slice(index, lengthBytes));
-                }
-            } finally {
-                reposts.add(slot);
-                wakeUp();
-            }
-        });
-    }
-
-    private void onReceiveError(int slot, TransferException error) {
-        if (slot < 0 || slot >= receiveSlotSet.length) {
-            return;
-        }
-        ReceiveSetImpl set = receiveSlotSet[slot];
-        dispatcher.run(() -> {
-            try {
-                if (set.isOpen()) {
-                    set.handler.onError(error);
-                }
-            } finally {
-                reposts.add(slot);
-            }
-        });
-    }
-
-    private int repostReceives() {
-        int n = 0;
-        if (!receiveRetries.isEmpty()) {
-            List<Integer> retry = new ArrayList<>(receiveRetries);
-            receiveRetries.clear();
-            for (int slot : retry) {
-                postReceive(slot); // not counted as work: a full queue must let the idle strategy back off
-            }
-        }
-        for (Integer slot = reposts.poll(); slot != null; slot = reposts.poll()) {
-            postReceive(slot);
-            n++;
-        }
-        return n;
+        return receives.add(set);
     }
 }

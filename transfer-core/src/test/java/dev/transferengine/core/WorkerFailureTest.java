@@ -27,6 +27,7 @@ class WorkerFailureTest {
     @AfterEach
     void reset() {
         FailingPollProvider.FAIL = false;
+        FailingPollProvider.ARMED = false;
     }
 
     @Test

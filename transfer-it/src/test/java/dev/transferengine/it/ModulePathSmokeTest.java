@@ -56,13 +56,18 @@ class ModulePathSmokeTest {
     @TempDir
     static Path work;
 
+    /** Libraries the engine modules require (automatic modules), which an application puts on its module path too. */
+    private static final List<String> LIBRARY_MODULES = List.of("org.agrona");
+
     private static Map<String, Path> engineModules;
+    private static Map<String, Path> libraryModules;
     private static List<String> readmeModules;
     private static Path app;
 
     @BeforeAll
     static void compileTheApplicationModule() throws IOException {
-        engineModules = findOnClassPath(ENGINE_MODULES);
+        engineModules = findOnClassPath(ENGINE_MODULES, false);
+        libraryModules = findOnClassPath(LIBRARY_MODULES, true);
         readmeModules = readmeNativeAccessModules();
         app = work.resolve("app");
         List<String> args = new ArrayList<>(List.of("-d", app.toString(), "--module-path", modulePath(List.of()),
@@ -132,7 +137,7 @@ class ModulePathSmokeTest {
      * Where each wanted module is on this JVM's class path: a jar, or a classes directory when Maven ran the
      * reactor only up to {@code test}. Either is a module on a module path (it has a module-info.class).
      */
-    private static Map<String, Path> findOnClassPath(List<String> wanted) {
+    private static Map<String, Path> findOnClassPath(List<String> wanted, boolean automatic) {
         Map<String, Path> found = new LinkedHashMap<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path path = Path.of(entry);
@@ -141,18 +146,19 @@ class ModulePathSmokeTest {
             }
             for (ModuleReference ref : ModuleFinder.of(path).findAll()) {
                 String name = ref.descriptor().name();
-                if (wanted.contains(name) && !ref.descriptor().isAutomatic()) {
+                if (wanted.contains(name) && ref.descriptor().isAutomatic() == automatic) {
                     Path previous = found.put(name, path);
                     assertTrue(previous == null, () -> name + " twice on the class path: " + previous + ", " + path);
                 }
             }
         }
-        assertEquals(Set.copyOf(wanted), found.keySet(), "TransferEngine modules on the test class path");
+        assertEquals(Set.copyOf(wanted), found.keySet(), "modules on the test class path");
         return found;
     }
 
     private static String modulePath(List<Path> extra) {
-        return Stream.concat(extra.stream(), engineModules.values().stream()).map(Path::toString)
+        return Stream.of(extra.stream(), engineModules.values().stream(), libraryModules.values().stream())
+                .flatMap(m -> m).map(Path::toString)
                 .collect(Collectors.joining(File.pathSeparator));
     }
 }

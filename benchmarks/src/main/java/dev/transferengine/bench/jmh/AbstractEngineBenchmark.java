@@ -1,5 +1,6 @@
 package dev.transferengine.bench.jmh;
 
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.bench.IdleChoice;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -33,11 +34,17 @@ public abstract class AbstractEngineBenchmark {
 
     /** An engine on {@code provider} with one group of {@code nics} NICs idling with {@code idle}. */
     protected static TransferEngine engine(String name, String provider, int nics, String idle) {
+        return engine(name, provider, nics, idle, ThreadingMode.DEDICATED);
+    }
+
+    /** {@link #engine(String, String, int, String)} in the given threading mode. */
+    protected static TransferEngine engine(String name, String provider, int nics, String idle, ThreadingMode mode) {
         return TransferEngine.builder()
                 .name(name)
                 .provider(provider)
                 .groups(1, nics)
                 .idleStrategy(IdleChoice.named(idle).factory())
+                .threadingMode(mode)
                 .build();
     }
 }

@@ -1,13 +1,16 @@
 package dev.transferengine.bench.jmh;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.api.TransferRequest;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
@@ -33,8 +36,11 @@ import java.lang.foreign.MemorySegment;
  *       receiver's worker polled and counted it), then the local completion.</li>
  *   <li>{@link #writeBatch}: 64 writes submitted back to back, then awaited together; per write. Shows the
  *       submit path's cost without a thread wake-up per write.</li>
+ *   <li>{@link #writeBatchSubmit}: the same 64 writes in one batch submit (one queue claim, one wake-up).</li>
  *   <li>{@link #copy}: the baseline.</li>
  * </ul>
+ * {@code mode=invoker} builds both engines in {@link ThreadingMode#INVOKER}: the benchmark thread drives the
+ * sender's group while it awaits the completions, and the receiver's while it awaits imms (no thread hop at all).
  * Run with {@code -prof gc}: {@code gc.alloc.rate.norm} counts every thread's allocation (JMH 1.37 on
  * JDK 21+ reads the JVM-wide total), so worker and callback threads are included; the target is 0 B/op.
  */
@@ -53,6 +59,10 @@ public class LoopbackWriteBenchmark extends AbstractEngineBenchmark {
     @Param({"1"})
     int nics;
 
+    /** Threading mode of both engines: dedicated (worker threads) or invoker (this thread drives them). */
+    @Param({"dedicated", "invoker"})
+    String mode;
+
     private Arena arena;
     private TransferEngine sender;
     private TransferEngine receiver;
@@ -65,12 +75,16 @@ public class LoopbackWriteBenchmark extends AbstractEngineBenchmark {
     private TransferCounter completions;
     private ImmCounter arrivals;
     private long immsPerWrite;
+    private TransferRequest[] batch;
+    private GroupInvoker senderInvoker;
+    private GroupInvoker receiverInvoker;
 
     @Setup(Level.Trial)
     public void setUp() {
         arena = Arena.ofShared();
-        receiver = engine("jmh-receiver", "loopback", nics, idle);
-        sender = engine("jmh-sender", "loopback", nics, idle);
+        ThreadingMode threading = ThreadingMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
+        receiver = engine("jmh-receiver", "loopback", nics, idle, threading);
+        sender = engine("jmh-sender", "loopback", nics, idle, threading);
         src = arena.allocate(size, 4096);
         dst = arena.allocate(size, 4096);
         src.fill((byte) 0x5A);
@@ -82,6 +96,20 @@ public class LoopbackWriteBenchmark extends AbstractEngineBenchmark {
         immsPerWrite = ImmAccounting.immsProduced(immWrite, sender.nicCount(0));
         completions = sender.newTransferCounter();
         arrivals = receiver.immCounter(IMM);
+        batch = new TransferRequest[BATCH];
+        java.util.Arrays.fill(batch, plainWrite);
+        if (threading == ThreadingMode.INVOKER) {
+            senderInvoker = sender.invoker(0);
+            receiverInvoker = receiver.invoker(0);
+        }
+    }
+
+    private void awaitCompletions(long n) {
+        if (senderInvoker != null) {
+            completions.await(n, AWAIT_TIMEOUT, senderInvoker);
+        } else {
+            completions.await(n, AWAIT_TIMEOUT);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -103,14 +131,19 @@ public class LoopbackWriteBenchmark extends AbstractEngineBenchmark {
     @Benchmark
     public void write() {
         sender.submit(plainWrite, completions);
-        completions.await(1, AWAIT_TIMEOUT);
+        awaitCompletions(1);
     }
 
     @Benchmark
     public void writeImm() {
         sender.submit(immWrite, completions);
-        arrivals.await(immsPerWrite, AWAIT_TIMEOUT);
-        completions.await(1, AWAIT_TIMEOUT);
+        if (receiverInvoker != null) {
+            completions.await(1, AWAIT_TIMEOUT, senderInvoker); // the sender's cycle posts the write
+            arrivals.await(immsPerWrite, AWAIT_TIMEOUT, receiverInvoker);
+        } else {
+            arrivals.await(immsPerWrite, AWAIT_TIMEOUT);
+            completions.await(1, AWAIT_TIMEOUT);
+        }
     }
 
     @Benchmark
@@ -119,7 +152,14 @@ public class LoopbackWriteBenchmark extends AbstractEngineBenchmark {
         for (int i = 0; i < BATCH; i++) {
             sender.submit(plainWrite, completions);
         }
-        completions.await(BATCH, AWAIT_TIMEOUT);
+        awaitCompletions(BATCH);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void writeBatchSubmit() {
+        sender.submit(batch, 0, BATCH, completions);
+        awaitCompletions(BATCH);
     }
 
     @Benchmark

@@ -6,6 +6,7 @@ import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.api.TransferRequest;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -49,6 +50,7 @@ public class SubmitQueueBenchmark extends AbstractEngineBenchmark {
     private MemoryRegion srcRegion;
     private MemoryRegion dstRegion;
     private SingleWrite write;
+    private TransferRequest[] batch;
 
     /** Each producer's own counter. */
     @State(Scope.Thread)
@@ -72,6 +74,8 @@ public class SubmitQueueBenchmark extends AbstractEngineBenchmark {
         dstRegion = receiver.register(dst, Access.REMOTE_WRITE);
         RemoteRegion descriptor = RemoteRegion.fromHex(dstRegion.descriptor().toHex());
         write = SingleWrite.of(srcRegion, 0, SIZE, descriptor, 0);
+        batch = new TransferRequest[BATCH];
+        java.util.Arrays.fill(batch, write);
     }
 
     @TearDown(Level.Trial)
@@ -95,6 +99,15 @@ public class SubmitQueueBenchmark extends AbstractEngineBenchmark {
     @OperationsPerInvocation(BATCH)
     public void producers1(Producer p) {
         batch(p);
+    }
+
+    /** One producer handing its 64 writes over in one batch submit: one queue claim and one wake-up. */
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(BATCH)
+    public void producers1BatchSubmit(Producer p) {
+        sender.submit(batch, 0, BATCH, p.done);
+        p.done.await(BATCH, AWAIT_TIMEOUT);
     }
 
     @Benchmark

@@ -15,8 +15,11 @@ import java.util.List;
  * Thread-safe.
  */
 final class LoopbackFabric implements ProviderFabric {
-    /** Nominal only: a loopback copy runs at memory bandwidth, whatever this says. */
-    static final long NOMINAL_LINK_SPEED_BITS_PER_SEC = 100_000_000_000L;
+    /**
+     * Unknown (0): a loopback copy runs at memory bandwidth, and a nominal speed made benchmarks print nonsense such
+     * as 286% of link (issue 10); tools leave "% of link" out when the speed is 0.
+     */
+    static final long LINK_SPEED_BITS_PER_SEC = 0;
 
     private final LoopbackOptions options;
     private final List<DomainInfo> domains;
@@ -27,7 +30,7 @@ final class LoopbackFabric implements ProviderFabric {
         this.options = options;
         List<DomainInfo> infos = new ArrayList<>(domainCount);
         for (int i = 0; i < domainCount; i++) {
-            infos.add(new DomainInfo("lo" + i, NOMINAL_LINK_SPEED_BITS_PER_SEC,
+            infos.add(new DomainInfo("lo" + i, LINK_SPEED_BITS_PER_SEC,
                     "in-process loopback NIC " + i + " (nominal 100 Gbit/s; copies run at memory speed)"));
         }
         this.domains = List.copyOf(infos);

@@ -35,7 +35,7 @@ class LoopbackProviderTest {
     void listsTheWantedNumberOfNominalNics() {
         try (ProviderFabric fabric = provider.open(Map.of(), 3)) {
             assertEquals(List.of("lo0", "lo1", "lo2"), fabric.domains().stream().map(DomainInfo::name).toList());
-            fabric.domains().forEach(info -> assertEquals(100_000_000_000L, info.linkSpeedBitsPerSec()));
+            fabric.domains().forEach(info -> assertEquals(0, info.linkSpeedBitsPerSec(), "no link speed: unknown"));
         }
         try (ProviderFabric fabric = provider.open(Map.of(), 0)) {
             assertEquals(1, fabric.domains().size(), "at least one NIC");
