@@ -10,9 +10,9 @@ public enum Counter {
     WRITES_POSTED(true, false),
     /** Payload bytes of the writes posted. */
     BYTES_POSTED(true, false),
-    /** Writes the NIC reported complete. */
+    /** Writes and SENDs the NIC reported complete (a write the engine split or staged counts once). */
     WRITES_COMPLETED(true, false),
-    /** Writes and sends the NIC reported failed. */
+    /** Writes and SENDs the NIC reported failed. */
     WRITE_ERRORS(true, false),
     /** SENDs posted. */
     SENDS_POSTED(true, false),

@@ -1,12 +1,12 @@
 package dev.transferengine.api;
 
 /**
- * A live view of an engine's counters ({@code TransferEngine.counters()}), per group and per NIC.
+ * A live view of an engine's counters ({@link TransferEngine#counters()}), per group and per NIC.
  *
  * <p>Every read returns the latest value the group's worker published; reads are safe from any thread,
  * allocate nothing and never block the worker. Values read one after the other are not a consistent
  * snapshot (a transfer may complete between two reads). The same view can be read by another process from
- * a counters file ({@code TransferEngine.Builder.countersFile}, {@code te stat}).
+ * a counters file ({@link TransferEngine.Builder#countersFile}, {@code te stat}).
  *
  * <p>Failed transfers are counted once in {@link Counter#TRANSFERS_FAILED} or {@link Counter#TRANSFER_TIMEOUTS}
  * and once in {@link #errors} under their category.

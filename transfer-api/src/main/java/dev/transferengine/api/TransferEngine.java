@@ -178,6 +178,15 @@ public interface TransferEngine extends AutoCloseable {
     EngineHealth health();
 
     /**
+     * The engine's counters, per group and NIC: bytes and writes posted and completed, sends, receives, imms,
+     * back-pressure, failures by category, transfers in flight, open regions. A live view: reads are safe from
+     * any thread, allocate nothing and never block a worker; usable after {@link #close()} (the last values),
+     * except with a counters file, which close unmaps. Published to other processes with
+     * {@link Builder#countersFile(java.nio.file.Path)}.
+     */
+    EngineCounters counters();
+
+    /**
      * Closes the engine: in-flight transfers fail with {@link ClosedException}, workers stop, every
      * region is deregistered and every native resource freed. Idempotent.
      *
@@ -201,6 +210,8 @@ public interface TransferEngine extends AutoCloseable {
     final class Builder {
         /** The engine option that carries {@link #threadingMode(ThreadingMode)}: a {@link ThreadingMode} name. */
         public static final String THREADING_MODE_OPTION = "threadingMode";
+        /** The engine option that carries {@link #countersFile(java.nio.file.Path)}: the file's path. */
+        public static final String COUNTERS_FILE_OPTION = "countersFile";
 
         private String provider = "loopback";
         private final Map<String, String> providerOptions = new LinkedHashMap<>();
@@ -274,6 +285,18 @@ public interface TransferEngine extends AutoCloseable {
          */
         public Builder threadingMode(ThreadingMode mode) {
             this.threadingMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Publishes the engine's {@link TransferEngine#counters() counters} in a memory-mapped file at {@code path},
+         * so another process can read them while the engine runs ({@code ./te stat}, which looks in
+         * {@code /dev/shm/transferengine/*.counters} by default). The file is created (a stale one replaced) when
+         * the engine starts and deleted when it closes. Default: no file, the counters live in this process only.
+         */
+        public Builder countersFile(java.nio.file.Path path) {
+            Objects.requireNonNull(path, "path");
+            providerOptions.put(COUNTERS_FILE_OPTION, path.toString());
             return this;
         }
 

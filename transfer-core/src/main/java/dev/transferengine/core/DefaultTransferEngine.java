@@ -4,6 +4,7 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.Device;
 import dev.transferengine.api.DomainAddress;
+import dev.transferengine.api.EngineCounters;
 import dev.transferengine.api.EngineHealth;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.GroupInvoker;
@@ -21,6 +22,9 @@ import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
+import dev.transferengine.core.counters.CountersBlock;
+import dev.transferengine.core.counters.CountersFile;
+import dev.transferengine.core.counters.CountersLayout;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainInfo;
@@ -61,6 +65,9 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
     private final ThreadingMode threadingMode;
+    private final CountersBlock counters;
+    /** The memory-mapped counters file, or null (counters in this process only). Deleted by close. */
+    private final CountersFile countersFile;
     private final AtomicInteger activeCallers = new AtomicInteger();
     private volatile boolean closed;
     private final Object closeLock = new Object();
@@ -84,12 +91,15 @@ public final class DefaultTransferEngine implements TransferEngine {
         StagingSettings staging = StagingSettings.from(config);
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
+            this.countersFile = openCountersFile(config, assignment, providerName);
+            this.counters = countersFile != null ? countersFile.counters()
+                    : CountersBlock.inMemory(layout(assignment), config.name(), providerName);
             for (int g = 0; g < workers.length; g++) {
                 int cuda = groups.get(g).cudaDevice();
                 workers[g] = new Worker(this, g, fabric, assignment.get(g), groups.get(g).pinCpu(),
                         cuda >= 0 && devices.isAvailable() ? devices.backend() : null, cuda, staging,
                         config.requestQueueCapacity(), config.idleStrategy().get(), threadingMode,
-                        config.transferTimeout().toNanos(), config.name());
+                        config.transferTimeout().toNanos(), config.name(), counters.group(g));
             }
             this.imms = new ImmTable(workers[0].dispatcher().executor());
             for (Worker w : workers) {
@@ -166,6 +176,23 @@ public final class DefaultTransferEngine implements TransferEngine {
             out.add(mine);
         }
         return out;
+    }
+
+    private static CountersLayout layout(List<List<DomainInfo>> assignment) {
+        return new CountersLayout(assignment.stream().mapToInt(List::size).toArray());
+    }
+
+    /** The counters file the builder asked for ({@code countersFile}), or null. */
+    private static CountersFile openCountersFile(EngineConfig config, List<List<DomainInfo>> assignment,
+                                                 String provider) {
+        String path = config.option(TransferEngine.Builder.COUNTERS_FILE_OPTION, null);
+        return path == null ? null
+                : CountersFile.create(java.nio.file.Path.of(path), layout(assignment), config.name(), provider);
+    }
+
+    @Override
+    public EngineCounters counters() {
+        return counters;
     }
 
     private static ThreadingMode threadingMode(EngineConfig config) {
@@ -694,6 +721,13 @@ public final class DefaultTransferEngine implements TransferEngine {
         } finally {
             if (deviceShares != null) {
                 deviceShares.close();
+            }
+            if (countersFile != null) {
+                try {
+                    countersFile.close(); // deletes the file; counters() keeps the last values
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "deleting the counters file failed", e);
+                }
             }
         }
     }

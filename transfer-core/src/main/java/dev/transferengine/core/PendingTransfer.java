@@ -1,5 +1,7 @@
 package dev.transferengine.core;
 
+import dev.transferengine.core.jfr.TransferEvent;
+
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
@@ -51,6 +53,13 @@ final class PendingTransfer {
     PendingTransfer next;
     boolean inFlight;
 
+    /** Payload bytes of the request (counters, JFR). */
+    long bytes;
+    /** This slot's JFR event, created the first time a recording wanted one and re-armed for every transfer. */
+    TransferEvent event;
+    /** Whether {@link #event} was armed for the current transfer. */
+    boolean recording;
+
     PendingTransfer(int slot) {
         this.slot = slot;
     }
@@ -90,5 +99,7 @@ final class PendingTransfer {
         opCount = nextOp = posted = completed = 0;
         prev = next = null;
         inFlight = false;
+        bytes = 0;
+        recording = false;
     }
 }

@@ -1,8 +1,10 @@
 package dev.transferengine.core;
 
 import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.Counter;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.counters.GroupCounters;
 import dev.transferengine.spi.ProviderDomain;
 
 /**
@@ -104,6 +106,10 @@ final class PostQueue {
         if (ipc != null && IpcWrites.mayTake(op.region)) {
             int rc = ipc.post(op, domains.peer(op.nic, op.dst.address()), p.context());
             if (rc != IpcWrites.DECLINED) {
+                if (rc != ProviderDomain.RETRY) {
+                    worker.counters().increment(op.nic, Counter.WRITES_POSTED);
+                    worker.counters().add(op.nic, Counter.BYTES_POSTED, op.length);
+                }
                 return rc;
             }
         }
@@ -116,8 +122,13 @@ final class PostQueue {
         long peer = domains.peer(op.nic, op.dst.address());
         int rc = domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
                 op.dst.remoteKey(), op.withImm, op.imm, p.context());
+        GroupCounters counters = worker.counters();
         if (rc == ProviderDomain.RETRY) {
             refusingNics |= nicBit;
+            counters.increment(op.nic, Counter.POST_RETRIES);
+        } else {
+            counters.increment(op.nic, Counter.WRITES_POSTED);
+            counters.add(op.nic, Counter.BYTES_POSTED, op.length);
         }
         return rc;
     }
@@ -135,6 +146,9 @@ final class PostQueue {
                 p.context());
         if (rc == ProviderDomain.RETRY) {
             refusingNics |= 1L;
+            worker.counters().increment(0, Counter.POST_RETRIES);
+        } else {
+            worker.counters().increment(0, Counter.SENDS_POSTED);
         }
         return rc;
     }

@@ -3,6 +3,7 @@ package dev.transferengine.core;
 import dev.transferengine.api.Access;
 import dev.transferengine.api.Barrier;
 import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.Counter;
 import dev.transferengine.api.Device;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.IdleStrategy;
@@ -10,12 +11,16 @@ import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.PagedWrite;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.Scatter;
+import dev.transferengine.api.ScatterTarget;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
 import dev.transferengine.api.TransferTimeoutException;
+import dev.transferengine.core.counters.GroupCounters;
 import dev.transferengine.core.ffm.Libc;
+import dev.transferengine.core.jfr.TransferErrorEvent;
+import dev.transferengine.core.jfr.TransferEvent;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceMemory;
@@ -61,6 +66,12 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
 
     private final DefaultTransferEngine engine;
     private final int group;
+    /** This group's counters; written by whichever thread drives the group (one at a time). */
+    private final GroupCounters counters;
+    /** Tells whether a JFR recording wants transfer events (a flag check; never committed itself). */
+    private final TransferEvent transferEvents = new TransferEvent();
+    /** The NIC whose completions are being read (completion callbacks carry no NIC). */
+    private int pollingNic;
     private final ProviderFabric fabric;
     private final List<DomainInfo> domainInfos;
     private final int pinCpu;
@@ -100,8 +111,9 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
 
     Worker(DefaultTransferEngine engine, int group, ProviderFabric fabric, List<DomainInfo> domainInfos, int pinCpu,
            DeviceBackend deviceBackend, int cudaDevice, StagingSettings staging, int queueCapacity, IdleStrategy idle,
-           ThreadingMode mode, long transferTimeoutNanos, String name) {
+           ThreadingMode mode, long transferTimeoutNanos, String name, GroupCounters counters) {
         this.engine = engine;
+        this.counters = counters;
         this.group = group;
         this.fabric = fabric;
         this.domainInfos = List.copyOf(domainInfos);
@@ -204,7 +216,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
             }
             throw e;
         }
-        domains = new DomainGroup(opened);
+        domains = new DomainGroup(group, opened);
         messageLimit = limit;
         for (ProviderDomain d : opened) {
             d.setWakeup(this::wakeUp);
@@ -244,8 +256,10 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
     private int pollCompletions() {
         int work = 0;
         for (int i = 0; i < domains.size(); i++) {
+            pollingNic = i;
             work += domains.domain(i).poll(this, COMPLETIONS_PER_POLL);
         }
+        pollingNic = 0;
         return work;
     }
 
@@ -364,6 +378,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         requests.drain((payload, completion) -> dispatcher.deliver(completion, closed), Integer.MAX_VALUE);
         for (PendingTransfer p = pool.oldest(); p != null; p = pool.oldest()) {
             Object c = p.completion;
+            account(p, closed);
             pool.release(p);
             dispatcher.deliver(c, closed);
         }
@@ -372,6 +387,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
             r.markClosed();
             deregisterAll(r);
         }
+        counters.add(Counter.OPEN_REGIONS, -regions.size());
         regions.clear();
         if (ipc != null) {
             ipc.close();
@@ -542,12 +558,14 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         }
         Region region = new Region(engine, group, device, segment, address, length, access, perNic, descriptor);
         regions.add(region);
+        counters.increment(Counter.OPEN_REGIONS);
         return region;
     }
 
     /** Deregisters on every NIC. Worker thread. */
     void deregister(Region region) {
         if (regions.remove(region)) {
+            counters.add(Counter.OPEN_REGIONS, -1);
             deregisterAll(region);
         }
     }
@@ -585,6 +603,11 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         return domains;
     }
 
+    /** This group's counters (the driving thread writes them). */
+    GroupCounters counters() {
+        return counters;
+    }
+
     /** The same-host GPU path, or null. */
     IpcWrites ipc() {
         return ipc;
@@ -600,10 +623,20 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
     @Override
     public void accept(Object payload, Object completion) {
         PendingTransfer p = pool.acquire(System.nanoTime() + transferTimeoutNanos);
+        counters.increment(Counter.TRANSFERS_SUBMITTED);
         if (p == null) {
+            counters.failed(ErrorCategory.BACK_PRESSURE);
             dispatcher.deliver(completion, new TransferException(ErrorCategory.BACK_PRESSURE,
                     "worker " + group + " has " + TransferPool.MAX_SLOTS + " transfers in flight"));
             return;
+        }
+        counters.increment(Counter.TRANSFERS_IN_FLIGHT);
+        if (transferEvents.isEnabled()) {
+            if (p.event == null) {
+                p.event = new TransferEvent(); // once per pooled slot: later transfers re-arm it
+            }
+            p.event.begin();
+            p.recording = true;
         }
         p.completion = completion;
         if (payload instanceof SendPayload s) {
@@ -614,11 +647,14 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
             p.sendLength = s.length();
             p.opCount = 1;
             p.nextOp = 0;
+            p.bytes = s.length();
         } else {
             TransferRequest request = (TransferRequest) payload;
             p.src = sourceOf(request);
+            p.bytes = bytesOf(request);
             domains.plan(p, request);
         }
+        counters.add(Counter.BYTES_SUBMITTED, p.bytes);
         if (p.opCount == 0) {
             finish(p);
         } else {
@@ -636,12 +672,78 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         };
     }
 
+    /** Payload bytes of a request: what its writes carry in total. */
+    private static long bytesOf(TransferRequest request) {
+        return switch (request) {
+            case SingleWrite w -> w.length();
+            case PagedWrite w -> w.pageLength() * w.pageCount();
+            case Scatter s -> {
+                long sum = 0;
+                List<ScatterTarget> targets = s.targets();
+                for (int i = 0; i < targets.size(); i++) {
+                    sum += targets.get(i).length();
+                }
+                yield sum;
+            }
+            case Barrier b -> 0;
+            case ImmWrite i -> 0;
+        };
+    }
+
     /** Recycles {@code p} and delivers its outcome. Worker thread. */
     void finish(PendingTransfer p) {
         Object completion = p.completion;
         TransferException error = p.error;
+        account(p, error);
         pool.release(p);
         dispatcher.deliver(completion, error);
+    }
+
+    /** Counts {@code p}'s outcome and records its JFR events; before {@code p} is released. */
+    private void account(PendingTransfer p, TransferException error) {
+        counters.add(Counter.TRANSFERS_IN_FLIGHT, -1);
+        if (error == null) {
+            counters.increment(Counter.TRANSFERS_COMPLETED);
+        } else {
+            counters.failed(error.category());
+        }
+        if (p.recording) {
+            TransferEvent event = p.event;
+            event.end();
+            if (event.shouldCommit()) {
+                event.kind = kindName(p.kind);
+                event.bytes = p.bytes;
+                event.writes = p.opCount;
+                event.nics = domains.size();
+                event.group = group;
+                event.provider = engine.providerName();
+                event.outcome = error == null ? "OK" : error.category().name();
+                event.commit();
+            }
+        }
+        if (error != null) {
+            TransferErrorEvent event = new TransferErrorEvent();
+            if (event.shouldCommit()) {
+                event.group = group;
+                event.kind = kindName(p.kind);
+                event.category = error.category().name();
+                event.providerCode = error.providerCode();
+                event.message = error.getMessage();
+                event.commit();
+            }
+        }
+    }
+
+    private static String kindName(int kind) {
+        return switch (kind) {
+            case PendingTransfer.SINGLE -> "single";
+            case PendingTransfer.PAGED -> "paged";
+            case PendingTransfer.SCATTER_PEERS, PendingTransfer.SCATTER_BYTES, PendingTransfer.SCATTER_PINNED -> "scatter";
+            case PendingTransfer.BARRIER -> "barrier";
+            case PendingTransfer.IMM -> "imm";
+            case PendingTransfer.SEND -> "send";
+            default -> "unknown";
+        };
     }
 
     private int expireTransfers(long now) {
@@ -652,6 +754,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
                     + " writes posted, " + p.completed + " completed" + (p.error == null ? "" : "; first error: "
                     + p.error.getMessage()) + ". Its source buffer may still be read by the NIC.");
             Object completion = p.completion;
+            account(p, e);
             pool.release(p);
             dispatcher.deliver(completion, e);
             expired++;
@@ -667,6 +770,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
 
     @Override
     public void onComplete(long context) {
+        counters.increment(pollingNic, Counter.WRITES_COMPLETED);
         PendingTransfer p = pool.byContext(context);
         if (p == null) {
             return; // expired earlier
@@ -683,6 +787,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
             receives.onError((int) context, error);
             return;
         }
+        counters.increment(pollingNic, Counter.WRITE_ERRORS);
         PendingTransfer p = pool.byContext(context);
         if (p == null) {
             return;
@@ -696,11 +801,13 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
 
     @Override
     public void onImm(int imm) {
+        counters.increment(pollingNic, Counter.IMMS_RECEIVED);
         engine.imms().onImm(imm);
     }
 
     @Override
     public void onReceive(long context, long lengthBytes) {
+        counters.increment(pollingNic, Counter.RECEIVES_COMPLETED);
         receives.onReceive((int) context, lengthBytes);
     }
 

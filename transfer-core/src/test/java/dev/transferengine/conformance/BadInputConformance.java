@@ -185,6 +185,8 @@ public abstract class BadInputConformance extends ImmConformance {
         assertEquals(0, counter.arrived(), "a rejected write delivered its imm");
         assertEquals(1, callback.invocations());
         dstBuf.assertMatches("closed peer region");
+        assertEquals(3, f.a.counters().totalErrors(ErrorCategory.REMOTE_ACCESS), "refusals counted by category");
+        assertEquals(3, f.a.counters().total(dev.transferengine.api.Counter.TRANSFERS_FAILED));
     }
 
     @ParameterizedTest(name = "{0} NICs")

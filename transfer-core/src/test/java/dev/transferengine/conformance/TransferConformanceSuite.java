@@ -2,10 +2,13 @@ package dev.transferengine.conformance;
 
 import dev.transferengine.api.Access;
 import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.Counter;
+import dev.transferengine.api.EngineCounters;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.ImmWrite;
 import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.PagedWrite;
 import dev.transferengine.api.ReceiveSet;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
@@ -104,6 +107,73 @@ public abstract class TransferConformanceSuite extends BadInputConformance {
                 .check(dstBuf)
                 .run(f.a);
         assertEquals(10, thrown.get(), "a throwing callback was called again");
+    }
+
+    /**
+     * The counters (issue 12) add up to what was submitted: transfers and bytes per group, writes per NIC
+     * (a sharded write is one write per NIC, a paged write one per page), completions, sends, receives and imms
+     * at the receiver, regions; nothing failed, nothing left in flight.
+     */
+    @ParameterizedTest(name = "{0} NICs")
+    @MethodSource("nics")
+    void countersAddUpToWhatWasSubmitted(int nics) {
+        ConformanceFixture f = fixture(nics);
+        GuardedBuffer srcBuf = f.buffer(512 * KIB);
+        GuardedBuffer dstBuf = f.buffer(512 * KIB);
+        MemoryRegion src = f.register(f.a, srcBuf, Access.LOCAL);
+        RemoteRegion dst = f.register(f.b, dstBuf, Access.REMOTE_WRITE).descriptor();
+        assertEquals(1, f.a.counters().total(Counter.OPEN_REGIONS));
+        int imm = nextImm();
+        ImmCounter arrived = f.b.immCounter(imm);
+        AtomicInteger received = new AtomicInteger();
+        f.b.postReceives(256, 2, m -> received.incrementAndGet());
+
+        int singles = 5;
+        long shardFilling = 8 * KIB * nics; // every shard full: no empty shard re-writes a byte
+        long bytes = 0;
+        TransferCounter done = f.a.newTransferCounter();
+        for (int i = 0; i < singles; i++) {
+            long length = shardFilling * (i + 1);
+            f.a.submit(SingleWrite.withImm(src, 0, length, dst, 0, imm), done);
+            bytes += length;
+        }
+        int pages = 6;
+        f.a.submit(new PagedWrite(4 * KIB, src, new int[] {0, 1, 2, 3, 4, 5}, 4 * KIB, 0, dst,
+                new int[] {10, 11, 12, 13, 14, 15}, 4 * KIB, 0, java.util.OptionalInt.of(imm)), done);
+        bytes += pages * 4 * KIB;
+        done.await(singles + 1, Waits.DEADLINE);
+        assertEquals(0, done.failed(), () -> "writes failed: " + done.firstError());
+        Waits.get(f.a.send(f.b.mainAddress(), src, 0, 100), "a send");
+        bytes += 100;
+        Waits.until(() -> received.get() == 1, () -> "the send's message");
+        long imms = (long) singles * nics + pages;
+        arrived.await(imms, Waits.DEADLINE);
+
+        EngineCounters a = f.a.counters();
+        long transfers = singles + 2;
+        assertEquals(transfers, a.total(Counter.TRANSFERS_SUBMITTED));
+        assertEquals(transfers, a.total(Counter.TRANSFERS_COMPLETED));
+        assertEquals(0, a.total(Counter.TRANSFERS_FAILED));
+        assertEquals(0, a.total(Counter.TRANSFER_TIMEOUTS));
+        assertEquals(0, a.total(Counter.TRANSFERS_IN_FLIGHT));
+        assertEquals(bytes, a.total(Counter.BYTES_SUBMITTED));
+        long writes = (long) singles * nics + pages;
+        assertEquals(writes, a.total(Counter.WRITES_POSTED));
+        assertEquals(bytes - 100, a.total(Counter.BYTES_POSTED));
+        assertEquals(1, a.total(Counter.SENDS_POSTED));
+        assertEquals(writes + 1, a.total(Counter.WRITES_COMPLETED), "every write and the send completed");
+        assertEquals(0, a.total(Counter.WRITE_ERRORS));
+        for (int n = 0; n < nics; n++) {
+            assertTrue(a.get(0, n, Counter.WRITES_POSTED) >= singles, "NIC " + n + " carried a shard of each write");
+        }
+        for (ErrorCategory c : ErrorCategory.values()) {
+            assertEquals(0, a.totalErrors(c), c.name());
+        }
+        EngineCounters b = f.b.counters();
+        assertEquals(imms, b.total(Counter.IMMS_RECEIVED));
+        assertEquals(1, b.total(Counter.RECEIVES_COMPLETED));
+        src.close();
+        assertEquals(0, a.total(Counter.OPEN_REGIONS));
     }
 
     @ParameterizedTest(name = "{0} NICs")

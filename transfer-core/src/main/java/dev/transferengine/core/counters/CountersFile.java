@@ -17,17 +17,17 @@ import java.util.Objects;
  * An engine's counters in a memory-mapped file, so that another process can read a running engine's counters
  * ({@code te stat}), as Aeron's CnC file lets AeronStat. Opt-in: the engine writes one only when asked for
  * ({@code TransferEngine.Builder.countersFile}). The engine {@linkplain #create creates} the file (replacing
- * a stale one) and deletes it on close; a reader {@linkplain #open opens} it read-only.
+ * a stale one) and deletes it on close; a reader {@linkplain #open opens} it read-only. The mapping itself lives
+ * as long as the {@link CountersBlock} is reachable (an automatic arena), so a view taken before close keeps
+ * reading the last values after the file is gone, and no reader can touch unmapped memory.
  */
 public final class CountersFile implements AutoCloseable {
     private final Path path;
-    private final Arena arena;
     private final CountersBlock block;
     private final boolean owner;
 
-    private CountersFile(Path path, Arena arena, CountersBlock block, boolean owner) {
+    private CountersFile(Path path, CountersBlock block, boolean owner) {
         this.path = path;
-        this.arena = arena;
         this.block = block;
         this.owner = owner;
     }
@@ -39,7 +39,7 @@ public final class CountersFile implements AutoCloseable {
      */
     public static CountersFile create(Path path, CountersLayout layout, String name, String provider) {
         Objects.requireNonNull(path, "path");
-        Arena arena = Arena.ofShared();
+        Arena arena = Arena.ofAuto();
         try {
             Path parent = path.toAbsolutePath().getParent();
             if (parent != null) {
@@ -52,9 +52,8 @@ public final class CountersFile implements AutoCloseable {
                 segment = channel.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalBytes(), arena);
             }
             layout.writeHeader(segment, name, provider, ProcessHandle.current().pid(), System.currentTimeMillis());
-            return new CountersFile(path, arena, new CountersBlock(layout, segment), true);
+            return new CountersFile(path, new CountersBlock(layout, segment), true);
         } catch (IOException | RuntimeException e) {
-            arena.close();
             throw new InvalidRequestException("cannot create the counters file " + path + ": " + e);
         }
     }
@@ -67,16 +66,11 @@ public final class CountersFile implements AutoCloseable {
      */
     public static CountersFile open(Path path) {
         Objects.requireNonNull(path, "path");
-        Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment segment = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return new CountersFile(path, arena, CountersBlock.reading(segment), false);
+            MemorySegment segment = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), Arena.ofAuto());
+            return new CountersFile(path, CountersBlock.reading(segment), false);
         } catch (IOException e) {
-            arena.close();
             throw new InvalidRequestException("cannot read the counters file " + path + ": " + e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
         }
     }
 
@@ -89,10 +83,9 @@ public final class CountersFile implements AutoCloseable {
         return block;
     }
 
-    /** Unmaps the file; the engine that created it also deletes it. Reads after close fail. */
+    /** The engine that created the file deletes it (its view keeps the last values); a reader's close does nothing. */
     @Override
     public void close() {
-        arena.close();
         if (owner) {
             try {
                 Files.deleteIfExists(path);
