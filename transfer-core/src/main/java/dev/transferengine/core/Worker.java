@@ -19,6 +19,7 @@ import dev.transferengine.api.TransferRequest;
 import dev.transferengine.api.TransferTimeoutException;
 import dev.transferengine.core.counters.GroupCounters;
 import dev.transferengine.core.ffm.Libc;
+import dev.transferengine.core.jfr.RegistrationEvent;
 import dev.transferengine.core.jfr.TransferErrorEvent;
 import dev.transferengine.core.jfr.TransferEvent;
 import dev.transferengine.spi.CompletionSink;
@@ -495,13 +496,46 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
     // ---------------------------------------------------------------- registration (worker thread)
 
     Region register(MemorySegment segment, Access access) {
-        boolean remote = access == Access.REMOTE_WRITE;
-        RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).register(segment, remote));
-        return addRegion(Device.host(group), segment, segment.address(), segment.byteSize(), access, perNic, null);
+        return recorded("register", "host", segment.byteSize(), () -> {
+            boolean remote = access == Access.REMOTE_WRITE;
+            RegisteredMemory[] perNic = registerOnEveryNic(i -> domains.domain(i).register(segment, remote));
+            return addRegion(Device.host(group), segment, segment.address(), segment.byteSize(), access, perNic, null);
+        });
     }
 
     /** Registers device memory (already checked by the device backend) on every NIC. Worker thread. */
     Region registerDevice(DeviceMemory memory, Access access) {
+        return recorded("register", "cuda:" + memory.ordinal(), memory.lengthBytes(),
+                () -> registerDeviceOnEveryNic(memory, access));
+    }
+
+    /** Runs a (de)registration as a {@link RegistrationEvent} (pinning pages can take long). */
+    private <T> T recorded(String operation, String memory, long bytes, java.util.function.Supplier<T> action) {
+        RegistrationEvent event = new RegistrationEvent();
+        event.begin();
+        String outcome = "OK";
+        try {
+            return action.get();
+        } catch (TransferException e) {
+            outcome = e.category().name();
+            throw e;
+        } catch (RuntimeException | Error e) {
+            outcome = ErrorCategory.INTERNAL.name();
+            throw e;
+        } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.operation = operation;
+                event.memory = memory;
+                event.bytes = bytes;
+                event.group = group;
+                event.outcome = outcome;
+                event.commit();
+            }
+        }
+    }
+
+    private Region registerDeviceOnEveryNic(DeviceMemory memory, Access access) {
         boolean remote = access == Access.REMOTE_WRITE;
         RegisteredMemory[] perNic;
         StagedTarget staged = null;
@@ -566,7 +600,11 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
     void deregister(Region region) {
         if (regions.remove(region)) {
             counters.add(Counter.OPEN_REGIONS, -1);
-            deregisterAll(region);
+            recorded("deregister", region.device().kind() == Device.Kind.CUDA
+                    ? "cuda:" + region.device().index() : "host", region.lengthBytes(), () -> {
+                deregisterAll(region);
+                return null;
+            });
         }
     }
 

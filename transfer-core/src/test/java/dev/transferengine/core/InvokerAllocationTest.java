@@ -35,6 +35,25 @@ class InvokerAllocationTest {
 
     @Test
     void singleAndBatchWritesAllocateNothingEndToEnd() {
+        measure();
+    }
+
+    /**
+     * The same with a JFR recording that wants every transfer (threshold 0) and every transfer error: each
+     * pooled transfer slot re-arms its own event, so recording adds no allocation per transfer.
+     */
+    @Test
+    void recordingEveryTransferWithJfrAllocatesNothingEither() {
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable(dev.transferengine.core.jfr.TransferEvent.NAME).withThreshold(Duration.ZERO);
+            recording.enable(dev.transferengine.core.jfr.TransferErrorEvent.NAME);
+            recording.start();
+            measure();
+            recording.stop();
+        }
+    }
+
+    private static void measure() {
         AllocationMeter meter = AllocationMeter.forCurrentThread();
         try (Arena arena = Arena.ofShared();
              TransferEngine a = TransferEngine.builder().name("alloc-a").threadingMode(ThreadingMode.INVOKER).build();
