@@ -44,8 +44,33 @@ final class LocalCommand implements Callable<Integer> {
                     + "thread drives both engines while it waits (ThreadingMode.INVOKER, no thread hop).")
     String threading = "dedicated";
 
+    @picocli.CommandLine.Option(names = "--jfr", paramLabel = "FILE",
+            description = "Record the run with JDK Flight Recorder (the engine's events: every transfer, errors, "
+                    + "registrations) into FILE; read it with `jfr print --events dev.transferengine.Transfer FILE`.")
+    java.nio.file.Path jfr;
+
     @Override
     public Integer call() {
+        if (jfr == null) {
+            return run();
+        }
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("dev.transferengine.Transfer").withThreshold(java.time.Duration.ZERO);
+            recording.enable("dev.transferengine.TransferError");
+            recording.enable("dev.transferengine.Registration").withThreshold(java.time.Duration.ZERO);
+            recording.enable("dev.transferengine.PeerConnection").withThreshold(java.time.Duration.ZERO);
+            recording.start();
+            int rc = run();
+            recording.stop();
+            recording.dump(jfr);
+            spec.commandLine().getErr().println("JFR recording written to " + jfr);
+            return rc;
+        } catch (java.io.IOException e) {
+            throw new BenchFailure("cannot write the JFR recording " + jfr + ": " + e, e);
+        }
+    }
+
+    private int run() {
         if (device.startsWith("cuda:")) {
             String ordinal = device.substring("cuda:".length());
             return TransferBench.commandLine().setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr())
@@ -87,6 +112,9 @@ final class LocalCommand implements Callable<Integer> {
                 sink.row(runner.run(c));
             }
             sink.finish();
+            if (!sweep.json()) {
+                spec.commandLine().getOut().println("sender counters: " + CountersReport.summary(sender.counters()));
+            }
         } finally {
             progress.clear();
         }
