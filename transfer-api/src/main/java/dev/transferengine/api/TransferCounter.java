@@ -63,12 +63,12 @@ public final class TransferCounter {
         countAtReset = count;
     }
 
-    /** Requests that failed so far. */
+    /** Requests that failed so far (since creation or the last {@link #reset()}). */
     public long failed() {
         return failed.get();
     }
 
-    /** The first failure, or null. */
+    /** The first failure since creation or the last {@link #reset()}, or null. */
     public TransferException firstError() {
         return firstError.get();
     }
