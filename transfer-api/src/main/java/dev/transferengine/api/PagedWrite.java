@@ -21,6 +21,17 @@ import java.util.OptionalInt;
  * one page without a copy (the engine's hot path does), use {@link #srcPage(int)}, {@link #dstPage(int)},
  * {@link #srcOffsetOf(int)} and {@link #dstOffsetOf(int)}. Page indices are checked against the regions when
  * the request is submitted, not here.
+ *
+ * @param pageLength bytes per page (every page the same)
+ * @param src        the registered source region
+ * @param srcPages   the source page index of each page (a copy is kept)
+ * @param srcStride  bytes between source pages
+ * @param srcOffset  where source page index 0 starts in {@code src}
+ * @param dst        the destination descriptor
+ * @param dstPages   the destination page index of each page, as many as {@code srcPages} (a copy is kept)
+ * @param dstStride  bytes between destination pages
+ * @param dstOffset  where destination page index 0 starts in {@code dst}
+ * @param imm        the imm every page's write carries, or empty
  */
 public record PagedWrite(long pageLength, MemoryRegion src, int[] srcPages, long srcStride, long srcOffset,
                          RemoteRegion dst, int[] dstPages, long dstStride, long dstOffset, OptionalInt imm)
