@@ -5,8 +5,8 @@ import java.util.OptionalInt;
 /**
  * A one-sided transfer the engine executes: {@link SingleWrite}, {@link PagedWrite}, {@link Scatter},
  * {@link Barrier} or {@link ImmWrite}. Requests are immutable values and may be submitted many times
- * (re-submitting the same instance allocates nothing in the engine). Arrays passed to requests are not
- * copied: do not change them while a submission is in flight.
+ * (re-submitting the same instance allocates nothing in the engine). Arrays and lists passed to requests are
+ * copied when the request is built, so changing them afterwards does not change the request.
  *
  * <p>Ordering: none. Writes of one request, and different requests, may land in any order; a receiver
  * learns completion only by counting imms (see {@link ImmAccounting}).

@@ -123,4 +123,28 @@ class ImmAccountingTest {
             assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4})
+    void immsPerTargetIsWhatEachScatterTargetDelivers(int nics) {
+        assertEquals(1, ImmAccounting.immsPerTarget(ScatterRouting.SHARD_PEERS, nics));
+        assertEquals(nics, ImmAccounting.immsPerTarget(ScatterRouting.SHARD_BYTES, nics));
+        assertEquals(1, ImmAccounting.immsPerTarget(ScatterRouting.pinned(nics - 1), nics));
+        for (ScatterRouting routing : List.of(ScatterRouting.SHARD_PEERS, ScatterRouting.SHARD_BYTES,
+                ScatterRouting.pinned(0))) {
+            Scatter s = new Scatter(SRC, targets(3), OptionalInt.of(IMM), routing);
+            assertEquals(ImmAccounting.immsProduced(s, nics), 3L * ImmAccounting.immsPerTarget(routing, nics),
+                    "agrees with the count of a built scatter for " + routing);
+        }
+    }
+
+    @Test
+    void immsPerTargetRejectsBadInput() {
+        for (int nics : new int[] {0, -1}) {
+            InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                    () -> ImmAccounting.immsPerTarget(ScatterRouting.SHARD_BYTES, nics));
+            assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
+        }
+        assertThrows(InvalidRequestException.class, () -> ImmAccounting.immsPerTarget(null, 2));
+    }
 }

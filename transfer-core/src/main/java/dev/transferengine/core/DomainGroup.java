@@ -220,8 +220,8 @@ final class DomainGroup {
             case PendingTransfer.PAGED -> {
                 PagedWrite w = (PagedWrite) p.request;
                 int nic = (int) ((p.firstNic + k / p.unit) % n);
-                long srcOff = w.srcOffset() + w.srcStride() * w.srcPages()[k];
-                long dstOff = w.dstOffset() + w.dstStride() * w.dstPages()[k];
+                long srcOff = w.srcOffsetOf(k);
+                long dstOff = w.dstOffsetOf(k);
                 op.set(nic, p.src.nic(nic), p.src.address() + srcOff, w.pageLength(), w.dst(), dstOff);
                 imm(op, w);
             }

@@ -43,11 +43,9 @@ final class RequestValidator {
             }
             case PagedWrite p -> {
                 Region src = ownSource(p.src());
-                int[] sp = p.srcPages();
-                int[] dp = p.dstPages();
-                for (int i = 0; i < sp.length; i++) {
-                    page(p.srcOffset(), p.srcStride(), sp[i], p.pageLength(), src.lengthBytes(), "source", i);
-                    page(p.dstOffset(), p.dstStride(), dp[i], p.pageLength(), p.dst().lengthBytes(), "destination", i);
+                for (int i = 0; i < p.pageCount(); i++) {
+                    page(p.srcOffset(), p.srcStride(), p.srcPage(i), p.pageLength(), src.lengthBytes(), "source", i);
+                    page(p.dstOffset(), p.dstStride(), p.dstPage(i), p.pageLength(), p.dst().lengthBytes(), "destination", i);
                 }
                 yield src.group();
             }
