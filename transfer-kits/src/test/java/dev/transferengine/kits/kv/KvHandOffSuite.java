@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * says and nowhere else, imm counts match, a confirmed cancel leaves no page written afterwards, a silent
  * prefiller is detected by the heartbeat and its counters removed, a failed write cancels the rest.
  */
-abstract class KvHandOffSuite {
+public abstract class KvHandOffSuite {
     /** 3 layers, 8 KV heads of dim 16, bf16, 16-token pages: 512-byte head blocks. */
     static final KvLayout LAYOUT = new KvLayout(3, 8, 16, 2, 16);
     static final int CAPACITY = 16;
