@@ -50,6 +50,15 @@ public abstract class KvHandOffSuite {
         return true;
     }
 
+    /**
+     * The decoder's options in the silent-prefiller test: a 50 ms heartbeat and a 600 ms timeout, so that the test
+     * is quick. A provider whose live peers can stay silent longer than that (the Soft-RoCE guest runs under TCG)
+     * gives a longer timeout; the dead rank must still be the one reported lost.
+     */
+    protected KvDecoder.Options silentPrefillerOptions() {
+        return new KvDecoder.Options(Duration.ofMillis(50), Duration.ofMillis(600), 0x4B56_0000);
+    }
+
     KvRig rig(int prefillTp, int decodeTp, KvDecoder.Options options) {
         return new KvRig(name -> engine(name).name(name).build(), LAYOUT, prefillTp, decodeTp, CAPACITY, CHUNK_TOKENS,
                 options);
@@ -130,8 +139,7 @@ public abstract class KvHandOffSuite {
 
     @Test
     void aSilentPrefillerIsLostAndItsCountersRemoved() throws Exception {
-        KvDecoder.Options fast = new KvDecoder.Options(Duration.ofMillis(50), Duration.ofMillis(600), 0x4B56_0000);
-        try (KvRig rig = rig(2, 2, fast)) {
+        try (KvRig rig = rig(2, 2, silentPrefillerOptions())) {
             int[] pages = rig.decoderPages(LAYOUT.pagesFor(TOKENS));
             KvTransfer t = rig.decoder.requestPrefill(rig.prefillAddresses(), TOKENS, pages, CONTEXT_OFFSET,
                     KvRig.CONTEXT_BYTES);
