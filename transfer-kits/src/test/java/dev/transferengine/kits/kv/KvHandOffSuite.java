@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * says and nowhere else, imm counts match, a confirmed cancel leaves no page written afterwards, a silent
  * prefiller is detected by the heartbeat and its counters removed, a failed write cancels the rest.
  */
-abstract class KvHandOffSuite {
+public abstract class KvHandOffSuite {
     /** 3 layers, 8 KV heads of dim 16, bf16, 16-token pages: 512-byte head blocks. */
     static final KvLayout LAYOUT = new KvLayout(3, 8, 16, 2, 16);
     static final int CAPACITY = 16;
@@ -48,6 +48,15 @@ abstract class KvHandOffSuite {
     /** Whether the provider tells a writer that the target refused its write (libfabric 1.17 shm does not). */
     protected boolean reportsRefusedRemoteWrites() {
         return true;
+    }
+
+    /**
+     * The decoder's options in the silent-prefiller test: a 50 ms heartbeat and a 600 ms timeout, so that the test
+     * is quick. A provider whose live peers can stay silent longer than that (the Soft-RoCE guest runs under TCG)
+     * gives a longer timeout; the dead rank must still be the one reported lost.
+     */
+    protected KvDecoder.Options silentPrefillerOptions() {
+        return new KvDecoder.Options(Duration.ofMillis(50), Duration.ofMillis(600), 0x4B56_0000);
     }
 
     KvRig rig(int prefillTp, int decodeTp, KvDecoder.Options options) {
@@ -130,8 +139,7 @@ abstract class KvHandOffSuite {
 
     @Test
     void aSilentPrefillerIsLostAndItsCountersRemoved() throws Exception {
-        KvDecoder.Options fast = new KvDecoder.Options(Duration.ofMillis(50), Duration.ofMillis(600), 0x4B56_0000);
-        try (KvRig rig = rig(2, 2, fast)) {
+        try (KvRig rig = rig(2, 2, silentPrefillerOptions())) {
             int[] pages = rig.decoderPages(LAYOUT.pagesFor(TOKENS));
             KvTransfer t = rig.decoder.requestPrefill(rig.prefillAddresses(), TOKENS, pages, CONTEXT_OFFSET,
                     KvRig.CONTEXT_BYTES);
