@@ -12,6 +12,7 @@ import dev.transferengine.api.ScatterRouting;
 import dev.transferengine.api.ScatterTarget;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferRequest;
+import dev.transferengine.spi.RegisteredMemory;
 
 /**
  * Checks a request completely on the submitting thread, before it reaches a worker or native code:
@@ -118,7 +119,7 @@ final class RequestValidator {
             throw new InvalidRequestException(what + " offset and length must be >= 0, got offset " + offset
                     + ", length " + length);
         }
-        if (offset > regionLength || length > regionLength - offset) {
+        if (!RegisteredMemory.contains(0, regionLength, offset, length)) {
             throw new InvalidRequestException(what + " range [" + offset + ", " + offset + " + " + length
                     + ") exceeds the region's " + regionLength + " bytes");
         }
@@ -135,7 +136,7 @@ final class RequestValidator {
         } catch (ArithmeticException e) {
             throw new InvalidRequestException(what + " page " + index + " at position " + i + " overflows 64 bits");
         }
-        if (start > regionLength || pageLength > regionLength - start) {
+        if (!RegisteredMemory.contains(0, regionLength, start, pageLength)) {
             throw new InvalidRequestException(what + " page " + index + " at position " + i + " covers [" + start
                     + ", " + start + " + " + pageLength + "), past the region's " + regionLength + " bytes");
         }

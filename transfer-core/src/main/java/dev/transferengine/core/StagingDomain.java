@@ -137,8 +137,7 @@ final class StagingDomain extends ForwardingDomain {
         if (staged.owner() != this || !staged.isRegistered()) {
             throw new ClosedException("staged source " + staged + " is not registered on this NIC");
         }
-        if (length < 0 || srcAddress - staged.address() < 0 || length > staged.lengthBytes()
-                || srcAddress - staged.address() > staged.lengthBytes() - length) {
+        if (!staged.contains(srcAddress, length)) {
             throw new InvalidRequestException("WRITE source range [0x" + Long.toHexString(srcAddress) + ", +" + length
                     + ") is outside " + staged);
         }

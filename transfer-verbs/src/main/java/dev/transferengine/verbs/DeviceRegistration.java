@@ -5,6 +5,7 @@ import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceMemory;
+import dev.transferengine.spi.RegisteredMemory;
 import dev.transferengine.verbs.internal.NativeErrors;
 import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.ProtectionDomain.Registration;
@@ -115,17 +116,10 @@ final class DeviceRegistration {
             throw new InvalidRequestException("verbs: " + describe(memory) + " lies in an allocation of device "
                     + a.ordinal());
         }
-        if (a.lengthBytes() <= 0 || !within(address, length, a.base(), a.lengthBytes())) {
+        if (a.lengthBytes() <= 0 || !RegisteredMemory.contains(a.base(), a.lengthBytes(), address, length)) {
             throw new InvalidRequestException("verbs: " + describe(memory) + " is not inside its allocation [0x"
                     + Long.toHexString(a.base()) + ", +" + a.lengthBytes() + ")");
         }
-    }
-
-    /** Whether [address, +length) lies inside [base, +size) (unsigned addresses, no overflow). */
-    private static boolean within(long address, long length, long base, long size) {
-        return Long.compareUnsigned(address, base) >= 0
-                && Long.compareUnsigned(address - base, size) <= 0
-                && Long.compareUnsigned(length, size - (address - base)) <= 0;
     }
 
     /**
@@ -144,7 +138,7 @@ final class DeviceRegistration {
         }
         end = (end + mask) & ~mask;
         long alignedLength = end - start;
-        return within(start, alignedLength, allocation.base(), allocation.lengthBytes())
+        return RegisteredMemory.contains(allocation.base(), allocation.lengthBytes(), start, alignedLength)
                 ? new long[]{start, alignedLength} : null;
     }
 

@@ -50,11 +50,6 @@ final class VerbsMemory implements RegisteredMemory {
         return address;
     }
 
-    /** Whether [{@code from}, {@code from + bytes}) lies inside this registration. */
-    boolean contains(long from, long bytes) {
-        return from >= address && bytes >= 0 && from - address <= length - bytes;
-    }
-
     @Override
     public String toString() {
         return "verbs MR [0x" + Long.toHexString(address) + ", +" + length + ") rkey 0x" + Integer.toHexString(rkey)

@@ -1,12 +1,16 @@
 package dev.transferengine.verbs;
 
 import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.ProviderOptions;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The verbs provider's options, read from the builder's provider options ({@code verbs.<name>}) or, when
- * absent there, from system properties {@code te.verbs.<name>}. Immutable.
+ * The verbs provider's options, read with {@link ProviderOptions}: the builder's provider options
+ * ({@code verbs.<name>}), then system properties {@code te.verbs.<name>}, then the defaults. An unknown
+ * {@code verbs.*} key in the options is rejected with the list of known ones, and a present value must be well
+ * formed (a blank number or boolean is an error, not the default). Immutable.
  *
  * @param device                 only this device ("mlx5_0", "rxe0"); null = every device
  * @param port                   port number; 0 = the first active port of each device
@@ -33,70 +37,54 @@ record VerbsOptions(String device, int port, int gidIndex, int rmaQpsPerPeer, in
 
     static final int MAX_RMA_QPS = 16;
 
+    static final String DEVICE = "verbs.device";
+    static final String PORT = "verbs.port";
+    static final String GID_INDEX = "verbs.gidIndex";
+    static final String RMA_QPS_PER_PEER = "verbs.rmaQpsPerPeer";
+    static final String SEND_QUEUE_DEPTH = "verbs.sendQueueDepth";
+    static final String COMPLETION_QUEUE_DEPTH = "verbs.completionQueueDepth";
+    static final String MESSAGE_RECEIVE_DEPTH = "verbs.messageReceiveDepth";
+    static final String IMM_RECEIVE_DEPTH = "verbs.immReceiveDepth";
+    static final String SIGNAL_INTERVAL = "verbs.signalInterval";
+    static final String HANDSHAKE_TIMEOUT_MILLIS = "verbs.handshakeTimeoutMillis";
+    static final String HANDSHAKE_RETRY_MILLIS = "verbs.handshakeRetryMillis";
+    static final String PEER_TIMEOUT_MILLIS = "verbs.peerTimeoutMillis";
+    static final String ACK_TIMEOUT = "verbs.ackTimeout";
+    static final String RETRY_COUNT = "verbs.retryCount";
+    static final String RELAXED_ORDERING = "verbs.relaxedOrdering";
+
+    /** Every {@code verbs.*} key; any other one in the options map is rejected with this list. */
+    static final Set<String> KEYS = Set.of(DEVICE, PORT, GID_INDEX, RMA_QPS_PER_PEER, SEND_QUEUE_DEPTH,
+            COMPLETION_QUEUE_DEPTH, MESSAGE_RECEIVE_DEPTH, IMM_RECEIVE_DEPTH, SIGNAL_INTERVAL, HANDSHAKE_TIMEOUT_MILLIS,
+            HANDSHAKE_RETRY_MILLIS, PEER_TIMEOUT_MILLIS, ACK_TIMEOUT, RETRY_COUNT, RELAXED_ORDERING);
+
     static VerbsOptions from(Map<String, String> options) {
-        Reader r = new Reader(options);
-        int sendDepth = r.integer("sendQueueDepth", 256, 16, 1 << 15);
+        ProviderOptions r = new ProviderOptions("verbs", options, KEYS);
+        int sendDepth = r.intValue(SEND_QUEUE_DEPTH, 256, 16, 1 << 15);
         if (Integer.bitCount(sendDepth) != 1) {
-            throw new InvalidRequestException("verbs.sendQueueDepth must be a power of two, got " + sendDepth);
+            throw new InvalidRequestException(SEND_QUEUE_DEPTH + " must be a power of two, got " + sendDepth);
         }
+        String device = r.string(DEVICE, null);
         VerbsOptions o = new VerbsOptions(
-                r.string("device"),
-                r.integer("port", 0, 0, 255),
-                r.integer("gidIndex", -1, -1, 1 << 16),
-                r.integer("rmaQpsPerPeer", 1, 1, MAX_RMA_QPS),
+                device == null || device.isBlank() ? null : device,
+                r.intValue(PORT, 0, 0, 255),
+                r.intValue(GID_INDEX, -1, -1, 1 << 16),
+                r.intValue(RMA_QPS_PER_PEER, 1, 1, MAX_RMA_QPS),
                 sendDepth,
-                r.integer("completionQueueDepth", 8192, 256, 1 << 22),
-                r.integer("messageReceiveDepth", 512, 16, 1 << 15),
-                r.integer("immReceiveDepth", 1024, 16, 1 << 15),
-                r.integer("signalInterval", 16, 1, 1 << 15),
-                r.integer("handshakeTimeoutMillis", 10_000, 10, Integer.MAX_VALUE),
-                r.integer("handshakeRetryMillis", 400, 1, Integer.MAX_VALUE),
-                r.integer("peerTimeoutMillis", 10_000, 100, Integer.MAX_VALUE),
-                r.integer("ackTimeout", 16, 1, 31),
-                r.integer("retryCount", 7, 0, 7),
-                r.bool("relaxedOrdering", true));
+                r.intValue(COMPLETION_QUEUE_DEPTH, 8192, 256, 1 << 22),
+                r.intValue(MESSAGE_RECEIVE_DEPTH, 512, 16, 1 << 15),
+                r.intValue(IMM_RECEIVE_DEPTH, 1024, 16, 1 << 15),
+                r.intValue(SIGNAL_INTERVAL, 16, 1, 1 << 15),
+                r.intValue(HANDSHAKE_TIMEOUT_MILLIS, 10_000, 10, Integer.MAX_VALUE),
+                r.intValue(HANDSHAKE_RETRY_MILLIS, 400, 1, Integer.MAX_VALUE),
+                r.intValue(PEER_TIMEOUT_MILLIS, 10_000, 100, Integer.MAX_VALUE),
+                r.intValue(ACK_TIMEOUT, 16, 1, 31),
+                r.intValue(RETRY_COUNT, 7, 0, 7),
+                r.bool(RELAXED_ORDERING, true));
         if (o.signalInterval > sendDepth / 2) {
-            throw new InvalidRequestException("verbs.signalInterval (" + o.signalInterval
-                    + ") must be at most half of verbs.sendQueueDepth (" + sendDepth + ")");
+            throw new InvalidRequestException(SIGNAL_INTERVAL + " (" + o.signalInterval
+                    + ") must be at most half of " + SEND_QUEUE_DEPTH + " (" + sendDepth + ")");
         }
         return o;
-    }
-
-    /** Reads {@code verbs.<name>} from the map, then {@code te.verbs.<name>} from system properties. */
-    private record Reader(Map<String, String> options) {
-        String string(String name) {
-            String v = options.get("verbs." + name);
-            if (v == null) {
-                v = System.getProperty("te.verbs." + name);
-            }
-            return v == null || v.isBlank() ? null : v.trim();
-        }
-
-        int integer(String name, int fallback, int min, int max) {
-            String v = string(name);
-            if (v == null) {
-                return fallback;
-            }
-            try {
-                int i = Integer.parseInt(v);
-                if (i < min || i > max) {
-                    throw new InvalidRequestException("verbs." + name + " must be in " + min + ".." + max + ", got " + i);
-                }
-                return i;
-            } catch (NumberFormatException e) {
-                throw new InvalidRequestException("verbs." + name + " must be an integer, got '" + v + "'");
-            }
-        }
-
-        boolean bool(String name, boolean fallback) {
-            String v = string(name);
-            if (v == null) {
-                return fallback;
-            }
-            if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-                return Boolean.parseBoolean(v);
-            }
-            throw new InvalidRequestException("verbs." + name + " must be true or false, got '" + v + "'");
-        }
     }
 }

@@ -117,4 +117,21 @@ class VerbsCodecTest {
         assertThrows(InvalidRequestException.class,
                 () -> VerbsOptions.from(Map.of("verbs.sendQueueDepth", "16", "verbs.signalInterval", "16")));
     }
+
+    @Test
+    void aMisspeltOptionIsRejectedWithTheKnownKeys() {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> VerbsOptions.from(Map.of("verbs.gidindex", "3", "libfabric.provider", "tcp")));
+        assertEquals("unknown verbs option 'verbs.gidindex'; known: [verbs.ackTimeout, verbs.completionQueueDepth, "
+                + "verbs.device, verbs.gidIndex, verbs.handshakeRetryMillis, verbs.handshakeTimeoutMillis, "
+                + "verbs.immReceiveDepth, verbs.messageReceiveDepth, verbs.peerTimeoutMillis, verbs.port, "
+                + "verbs.relaxedOrdering, verbs.retryCount, verbs.rmaQpsPerPeer, verbs.sendQueueDepth, "
+                + "verbs.signalInterval]", e.getMessage());
+        e = assertThrows(InvalidRequestException.class, () -> VerbsOptions.from(Map.of("verbs.rmaQpsPerPeer", "17")));
+        assertEquals("verbs.rmaQpsPerPeer must be in 1..16, got 17", e.getMessage());
+        assertEquals("mlx5_0", VerbsOptions.from(Map.of("verbs.device", " mlx5_0 ")).device());
+        assertEquals(null, VerbsOptions.from(Map.of("verbs.device", " ")).device(), "blank: every device");
+        assertEquals(10_000, VerbsOptions.from(Map.of("threadingMode", "INVOKER")).peerTimeoutMillis(),
+                "engine-level keys are not the provider's to judge");
+    }
 }

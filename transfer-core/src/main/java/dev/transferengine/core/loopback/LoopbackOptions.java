@@ -1,8 +1,7 @@
 package dev.transferengine.core.loopback;
 
-import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.ProviderOptions;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -49,18 +48,10 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
     public static final long DEFAULT_MAX_MESSAGE_BYTES = 1L << 30;
 
     public LoopbackOptions {
-        if (delayNanos < 0) {
-            throw new InvalidRequestException(DELAY_NANOS + " must be >= 0, got " + delayNanos);
-        }
-        if (failEveryNth < 0) {
-            throw new InvalidRequestException(FAIL_EVERY_NTH + " must be >= 0 (0 = never), got " + failEveryNth);
-        }
-        if (queueDepth < 1 || queueDepth > MAX_QUEUE_DEPTH) {
-            throw new InvalidRequestException(QUEUE_DEPTH + " must be in 1.." + MAX_QUEUE_DEPTH + ", got " + queueDepth);
-        }
-        if (maxMessageBytes < 1) {
-            throw new InvalidRequestException(MAX_MESSAGE_BYTES + " must be >= 1, got " + maxMessageBytes);
-        }
+        ProviderOptions.checkRange(DELAY_NANOS, delayNanos, 0, Long.MAX_VALUE);
+        ProviderOptions.checkRange(FAIL_EVERY_NTH, failEveryNth, 0, Long.MAX_VALUE);
+        ProviderOptions.checkRange(QUEUE_DEPTH, queueDepth, 1, MAX_QUEUE_DEPTH);
+        ProviderOptions.checkRange(MAX_MESSAGE_BYTES, maxMessageBytes, 1, Long.MAX_VALUE);
     }
 
     /** All defaults: in order, no delay, no injected failures. */
@@ -68,55 +59,20 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
         return parse(Map.of());
     }
 
-    /** Parses {@code options}; keys outside {@code loopback.*} belong to others and are ignored. */
+    /**
+     * Parses {@code options}; keys outside {@code loopback.*} belong to others and are ignored. Ranges are checked
+     * by the constructor (0 = never for {@code failEveryNth}).
+     */
     public static LoopbackOptions parse(Map<String, String> options) {
-        for (String key : options.keySet()) {
-            if (key.startsWith("loopback.") && !KEYS.contains(key)) {
-                throw new InvalidRequestException("unknown loopback option '" + key + "'; known: " + KEYS);
-            }
-        }
+        ProviderOptions o = new ProviderOptions("loopback", options, KEYS);
         return new LoopbackOptions(
-                bool(options, REORDER, false),
-                number(options, SEED, DEFAULT_SEED),
-                number(options, DELAY_NANOS, 0),
-                number(options, FAIL_EVERY_NTH, 0),
-                saturatedInt(number(options, QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH)),
-                number(options, MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES),
-                bool(options, DEVICE_MEMORY, true),
-                bool(options, UNKEYED_ZERO_LENGTH, false));
-    }
-
-    /** Keeps out-of-range values out of range, so the constructor reports them instead of wrapping. */
-    private static int saturatedInt(long value) {
-        return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, value));
-    }
-
-    private static String raw(Map<String, String> options, String key) {
-        String value = options.get(key);
-        return value != null ? value.trim() : System.getProperty("te." + key);
-    }
-
-    private static boolean bool(Map<String, String> options, String key, boolean fallback) {
-        String value = raw(options, key);
-        if (value == null) {
-            return fallback;
-        }
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new InvalidRequestException(key + " must be true or false, got '" + value + "'");
-        };
-    }
-
-    private static long number(Map<String, String> options, String key, long fallback) {
-        String value = raw(options, key);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidRequestException(key + " must be an integer, got '" + value + "'");
-        }
+                o.bool(REORDER, false),
+                o.longValue(SEED, DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE),
+                o.longValue(DELAY_NANOS, 0, Long.MIN_VALUE, Long.MAX_VALUE),
+                o.longValue(FAIL_EVERY_NTH, 0, Long.MIN_VALUE, Long.MAX_VALUE),
+                o.intValue(QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH),
+                o.longValue(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, Long.MIN_VALUE, Long.MAX_VALUE),
+                o.bool(DEVICE_MEMORY, true),
+                o.bool(UNKEYED_ZERO_LENGTH, false));
     }
 }

@@ -113,16 +113,6 @@ final class LoopbackRegistration implements RegisteredMemory {
         return remoteWrite;
     }
 
-    /**
-     * Whether {@code [start, start + length)} lies inside the registration; {@code length} 0 accepts
-     * {@code start} anywhere in {@code [address, address + lengthBytes]}. Unsigned arithmetic rejects
-     * starts below the base without a second comparison.
-     */
-    boolean contains(long start, long length) {
-        return length >= 0 && length <= lengthBytes
-                && Long.compareUnsigned(start - address, lengthBytes - length) <= 0;
-    }
-
     @Override
     public long address() {
         return address;

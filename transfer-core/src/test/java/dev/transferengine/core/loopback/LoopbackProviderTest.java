@@ -118,4 +118,32 @@ class LoopbackProviderTest {
         }
         assertThrows(InvalidRequestException.class, () -> provider.open(Map.of(), 100_000));
     }
+
+    @Test
+    void aMisspeltOptionIsRejectedWithTheKnownKeys() {
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> provider.open(Map.of("loopback.failEveryNht", "2", "threadingMode", "INVOKER"), 1));
+        assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.delayNanos, "
+                + "loopback.deviceMemory, loopback.failEveryNth, loopback.maxMessageBytes, loopback.queueDepth, "
+                + "loopback.reorder, loopback.seed, loopback.unkeyedZeroLength]", e.getMessage());
+        e = assertThrows(InvalidRequestException.class,
+                () -> provider.open(Map.of(LoopbackOptions.QUEUE_DEPTH, "99999999999"), 1));
+        assertEquals(LoopbackOptions.QUEUE_DEPTH + " must be in 1.." + LoopbackOptions.MAX_QUEUE_DEPTH
+                + ", got 99999999999", e.getMessage());
+    }
+
+    @Test
+    void aSystemPropertyStandsInForAMissingKeyAndTheMapWins() {
+        System.setProperty("te." + LoopbackOptions.DELAY_NANOS, "250");
+        try {
+            assertEquals(250, LoopbackOptions.parse(Map.of()).delayNanos());
+            assertEquals(3, LoopbackOptions.parse(Map.of(LoopbackOptions.DELAY_NANOS, "3")).delayNanos());
+            System.setProperty("te." + LoopbackOptions.DELAY_NANOS, "-1");
+            InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                    () -> LoopbackOptions.parse(Map.of()));
+            assertEquals(LoopbackOptions.DELAY_NANOS + " must be >= 0, got -1", e.getMessage());
+        } finally {
+            System.clearProperty("te." + LoopbackOptions.DELAY_NANOS);
+        }
+    }
 }

@@ -256,7 +256,7 @@ final class LibfabricDomain implements ProviderDomain {
         if (m == null) {
             throw new InvalidRequestException("memory " + memory + " is not a live registration of this domain");
         }
-        if (!m.covers(start, length)) {
+        if (!m.contains(start, length)) {
             throw new InvalidRequestException("range 0x" + Long.toHexString(start) + "+" + length
                     + " is outside " + m);
         }

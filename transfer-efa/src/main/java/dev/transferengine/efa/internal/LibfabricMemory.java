@@ -107,11 +107,6 @@ final class LibfabricMemory implements RegisteredMemory {
         live = false;
     }
 
-    /** True when {@code [start, start + length)} lies inside this registration (overflow-safe). */
-    boolean covers(long start, long length) {
-        return length >= 0 && start >= address && start - address <= lengthBytes - length;
-    }
-
     @Override
     public String toString() {
         return "LibfabricMemory[" + (deviceOrdinal >= 0 ? "cuda:" + deviceOrdinal + " " : "") + "0x"

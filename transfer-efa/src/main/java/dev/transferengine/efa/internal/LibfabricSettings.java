@@ -2,11 +2,13 @@ package dev.transferengine.efa.internal;
 
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.efa.LibfabricOptions;
+import dev.transferengine.spi.ProviderOptions;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The libfabric provider's options, parsed and validated. Immutable.
@@ -40,26 +42,34 @@ public record LibfabricSettings(String provider, String node, String libraryPath
 
     public static final String DEFAULT_PROVIDER = "efa";
 
+    /** Every {@code libfabric.*} key the provider reads; any other one in the options map is rejected. */
+    public static final Set<String> KEYS = Set.of(LibfabricOptions.PROVIDER, LibfabricOptions.NODE,
+            LibfabricOptions.LIBRARY, LibfabricOptions.PATH, LibfabricOptions.FORCE_EFA_PATHS,
+            LibfabricOptions.DELIVERY_COMPLETE, LibfabricOptions.STAGED_RECEIVES, LibfabricOptions.STAGED_RECEIVE_BYTES,
+            LibfabricOptions.RETRY_TIMEOUT_MILLIS, LibfabricOptions.HMEM, LibfabricOptions.CUDA_DEVICES,
+            LibfabricOptions.HMEM_DEVICE_ONLY, LibfabricOptions.VERIFY_REMOTE_KEYS);
+
     /**
-     * Reads {@code options}, falling back to system properties {@code te.<key>}. The library: see
+     * Reads {@code options} through {@link ProviderOptions} (the map, then system properties {@code te.<key>}, then
+     * the defaults); an unknown {@code libfabric.*} key is rejected with the list of known ones. The library: see
      * {@link #libraryPath(Map)}.
      */
     public static LibfabricSettings from(Map<String, String> options) {
-        String provider = get(options, LibfabricOptions.PROVIDER, DEFAULT_PROVIDER);
+        ProviderOptions o = new ProviderOptions("libfabric", options, KEYS);
+        String provider = o.string(LibfabricOptions.PROVIDER, DEFAULT_PROVIDER);
         if (provider.isBlank()) {
             throw new InvalidRequestException(LibfabricOptions.PROVIDER + " must name a libfabric provider");
         }
-        String path = libraryPath(options);
-        Boolean deliveryComplete = autoBoolean(options, LibfabricOptions.DELIVERY_COMPLETE);
-        Boolean hmem = autoBoolean(options, LibfabricOptions.HMEM);
-        Boolean verifyRemoteKeys = autoBoolean(options, LibfabricOptions.VERIFY_REMOTE_KEYS);
-        return new LibfabricSettings(provider, blankToNull(get(options, LibfabricOptions.NODE, null)),
-                blankToNull(path), bool(get(options, LibfabricOptions.FORCE_EFA_PATHS, "false")), deliveryComplete,
-                positive(options, LibfabricOptions.STAGED_RECEIVES, 64, 1 << 16),
-                positive(options, LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1 << 30),
-                positive(options, LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 3_600_000), hmem,
-                ordinals(get(options, LibfabricOptions.CUDA_DEVICES, "")),
-                bool(get(options, LibfabricOptions.HMEM_DEVICE_ONLY, "true")), verifyRemoteKeys);
+        return new LibfabricSettings(provider, blankToNull(o.string(LibfabricOptions.NODE, null)),
+                libraryPath(options), o.bool(LibfabricOptions.FORCE_EFA_PATHS, false),
+                autoBoolean(o, LibfabricOptions.DELIVERY_COMPLETE),
+                o.intValue(LibfabricOptions.STAGED_RECEIVES, 64, 1, 1 << 16),
+                o.intValue(LibfabricOptions.STAGED_RECEIVE_BYTES, 65536, 1, 1 << 30),
+                o.intValue(LibfabricOptions.RETRY_TIMEOUT_MILLIS, 5000, 1, 3_600_000),
+                autoBoolean(o, LibfabricOptions.HMEM),
+                ordinals(o.string(LibfabricOptions.CUDA_DEVICES, "")),
+                o.bool(LibfabricOptions.HMEM_DEVICE_ONLY, true),
+                autoBoolean(o, LibfabricOptions.VERIFY_REMOTE_KEYS));
     }
 
     /**
@@ -104,14 +114,12 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         return out;
     }
 
-    /** {@code auto} is null, else the boolean; anything else is an error naming the key. */
-    private static Boolean autoBoolean(Map<String, String> options, String key) {
-        String value = get(options, key, "auto").toLowerCase(Locale.ROOT);
-        return switch (value) {
-            case "auto" -> null;
+    /** {@code auto} (the default) is null, else the boolean; anything else is an error naming the key. */
+    private static Boolean autoBoolean(ProviderOptions o, String key) {
+        return switch (o.choice(key, "auto", "auto", "true", "false")) {
             case "true" -> Boolean.TRUE;
             case "false" -> Boolean.FALSE;
-            default -> throw new InvalidRequestException(key + " must be true, false or auto, got " + value);
+            default -> null;
         };
     }
 
@@ -165,39 +173,7 @@ public record LibfabricSettings(String provider, String node, String libraryPath
         return p.contains("tcp") || p.contains("rxm") || p.contains("sockets") || p.contains("udp");
     }
 
-    private static String get(Map<String, String> options, String key, String fallback) {
-        String v = options == null ? null : options.get(key);
-        if (v == null) {
-            v = System.getProperty("te." + key);
-        }
-        return v == null ? fallback : v.trim();
-    }
-
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
-    }
-
-    private static boolean bool(String v) {
-        return switch (v.toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new InvalidRequestException("expected true or false, got " + v);
-        };
-    }
-
-    private static int positive(Map<String, String> options, String key, int fallback, int max) {
-        String v = get(options, key, null);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 1 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // fall through to the error below
-        }
-        throw new InvalidRequestException(key + " must be an integer in 1.." + max + ", got " + v);
     }
 }
