@@ -42,9 +42,15 @@ class LoopbackPeerDeathTest {
     private static final int WRITES = 2000;
     private static final int BYTES = 4096;
 
+    /**
+     * Each operation lands 50 ms after its post and at most 64 are outstanding per NIC, so 2,000 writes take about
+     * 1.6 s to drain: when the first one has landed most are still queued at the writer, however fast or loaded the
+     * machine (with a 2 ms delay and no bound, a slow test thread sometimes saw every write land first).
+     */
     private static TransferEngine engine(String name, boolean reorder) {
         return TransferEngine.builder().provider("loopback").name(name).groups(1, 1).transferTimeout(TIMEOUT)
-                .providerOption(LoopbackOptions.DELAY_NANOS, Long.toString(TimeUnit.MILLISECONDS.toNanos(2)))
+                .providerOption(LoopbackOptions.DELAY_NANOS, Long.toString(TimeUnit.MILLISECONDS.toNanos(50)))
+                .providerOption(LoopbackOptions.QUEUE_DEPTH, "64")
                 .providerOption(LoopbackOptions.REORDER, Boolean.toString(reorder)).build();
     }
 
