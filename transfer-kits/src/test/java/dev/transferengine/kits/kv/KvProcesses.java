@@ -5,6 +5,7 @@ import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.efa.LibfabricProvider;
+import dev.transferengine.kits.testing.ChildProcess;
 import dev.transferengine.spi.Availability;
 import org.junit.jupiter.api.Assumptions;
 
@@ -15,18 +16,11 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The kv package's multi-process plumbing: {@link #main} is a prefill side (its tensor-parallel ranks, each with
@@ -103,98 +97,42 @@ final class KvProcesses {
 
     /** A prefill side in a child JVM. Not thread-safe: one test thread talks to it. */
     static final class Child implements AutoCloseable {
-        private final Process process;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final Path stderr;
+        private final ChildProcess child;
         final List<DomainAddress> addresses = new ArrayList<>();
 
         Child(String provider, int prefillTp, int capacity, int chunkTokens, int stallLayer, KvLayout layout)
-                throws IOException {
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                    "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    KvProcesses.class.getName(), provider, Integer.toString(prefillTp), Integer.toString(capacity),
-                    Integer.toString(chunkTokens), Integer.toString(stallLayer)));
+                throws IOException, InterruptedException {
+            List<String> args = new ArrayList<>(List.of(provider, Integer.toString(prefillTp),
+                    Integer.toString(capacity), Integer.toString(chunkTokens), Integer.toString(stallLayer)));
             for (int v : new int[] {layout.layers(), layout.kvHeads(), layout.headDim(), layout.bytesPerElement(),
                     layout.pageTokens()}) {
-                cmd.add(Integer.toString(v));
+                args.add(Integer.toString(v));
             }
-            stderr = Files.createTempFile("kv-child-", ".err");
-            process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
-            Thread reader = new Thread(this::pump, "kv-child-" + process.pid() + "-stdout");
-            reader.setDaemon(true);
-            reader.start();
-            String[] ready = expect("READY").split(" ");
-            for (int i = 1; i < ready.length; i++) {
-                addresses.add(DomainAddress.fromHex(ready[i]));
-            }
-        }
-
-        private void pump() {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.US_ASCII))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    lines.add(line);
+            child = ChildProcess.start(KvProcesses.class, args, List.of("-Xmx256m"), "quit");
+            try {
+                String[] ready = expect("READY").split(" ");
+                for (int i = 1; i < ready.length; i++) {
+                    addresses.add(DomainAddress.fromHex(ready[i]));
                 }
-            } catch (IOException e) {
-                lines.add("EOF " + e);
+            } catch (AssertionError | RuntimeException e) {
+                child.kill();
+                throw e;
             }
         }
 
-        /** The next line starting with {@code prefix}; fails after {@link #DEADLINE} or on an ERROR line. */
+        /** The next line starting with {@code prefix}; fails after {@link #DEADLINE}, on an ERROR line or on EOF. */
         String expect(String prefix) {
-            long deadline = System.nanoTime() + DEADLINE.toNanos();
-            try {
-                while (true) {
-                    String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    if (line == null) {
-                        fail("child gave no " + prefix + " within " + DEADLINE + "; stderr:\n" + stderrTail());
-                    }
-                    if (line.startsWith(prefix)) {
-                        return line;
-                    }
-                    if (line.startsWith("ERROR")) {
-                        fail("child: " + line + "\n" + stderrTail());
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return child.await(DEADLINE, prefix);
         }
 
-        /** Kills the child at once (SIGKILL) and waits for it to be gone. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            if (!process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-                fail("child " + process.pid() + " did not die");
-            }
-        }
-
-        private String stderrTail() {
-            try {
-                String s = Files.readString(stderr);
-                return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
-            } catch (IOException e) {
-                return "(no stderr: " + e + ")";
-            }
+        /** Kills the child at once (SIGKILL), waits for it to be gone and removes its shm files. */
+        void kill() throws InterruptedException, IOException {
+            child.kill();
         }
 
         @Override
-        public void close() throws IOException {
-            try {
-                if (process.isAlive()) {
-                    process.getOutputStream().write("quit\n".getBytes(StandardCharsets.US_ASCII));
-                    process.getOutputStream().flush();
-                    if (!process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-                        process.destroyForcibly();
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            } finally {
-                Files.deleteIfExists(stderr);
-            }
+        public void close() throws IOException, InterruptedException {
+            child.close();
         }
     }
 }

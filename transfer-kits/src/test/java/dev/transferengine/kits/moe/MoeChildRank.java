@@ -2,6 +2,7 @@ package dev.transferengine.kits.moe;
 
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.kits.testing.ChildProcess;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,14 +11,9 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One MoE rank in a child JVM, for the two-process test. The child ({@link #main}) registers its rank, prints
@@ -28,46 +24,29 @@ import java.util.concurrent.TimeUnit;
 final class MoeChildRank implements AutoCloseable {
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
-    private final Process process;
-    private final PrintWriter stdin;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final Path stderr;
+    private final ChildProcess child;
     final RemoteRegion region;
 
-    private MoeChildRank(Process process, Path stderr) {
-        this.process = process;
-        this.stderr = stderr;
-        this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.US_ASCII);
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.US_ASCII))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("EOF " + e);
-            }
-            lines.add("EOF");
-        }, "moe-child-stdout");
-        pump.setDaemon(true);
-        pump.start();
-        String ready = expect("READY");
+    private MoeChildRank(ChildProcess child) {
+        this.child = child;
+        String ready = child.await(DEADLINE, "READY");
         this.region = RemoteRegion.fromHex(ready.substring(ready.indexOf("region=") + 7).trim());
     }
 
     /** Starts rank {@code rank} of {@code c} on {@code provider}. */
-    static MoeChildRank start(String provider, MoeConfig c, int rank) throws IOException {
-        Path err = Files.createTempFile("moe-child-", ".err");
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                MoeChildRank.class.getName(), provider, Integer.toString(rank)));
+    static MoeChildRank start(String provider, MoeConfig c, int rank) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of(provider, Integer.toString(rank)));
         for (int v : new int[] {c.ranks(), c.experts(), c.maxTokens(), c.topK(), c.tokenBytes(), c.privateTokens(),
                 c.senderNics(), c.immBase()}) {
-            cmd.add(Integer.toString(v));
+            args.add(Integer.toString(v));
         }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-        pb.environment().put("IPATH_NO_BACKTRACE", "1");
-        return new MoeChildRank(pb.start(), err);
+        ChildProcess child = ChildProcess.start(MoeChildRank.class, args, List.of("-Xmx128m"), "QUIT");
+        try {
+            return new MoeChildRank(child);
+        } catch (AssertionError e) {
+            child.kill();
+            throw e;
+        }
     }
 
     void connect(List<RemoteRegion> all) {
@@ -75,62 +54,26 @@ final class MoeChildRank implements AutoCloseable {
         for (RemoteRegion r : all) {
             b.append(' ').append(r.toHex());
         }
-        stdin.println(b);
-        expect("CONNECTED");
+        child.send(b.toString());
+        child.await(DEADLINE, "CONNECTED");
     }
 
     /** Starts round {@code n} in the child; {@link #roundResult()} collects the answer. */
     void startRound(int n) {
-        stdin.println("ROUND " + n);
+        child.send("ROUND " + n);
     }
 
     String roundResult() {
-        return expect("DONE");
+        return child.await(DEADLINE, "DONE");
     }
 
-    void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
-    }
-
-    private String expect(String prefix) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        try {
-            while (true) {
-                String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null || line.startsWith("EOF") || line.startsWith("ERROR")) {
-                    throw new AssertionError("child gave " + (line == null ? "nothing" : line) + " instead of " + prefix
-                            + " within " + DEADLINE + "; stderr:\n" + stderrTail());
-                }
-                if (line.startsWith(prefix)) {
-                    return line;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
-
-    private String stderrTail() {
-        try {
-            String s = Files.readString(stderr);
-            return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
-        } catch (IOException e) {
-            return "(no stderr: " + e + ")";
-        }
+    void kill() throws InterruptedException, IOException {
+        child.kill();
     }
 
     @Override
     public void close() throws Exception {
-        if (process.isAlive()) {
-            stdin.println("QUIT");
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
-            }
-        }
-        Files.deleteIfExists(stderr);
+        child.close();
     }
 
     /** The child: {@code provider rank ranks experts maxTokens topK tokenBytes privateTokens nics immBase}. */

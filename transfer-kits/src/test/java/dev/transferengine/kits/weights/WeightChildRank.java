@@ -4,6 +4,7 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.kits.testing.ChildProcess;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -11,13 +12,8 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One inference rank in a child JVM, for the two-process test. The child ({@link #main}) computes the schedule
@@ -29,75 +25,36 @@ import java.util.concurrent.TimeUnit;
 final class WeightChildRank implements AutoCloseable {
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
-    private final Process process;
-    private final PrintWriter stdin;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final Path stderr;
+    private final ChildProcess child;
     final RemoteRegion region;
 
-    private WeightChildRank(Process process, Path stderr) {
-        this.process = process;
-        this.stderr = stderr;
-        this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.US_ASCII);
-        Thread pump = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.US_ASCII))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("EOF " + e);
-            }
-            lines.add("EOF");
-        }, "weight-child-stdout");
-        pump.setDaemon(true);
-        pump.start();
-        this.region = RemoteRegion.fromHex(field(expect("READY"), "region"));
+    private WeightChildRank(ChildProcess child) {
+        this.child = child;
+        this.region = RemoteRegion.fromHex(field(child.await(DEADLINE, "READY"), "region"));
     }
 
     /** Starts rank {@code rank} of {@code destinations} for {@code sources} training ranks of {@code senderNics}. */
     static WeightChildRank start(String provider, int sources, int destinations, int rank, int senderNics)
-            throws IOException {
-        Path err = Files.createTempFile("weight-child-", ".err");
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                WeightChildRank.class.getName(), provider, Integer.toString(sources), Integer.toString(destinations),
-                Integer.toString(rank), Integer.toString(senderNics));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-        pb.environment().put("IPATH_NO_BACKTRACE", "1");
-        return new WeightChildRank(pb.start(), err);
+            throws IOException, InterruptedException {
+        ChildProcess child = ChildProcess.start(WeightChildRank.class, List.of(provider, Integer.toString(sources),
+                Integer.toString(destinations), Integer.toString(rank), Integer.toString(senderNics)),
+                List.of("-Xmx128m"), "QUIT");
+        try {
+            return new WeightChildRank(child);
+        } catch (AssertionError e) {
+            child.kill();
+            throw e;
+        }
     }
 
     /** Asks the child to wait for one step and verify it; returns the answer line. */
     String await(long step) {
-        stdin.println("AWAIT " + step);
-        return expect("LANDED", "TIMEOUT");
+        child.send("AWAIT " + step);
+        return child.await(DEADLINE, "LANDED", "TIMEOUT");
     }
 
-    void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
-    }
-
-    private String expect(String... prefixes) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        try {
-            while (true) {
-                String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null || line.startsWith("EOF") || line.startsWith("ERROR")) {
-                    throw new AssertionError("child gave " + (line == null ? "nothing" : line) + " instead of "
-                            + String.join("/", prefixes) + " within " + DEADLINE + "; stderr:\n" + stderrTail());
-                }
-                for (String p : prefixes) {
-                    if (line.startsWith(p)) {
-                        return line;
-                    }
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+    void kill() throws InterruptedException, IOException {
+        child.kill();
     }
 
     static String field(String line, String name) {
@@ -109,25 +66,9 @@ final class WeightChildRank implements AutoCloseable {
         throw new AssertionError("no " + name + " in " + line);
     }
 
-    private String stderrTail() {
-        try {
-            String s = Files.readString(stderr);
-            return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
-        } catch (IOException e) {
-            return "(no stderr: " + e + ")";
-        }
-    }
-
     @Override
     public void close() throws Exception {
-        if (process.isAlive()) {
-            stdin.println("QUIT");
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
-            }
-        }
-        Files.deleteIfExists(stderr);
+        child.close();
     }
 
     /** The child: {@code provider sources destinations rank senderNics}. */
