@@ -278,15 +278,6 @@ public final class DefaultTransferEngine implements TransferEngine {
         return threadingMode;
     }
 
-    /** Regions currently registered, over all groups (for tests and diagnostics). */
-    public int openRegionCount() {
-        int n = 0;
-        for (Worker w : workers) {
-            n += w.call(w::openRegions, operationTimeoutNanos);
-        }
-        return n;
-    }
-
     /** Where each worker's pinning request ended ("pinned to CPU 3", or the reason it was not possible). */
     public List<String> pinningOutcomes() {
         List<String> out = new ArrayList<>();

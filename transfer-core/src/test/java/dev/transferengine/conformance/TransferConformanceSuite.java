@@ -15,6 +15,7 @@ import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCallback;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

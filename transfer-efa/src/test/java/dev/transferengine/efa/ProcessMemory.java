@@ -1,13 +1,7 @@
 package dev.transferengine.efa;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import dev.transferengine.testing.NativeMemoryProbe;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,35 +13,14 @@ import java.util.concurrent.TimeUnit;
  * /proc/self/status, which includes the Java heap), the C heap in use (glibc {@code mallinfo2}: every
  * {@code Arena.allocate} and every malloc of libfabric and the JVM), and the JVM's native memory tracking total
  * when it runs with {@code -XX:NativeMemoryTracking=summary} (read with {@code jcmd PID VM.native_memory summary}).
- * (transfer-core's conformance {@code NativeMemoryProbe} reads mallinfo2 too, but is package-private there.)
  */
 final class ProcessMemory {
-    private static final StructLayout MALLINFO2 = MemoryLayout.structLayout(
-            ValueLayout.JAVA_LONG.withName("arena"), ValueLayout.JAVA_LONG.withName("ordblks"),
-            ValueLayout.JAVA_LONG.withName("smblks"), ValueLayout.JAVA_LONG.withName("hblks"),
-            ValueLayout.JAVA_LONG.withName("hblkhd"), ValueLayout.JAVA_LONG.withName("usmblks"),
-            ValueLayout.JAVA_LONG.withName("fsmblks"), ValueLayout.JAVA_LONG.withName("uordblks"),
-            ValueLayout.JAVA_LONG.withName("fordblks"), ValueLayout.JAVA_LONG.withName("keepcost"));
-    private static final MethodHandle MALLINFO = Linker.nativeLinker().defaultLookup().find("mallinfo2")
-            .map(s -> Linker.nativeLinker().downcallHandle(s, FunctionDescriptor.of(MALLINFO2))).orElse(null);
-
     private ProcessMemory() {
     }
 
     /** Bytes of C heap in use (mallinfo2 {@code uordblks + hblkhd}) in KiB, or -1 without glibc's mallinfo2. */
     static long cHeapKilobytes() {
-        if (MALLINFO == null) {
-            return -1;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = (MemorySegment) MALLINFO.invokeExact((java.lang.foreign.SegmentAllocator) arena);
-            long inUse = info.get(ValueLayout.JAVA_LONG, MALLINFO2.byteOffset(MemoryLayout.PathElement
-                    .groupElement("uordblks"))) + info.get(ValueLayout.JAVA_LONG, MALLINFO2.byteOffset(
-                    MemoryLayout.PathElement.groupElement("hblkhd")));
-            return inUse / 1024;
-        } catch (Throwable t) {
-            throw new IllegalStateException("mallinfo2", t);
-        }
+        return NativeMemoryProbe.inUseBytes().orElse(-1024) / 1024;
     }
 
     /** VmRSS in KiB. */

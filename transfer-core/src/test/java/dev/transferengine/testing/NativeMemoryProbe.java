@@ -1,4 +1,4 @@
-package dev.transferengine.conformance;
+package dev.transferengine.testing;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The JVM mallocs too (JIT, class loading), so callers compare over repeated cycles with a tolerance.
  * Empty where the C library has no {@code mallinfo2} (musl, glibc before 2.33).
  */
-final class NativeMemoryProbe {
+public final class NativeMemoryProbe {
     private static final StructLayout MALLINFO2 = MemoryLayout.structLayout(
             JAVA_LONG.withName("arena"), JAVA_LONG.withName("ordblks"), JAVA_LONG.withName("smblks"),
             JAVA_LONG.withName("hblks"), JAVA_LONG.withName("hblkhd"), JAVA_LONG.withName("usmblks"),
@@ -39,11 +39,13 @@ final class NativeMemoryProbe {
                 .map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(MALLINFO2)));
     }
 
-    static boolean available() {
+    /** Whether the C library has {@code mallinfo2}. */
+    public static boolean available() {
         return MALLINFO.isPresent();
     }
 
-    static OptionalLong inUseBytes() {
+    /** Bytes of C heap in use ({@code uordblks + hblkhd}), or empty without {@code mallinfo2}. */
+    public static OptionalLong inUseBytes() {
         if (MALLINFO.isEmpty()) {
             return OptionalLong.empty();
         }
