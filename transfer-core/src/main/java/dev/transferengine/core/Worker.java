@@ -625,10 +625,6 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         }
     }
 
-    int openRegions() {
-        return regions.size();
-    }
-
     List<dev.transferengine.api.DomainAddress> addresses() {
         List<dev.transferengine.api.DomainAddress> out = new ArrayList<>(domains.size());
         for (int i = 0; i < domains.size(); i++) {
