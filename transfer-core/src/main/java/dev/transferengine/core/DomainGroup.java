@@ -59,10 +59,6 @@ final class DomainGroup {
     private final long[] lastHandle;
     private int roundRobin;
 
-    DomainGroup(ProviderDomain[] domains) {
-        this(-1, domains);
-    }
-
     /** @param group the group's index, for diagnostics (JFR events) */
     DomainGroup(int group, ProviderDomain[] domains) {
         this.group = group;

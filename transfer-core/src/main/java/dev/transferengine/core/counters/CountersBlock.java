@@ -52,10 +52,6 @@ public final class CountersBlock implements EngineCounters {
         return layout;
     }
 
-    MemorySegment segment() {
-        return block;
-    }
-
     /** The engine's name as written in the header. */
     public String engineName() {
         return CountersLayout.name(block);
