@@ -11,7 +11,7 @@ JUNIT_CONSOLE=org.junit.platform:junit-platform-console-standalone:1.14.4
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} -DskipTests install
 rm -rf "$KIT"
 mkdir -p "$KIT/classes" "$KIT/lib"
-for m in transfer-api transfer-cuda transfer-core transfer-efa transfer-verbs benchmarks; do
+for m in transfer-api transfer-cuda transfer-core transfer-efa transfer-verbs transfer-kits benchmarks; do
   cp -r "$m/target/classes" "$KIT/classes/$m"
   [ -d "$m/target/test-classes" ] && cp -r "$m/target/test-classes" "$KIT/classes/$m-tests"
 done

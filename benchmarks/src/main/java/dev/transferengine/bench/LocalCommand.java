@@ -104,7 +104,7 @@ final class LocalCommand implements Callable<Integer> {
             for (int slot = 0; slot < immCounters.length; slot++) {
                 immCounters[slot] = receiver.immCounter(IMM_BASE + slot);
             }
-            sink.start(runInfo(plan, sender));
+            sink.start(runInfo(plan, sender, mode));
             GroupInvoker driver = mode == ThreadingMode.INVOKER ? bothGroups(sender.invoker(0), receiver.invoker(0)) : null;
             CaseRunner runner = new CaseRunner(sender, buffers, immCounters, IMM_BASE, plan, engine.timeout(), progress,
                     driver);
@@ -136,8 +136,10 @@ final class LocalCommand implements Callable<Integer> {
         };
     }
 
-    private RunInfo runInfo(SweepPlan plan, TransferEngine sender) {
-        return new RunInfo("transfer-bench", "local", engine.provider().cliName(), sender.providerName(),
+    private RunInfo runInfo(SweepPlan plan, TransferEngine sender, ThreadingMode mode) {
+        // The threading mode is part of what was measured: the table's first line names it.
+        String runMode = mode == ThreadingMode.INVOKER ? "local (threading invoker)" : "local";
+        return new RunInfo("transfer-bench", runMode, engine.provider().cliName(), sender.providerName(),
                 engine.effectiveProviderOptions(), sender.groupCount(), sender.nicCount(0),
                 plan.completion().name().toLowerCase(java.util.Locale.ROOT), plan.window(), plan.maxInflightBytes(),
                 plan.warmup(), plan.iterations(), plan.bytesPerCase(), plan.verify(), sender.linkSpeedBitsPerSecond(),

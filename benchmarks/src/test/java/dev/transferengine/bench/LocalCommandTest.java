@@ -84,6 +84,8 @@ class LocalCommandTest {
             for (int i = 0; i < rows.size(); i++) {
                 assertTrue(rows.get(i).getAsJsonObject().get("verified").getAsBoolean(), r.out());
             }
+            assertEquals("local (threading invoker)", JsonParser.parseString(r.out()).getAsJsonObject()
+                    .getAsJsonObject("run").get("mode").getAsString(), "the report names the threading mode");
         }
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("bench-sender-worker")),
                 "invoker mode starts no worker thread");

@@ -15,9 +15,11 @@ public interface IdleStrategy {
     void reset();
 
     /**
-     * {@link #idle(int)} told whether the worker has transfers in flight (posted, waiting for completions): a
-     * strategy may then keep spinning or yielding, since completions arrive only when the worker polls and a park
-     * adds its wake-up time to every one of them. The default ignores the hint.
+     * {@link #idle(int)} told whether the worker expects completions: it has transfers in flight (posted, waiting
+     * for completions), or a thread of the application waits in {@link ImmCounter#await} for imms that have not
+     * arrived. A strategy may then keep spinning or yielding, since completions and imms arrive only when the
+     * worker polls, and a park adds its wake-up time to every one of them (on tcp a parked target also stalls the
+     * writer's byte stream). The default ignores the hint.
      */
     default void idle(int workCount, boolean transfersInFlight) {
         idle(workCount);
@@ -91,7 +93,9 @@ public interface IdleStrategy {
 
     /**
      * Spin, then yield, then park with exponential back-off up to {@code maxParkNanos}; while transfers are in
-     * flight it only spins and yields (parks only when there is truly nothing in flight). The default.
+     * flight or imms awaited it only spins and yields (parks only when nothing is expected). The default. An
+     * application that waits for imms for long stretches with nothing arriving keeps one core busy in
+     * {@link Thread#yield()} meanwhile; {@link #parking(long)} trades that for the wake-up latency.
      */
     static IdleStrategy backoff(long maxSpins, long maxYields, long minParkNanos, long maxParkNanos) {
         return new BackoffIdleStrategy(maxSpins, maxYields, minParkNanos, maxParkNanos);

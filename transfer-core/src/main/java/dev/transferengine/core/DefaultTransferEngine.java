@@ -256,7 +256,7 @@ public final class DefaultTransferEngine implements TransferEngine {
         return linkSpeed;
     }
 
-    private Worker worker(int group) {
+    Worker worker(int group) {
         if (group < 0 || group >= workers.length) {
             throw new InvalidRequestException("group " + group + " out of range: the engine has " + workers.length);
         }

@@ -170,6 +170,22 @@ final class ImmTable {
         return () -> handlers.remove(handler);
     }
 
+    /**
+     * True while some thread waits in {@link ImmCounter#await} for imms that have not arrived yet (a counter's
+     * balance is negative): inbound writes are expected, so the workers keep polling instead of parking (on
+     * providers with manual progress, tcp above all, a parked target also stalls the writer's stream). Any
+     * thread; allocation-free; a scan of the registered counters, made only by a worker about to idle.
+     */
+    boolean inboundAwaited() {
+        Object[] values = snapshot.values();
+        for (Object v : values) {
+            if (v instanceof ImmCounter c && c.balance() < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Imm events dropped because no handler was registered. */
     long unhandledImms() {
         return unhandled.get();

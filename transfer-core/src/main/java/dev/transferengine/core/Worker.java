@@ -800,6 +800,14 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         return pool.inFlight();
     }
 
+    /**
+     * The idle strategy's "transfers in flight" hint: this worker's own transfers, or imms some thread of the
+     * application is waiting for (they arrive only while the worker polls). Worker thread.
+     */
+    boolean expectsCompletions() {
+        return pool.inFlight() > 0 || engine.imms().inboundAwaited();
+    }
+
     // ---------------------------------------------------------------- completions (inside poll)
 
     @Override

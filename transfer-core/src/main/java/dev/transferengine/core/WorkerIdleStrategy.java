@@ -4,7 +4,7 @@ import dev.transferengine.api.IdleStrategy;
 
 /**
  * The dedicated worker thread's idle strategy for Agrona's {@code AgentRunner}: the configured {@link IdleStrategy}
- * (told whether transfers are in flight, so the default parks only when nothing is), plus the two duties around
+ * (told whether transfers are in flight or imms awaited, so the default parks only when neither), plus the two duties around
  * an idle wait. Before a wait that may park it publishes "may park" and takes a last look at the worker's input, so
  * a producer that enqueues after the look unparks it ({@link #wakeUp}; volatile on both sides: no lost wake-up for
  * requests and calls, an inbound provider event racing the flag waits one park at most); a worker that only spins
@@ -32,7 +32,7 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
             heartbeat.beat();
             return;
         }
-        boolean inFlight = worker.inFlight() > 0;
+        boolean inFlight = worker.expectsCompletions();
         if (!strategy.mayPark(inFlight)) {
             strategy.idle(0, inFlight);
             heartbeat.beat();
