@@ -26,7 +26,7 @@ class DeviceMemoryWeightPushTest {
 
     @Test
     void trainingRanksWriteStraightIntoInferenceDeviceMemory() throws Exception {
-        TestDevice device = TestDevice.hostDouble();
+        TestDevice device = device();
         WeightSchedule schedule = WeightPlanner.plan(WeightShapes.mixed(), 2, 2);
         List<AutoCloseable> closeables = new ArrayList<>();
         List<Long> pointers = new ArrayList<>();
@@ -74,5 +74,10 @@ class DeviceMemoryWeightPushTest {
                 }
             }
         }
+    }
+
+    /** The GPU the inference ranks' weights live on: the host-memory double here, a real one in the GPU suite. */
+    protected TestDevice device() {
+        return TestDevice.hostDouble();
     }
 }
