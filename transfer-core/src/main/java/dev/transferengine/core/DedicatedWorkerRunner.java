@@ -23,8 +23,8 @@ final class DedicatedWorkerRunner implements WorkerDriver {
     private final WorkerIdleStrategy idle;
     private final Thread thread;
 
-    DedicatedWorkerRunner(Worker worker, IdleStrategy strategy) {
-        this.idle = new WorkerIdleStrategy(worker, strategy);
+    DedicatedWorkerRunner(Worker worker, IdleStrategy strategy, long idleGraceNanos) {
+        this.idle = new WorkerIdleStrategy(worker, strategy, idleGraceNanos);
         // The worker logs and records its own failures; what reaches the handler is a throwing idle strategy or a
         // failing onClose.
         AgentRunner runner = new AgentRunner(idle,

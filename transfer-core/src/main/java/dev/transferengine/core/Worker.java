@@ -129,7 +129,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         this.receives = new ReceivePosts(this, dispatcher);
         this.transferTimeoutNanos = transferTimeoutNanos;
         this.name = name + "-worker-" + group;
-        this.driver = mode == ThreadingMode.INVOKER ? new WorkerInvoker(this) : new DedicatedWorkerRunner(this, idle);
+        this.driver = mode == ThreadingMode.INVOKER ? new WorkerInvoker(this) : new DedicatedWorkerRunner(this, idle, engine.idleGraceNanos());
     }
 
     // ---------------------------------------------------------------- lifecycle (the agent)
@@ -800,12 +800,9 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         return pool.inFlight();
     }
 
-    /**
-     * The idle strategy's "transfers in flight" hint: this worker's own transfers, or imms some thread of the
-     * application is waiting for (they arrive only while the worker polls). Worker thread.
-     */
-    boolean expectsCompletions() {
-        return pool.inFlight() > 0 || engine.imms().inboundAwaited();
+    /** Whether some thread of the application waits for imms that have not arrived (any group's). Any thread. */
+    boolean immsAwaited() {
+        return engine.imms().inboundAwaited();
     }
 
     // ---------------------------------------------------------------- completions (inside poll)
