@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.efa.LibfabricOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,6 +99,13 @@ final class CompareCommand implements Callable<Integer> {
                     + "libfabric.hmem=true|false the C side's -H (default false, as the engine's auto off efa).")
     Map<String, String> providerOptions = new LinkedHashMap<>();
 
+    @Option(names = "--threading", paramLabel = "MODE", defaultValue = "dedicated",
+            description = "How the Java engines run: dedicated (a worker thread per engine, the default; the bench "
+                    + "thread submits, the writer's worker posts and polls) or invoker (no worker threads: the bench "
+                    + "thread submits and drives the writer, one more thread drives the target, as the C baseline's "
+                    + "two threads do).")
+    String threading = "dedicated";
+
     @Option(names = "--baseline-source", paramLabel = "FILE",
             description = "fi_write_bench.c (default: benchmarks/native/ or native/ under the working directory). "
                     + "Built with gcc into the module's target/ when the binary is older than the source.")
@@ -150,7 +158,13 @@ final class CompareCommand implements Callable<Integer> {
 
         NativeBaseline baseline = baselineBinary != null ? NativeBaseline.prebuilt(baselineBinary)
                 : NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
-        EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions), !noImm);
+        ThreadingMode threadingMode = switch (threading) {
+            case "dedicated" -> ThreadingMode.DEDICATED;
+            case "invoker" -> ThreadingMode.INVOKER;
+            default -> throw new IllegalArgumentException("--threading must be dedicated or invoker, got '"
+                    + threading + "'");
+        };
+        EnginePatternRun java = new EnginePatternRun(engineOptions(javaOptions), !noImm, threadingMode);
 
         int[] iters = new int[sizeList.size()];
         int[] warm = new int[sizeList.size()];
@@ -198,7 +212,8 @@ final class CompareCommand implements Callable<Integer> {
             rows.add(new CompareRow(sizeList.get(i), iters[i], cSamples.get(i), javaSamples.get(i)));
         }
         CompareReport.Header header = new CompareReport.Header(provider.choice.cliName(), libfabricProvider, node,
-                deliveryComplete, hmem, window, warmup, rounds, idle.name().toLowerCase(Locale.ROOT),
+                deliveryComplete, hmem, window, warmup, rounds, threadingMode == ThreadingMode.INVOKER
+                        ? "invoker threads (spin, then yield)" : idle.name().toLowerCase(Locale.ROOT),
                 baseline.binary() + " " + String.join(" ", cSettings.flags()), javaOptions, Runtime.version().toString());
         if (json) {
             CompareReport.json(out, header, rows);

@@ -5,6 +5,7 @@ import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
+import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferEngine;
 
 import java.lang.foreign.Arena;
@@ -25,7 +26,9 @@ import java.time.Duration;
  *       {@code count} imms; the warm-up is such a run, untimed, just before the timed one.</li>
  * </ul>
  * The time runs from the first submit to the last imm ({@link WriteWindow}). Used by one thread; the timed loop
- * allocates nothing.
+ * allocates nothing. With {@link ThreadingMode#INVOKER} neither engine has a worker thread: this thread submits and
+ * drives the writer's group while it waits (the C writer thread posts and polls its CQ), and an
+ * {@link InvokerThread} drives the target's (the C target thread).
  */
 final class EnginePatternRun {
     /** The imm every write carries (the C baseline uses 7; the value does not matter). */
@@ -33,15 +36,20 @@ final class EnginePatternRun {
 
     private final EngineOptions engine;
     private final boolean withImm;
+    private final ThreadingMode threading;
 
     EnginePatternRun(EngineOptions engine) {
-        this(engine, true);
+        this(engine, true, ThreadingMode.DEDICATED);
     }
 
-    /** @param withImm false: writes without imm, a run ends at the last local completion ({@code compare --no-imm}) */
-    EnginePatternRun(EngineOptions engine, boolean withImm) {
+    /**
+     * @param withImm   false: writes without imm, a run ends at the last local completion ({@code compare --no-imm})
+     * @param threading how both engines run their duty cycles
+     */
+    EnginePatternRun(EngineOptions engine, boolean withImm, ThreadingMode threading) {
         this.engine = engine;
         this.withImm = withImm;
+        this.threading = threading;
     }
 
     /** Builds the engines, runs {@code warmup} then {@code iterations} writes of {@code size}, closes them. */
@@ -50,8 +58,8 @@ final class EnginePatternRun {
             throw new IllegalArgumentException("size, iterations and window must be >= 1 and warm-up >= 0");
         }
         Duration timeout = engine.timeout();
-        try (TransferEngine target = engine.builder("cmp-target").build();
-             TransferEngine writer = engine.builder("cmp-writer").build();
+        try (TransferEngine target = engine.builder("cmp-target").threadingMode(threading).build();
+             TransferEngine writer = engine.builder("cmp-writer").threadingMode(threading).build();
              Arena arena = Arena.ofShared()) {
             MemorySegment src = arena.allocate(size, 4096);
             MemorySegment dst = arena.allocate(size, 4096);
@@ -62,11 +70,17 @@ final class EnginePatternRun {
                 SingleWrite write = withImm ? SingleWrite.withImm(srcRegion, 0, size, destination, 0, IMM)
                         : SingleWrite.of(srcRegion, 0, size, destination, 0);
                 ImmCounter imms = withImm ? target.immCounter(IMM) : null;
-                WriteWindow writes = new WriteWindow(writer, write, imms, window, timeout);
-                writes.run(warmup);
-                long start = System.nanoTime();
-                writes.run(iterations);
-                long elapsed = System.nanoTime() - start;
+                boolean invoker = threading == ThreadingMode.INVOKER;
+                WriteWindow writes = new WriteWindow(writer, write, imms, window, timeout,
+                        invoker ? writer.invoker(0) : null);
+                long elapsed;
+                try (InvokerThread targetThread = invoker ? InvokerThread.start(target.invoker(0), "cmp-target-invoker")
+                        : null) {
+                    writes.run(warmup);
+                    long start = System.nanoTime();
+                    writes.run(iterations);
+                    elapsed = System.nanoTime() - start;
+                }
                 // without imm, a local completion may come before the target copied the bytes (shm inline/inject)
                 long landBy = System.nanoTime() + timeout.toNanos();
                 while (!withImm && dst.mismatch(src) >= 0 && System.nanoTime() - landBy < 0) {

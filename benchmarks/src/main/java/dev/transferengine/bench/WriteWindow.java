@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.GroupInvoker;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
@@ -22,16 +23,27 @@ final class WriteWindow {
     private final ImmCounter targetImms;
     private final int window;
     private final Duration timeout;
+    private final GroupInvoker driver;
 
     /**
      * @param targetImms the target's counter of the request's imm, or null when the target is another process
      */
     WriteWindow(TransferEngine writer, TransferRequest request, ImmCounter targetImms, int window, Duration timeout) {
+        this(writer, request, targetImms, window, timeout, null);
+    }
+
+    /**
+     * @param driver the writer's group invoker when it runs in {@link dev.transferengine.api.ThreadingMode#INVOKER}
+     *               mode: this thread then drives it while it waits for completions; null for a dedicated worker
+     */
+    WriteWindow(TransferEngine writer, TransferRequest request, ImmCounter targetImms, int window, Duration timeout,
+                GroupInvoker driver) {
         this.writer = writer;
         this.request = request;
         this.targetImms = targetImms;
         this.window = window;
         this.timeout = timeout;
+        this.driver = driver;
     }
 
     /** Submits {@code count} requests and waits for all of them; throws {@link BenchFailure} if one failed. */
@@ -67,7 +79,7 @@ final class WriteWindow {
     /** Waits until {@code total} completions; returns the new reservation. */
     private long awaitCompleted(TransferCounter done, long awaited, long total) {
         if (total > awaited) {
-            WindowCompletion.awaitLocal(done, total - awaited, timeout.toNanos());
+            WindowCompletion.awaitLocal(done, total - awaited, timeout.toNanos(), driver);
             return total;
         }
         return awaited;

@@ -207,6 +207,23 @@ class CompareCommandTest {
     }
 
     @Test
+    void invokerThreadingRunsTheJavaSideWithoutWorkerThreads() {
+        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        Run r = run("compare", "--provider", "shm", "--threading", "invoker", "--sizes", "4K", "--rounds", "1",
+                "--warmup", "5", "--iterations", "200", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertTrue(doc.getAsJsonObject("run").get("idle").getAsString().startsWith("invoker"), r.out());
+        JsonObject row = doc.getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals(200, row.getAsJsonArray("java").get(0).getAsJsonObject().get("ops").getAsLong(), r.out());
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("cmp-")),
+                "no worker or invoker thread outlives the run");
+        Run bad = run("compare", "--threading", "shared");
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("--threading must be dedicated or invoker"), bad.err());
+    }
+
+    @Test
     void badOptionsAreUsageErrors() {
         assertEquals(2, run("compare", "--provider", "loopback").exitCode());
         assertEquals(2, run("compare", "--window", "2000").exitCode());
