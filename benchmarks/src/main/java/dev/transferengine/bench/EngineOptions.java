@@ -1,5 +1,6 @@
 package dev.transferengine.bench;
 
+import dev.transferengine.api.GroupSpec;
 import dev.transferengine.api.TransferEngine;
 import picocli.CommandLine.Option;
 
@@ -50,6 +51,15 @@ public final class EngineOptions {
 
     /** A builder for one engine named {@code name} with one group of {@link #nicsPerGpu()} NICs. */
     public TransferEngine.Builder builder(String name) {
+        return builder(name, -1);
+    }
+
+    /**
+     * {@link #builder(String)} whose group owns GPU {@code cudaDevice} (its memory is registered with
+     * {@code registerDevice}); {@code -1}: a host-memory group. Two engines of one process over libfabric shm cannot
+     * use shm's CUDA IPC with each other, so a GPU group on libfabric registers without {@code FI_HMEM_DEVICE_ONLY}.
+     */
+    public TransferEngine.Builder builder(String name, int cudaDevice) {
         if (nicsPerGpu < 1) {
             throw new IllegalArgumentException("--nics-per-gpu must be >= 1, got " + nicsPerGpu);
         }
@@ -59,10 +69,17 @@ public final class EngineOptions {
         TransferEngine.Builder b = TransferEngine.builder()
                 .name(name)
                 .provider(provider.engineProvider())
-                .groups(1, nicsPerGpu)
                 .idleStrategy(idle.factory())
                 .transferTimeout(timeout())
                 .operationTimeout(timeout());
+        if (cudaDevice >= 0) {
+            b.addGroup(GroupSpec.ofNics(nicsPerGpu).withCudaDevice(cudaDevice));
+            if (provider.engineProvider().equals("libfabric")) {
+                b.providerOption("libfabric.hmemDeviceOnly", "false");
+            }
+        } else {
+            b.groups(1, nicsPerGpu);
+        }
         effectiveProviderOptions().forEach(b::providerOption);
         return b;
     }

@@ -16,6 +16,8 @@ import dev.transferengine.kits.kv.KvPrefillJob;
 import dev.transferengine.kits.kv.KvPrefiller;
 import dev.transferengine.kits.kv.KvSchedule;
 import dev.transferengine.kits.kv.KvTransfer;
+import dev.transferengine.cuda.Cuda;
+import dev.transferengine.cuda.CudaDeviceMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,8 +29,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -52,6 +56,14 @@ final class KvCommand implements Callable<Integer> {
 
     @Mixin
     EngineOptions engine = new EngineOptions();
+
+    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "host",
+            description = "host (default) or cuda:N: every rank's KV cache and context in GPU memory of device N, both "
+                    + "sides (all ranks on the one GPU); bytes checked after copying them back. Needs a GPU.")
+    String device = "host";
+
+    /** The CUDA ordinal of {@code --device}, or -1 for host memory. */
+    private int cuda = -1;
 
     @Option(names = "--layers", paramLabel = "N", defaultValue = "80", description = "Attention layers (default: ${DEFAULT-VALUE}).")
     int layers = 80;
@@ -113,11 +125,16 @@ final class KvCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--chunk-tokens must be a positive multiple of --page-tokens ("
                     + pageTokens + "), got " + chunkTokens);
         }
+        cuda = cudaOrdinal(device);
+        if (cuda >= 0 && !Cuda.isAvailable()) {
+            throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause().getMessage(), null);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (Sides sides = new Sides(layout, capacity, context)) {
-            out.printf(Locale.ROOT, "kv hand-off: provider %s (%s), %d NIC(s) per rank; %d layers, %d KV heads x %d, "
+            out.printf(Locale.ROOT, "kv hand-off: %s memory, provider %s (%s), %d NIC(s) per rank; %d layers, %d KV heads x %d, "
                             + "bf16, %d-token pages; prefill TP %d -> decode TP %d, %d-token chunks, %s context; "
-                            + "median of %d rounds after %d warm-up%n", engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
+                            + "median of %d rounds after %d warm-up%n", cuda < 0 ? "host" : "GPU (" + device + ")",
+                    engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
                     engine.nicsPerGpu(), layers, kvHeads, headDim, pageTokens, prefillTp, decodeTp, chunkTokens,
                     contextBytes, rounds, warmup);
             out.printf(Locale.ROOT, "%8s %6s %10s %9s %10s %9s %11s %13s %10s  %s%n", "tokens", "pages", "KV MiB",
@@ -145,6 +162,8 @@ final class KvCommand implements Callable<Integer> {
         final ExecutorService compute;
         final KvDecoder decoder;
         final ImmCounter[] baselineCounters;
+        /** The GPU memory behind each device region ({@code --device cuda:N}), freed after the engines closed. */
+        final Map<MemoryRegion, CudaDeviceMemory> gpu = new IdentityHashMap<>();
 
         Sides(KvLayout layout, int capacity, long contextBytes) {
             this.layout = layout;
@@ -155,33 +174,81 @@ final class KvCommand implements Callable<Integer> {
             int[] identity = new int[capacity];
             Arrays.setAll(identity, i -> i);
             for (int p = 0; p < prefillTp; p++) {
-                TransferEngine e = engine.builder("kv-prefill-" + p).build();
+                TransferEngine e = engine.builder("kv-prefill-" + p, cuda).build();
                 prefillEngines.add(e);
-                KvCache cache = new KvCache(layout, p, prefillTp, region(e, KvCache.requiredBytes(layout, prefillTp,
-                        capacity)), capacity);
-                KvPattern.fill(cache, identity, SEED);
+                long cacheBytes = KvCache.requiredBytes(layout, prefillTp, capacity);
+                KvCache cache = new KvCache(layout, p, prefillTp, region(e, cacheBytes, Access.LOCAL), capacity);
+                fillPattern(e, cache, identity);
                 prefillCaches.add(cache);
-                MemoryRegion ctx = region(e, Math.max(1, contextBytes));
-                ctx.segment().fill((byte) (p + 1));
+                MemoryRegion ctx = region(e, Math.max(1, contextBytes), Access.LOCAL);
+                if (cuda < 0) {
+                    ctx.segment().fill((byte) (p + 1));
+                } else {
+                    gpu.get(ctx).fill((byte) (p + 1));
+                }
                 prefillContexts.add(ctx);
                 prefillers.add(new KvPrefiller(e, cache, chunkTokens, n -> Arrays.copyOf(identity, n),
                         job -> compute.execute(() -> runJob(job, ctx))));
             }
             for (int d = 0; d < decodeTp; d++) {
-                TransferEngine e = engine.builder("kv-decode-" + d).build();
+                TransferEngine e = engine.builder("kv-decode-" + d, cuda).build();
                 decodeEngines.add(e);
                 KvCache cache = new KvCache(layout, d, decodeTp, region(e, KvCache.requiredBytes(layout, decodeTp,
-                        capacity)), capacity);
+                        capacity), Access.REMOTE_WRITE), capacity);
                 decodeCaches.add(cache);
-                ranks.add(new KvDecoder.Rank(e, cache, region(e, Math.max(1, contextBytes))));
+                ranks.add(new KvDecoder.Rank(e, cache, region(e, Math.max(1, contextBytes), Access.REMOTE_WRITE)));
             }
             decoder = new KvDecoder(ranks, KvDecoder.Options.defaults());
             baselineCounters = decodeEngines.stream().map(e -> e.immCounter(BASELINE_IMM)).toArray(ImmCounter[]::new);
         }
 
-        private MemoryRegion region(TransferEngine e, long bytes) {
-            MemorySegment s = arena.allocate(bytes, 4096);
-            return e.register(s, Access.REMOTE_WRITE);
+        /**
+         * Host memory, or with {@code --device cuda:N} zeroed GPU memory registered with {@code registerDevice}: a
+         * prefiller's as a write source ({@code LOCAL}: a staged GPU target could not be one), a decoder's for
+         * peers to write ({@code REMOTE_WRITE}).
+         */
+        private MemoryRegion region(TransferEngine e, long bytes, Access gpuAccess) {
+            if (cuda < 0) {
+                return e.register(arena.allocate(bytes, 4096), Access.REMOTE_WRITE);
+            }
+            CudaDeviceMemory memory = CudaDeviceMemory.allocate(cuda, bytes);
+            try {
+                memory.fill((byte) 0);
+                MemoryRegion r = e.registerDevice(memory.address(), bytes, cuda, gpuAccess);
+                gpu.put(r, memory);
+                return r;
+            } catch (RuntimeException ex) {
+                memory.close();
+                throw ex;
+            }
+        }
+
+        /** {@link KvPattern#fill} into the cache, through a host copy when it is GPU memory. */
+        private void fillPattern(TransferEngine e, KvCache cache, int[] pages) {
+            if (cuda < 0) {
+                KvPattern.fill(cache, pages, SEED);
+                return;
+            }
+            MemorySegment host = arena.allocate(cache.region().lengthBytes(), 4096);
+            try (MemoryRegion mirror = e.register(host, Access.LOCAL)) {
+                KvPattern.fill(new KvCache(layout, cache.rank(), cache.tpSize(), mirror, capacity), pages, SEED);
+            }
+            gpu.get(cache.region()).copyFromHost(host, 0);
+        }
+
+        /** {@link KvPattern#firstMismatch} over the cache, through a host copy when it is GPU memory. */
+        private String firstMismatch(TransferEngine e, KvCache cache, int[] pages) {
+            if (cuda < 0) {
+                return KvPattern.firstMismatch(cache, pages, SEED, layout.layers());
+            }
+            try (Arena copyArena = Arena.ofConfined()) {
+                MemorySegment host = copyArena.allocate(cache.region().lengthBytes(), 4096);
+                gpu.get(cache.region()).copyToHost(0, host);
+                try (MemoryRegion mirror = e.register(host, Access.LOCAL)) {
+                    return KvPattern.firstMismatch(new KvCache(layout, cache.rank(), cache.tpSize(), mirror, capacity),
+                            pages, SEED, layout.layers());
+                }
+            }
         }
 
         /** The prefiller's compute loop: each chunk's layers in order, then the context. */
@@ -211,8 +278,8 @@ final class KvCommand implements Callable<Integer> {
                 single[r] = singleWrites(pages);
                 kit[r] = handOff(tokens, decoderPages);
             }
-            for (KvCache c : decodeCaches) {
-                String bad = KvPattern.firstMismatch(c, decoderPages, SEED, layout.layers());
+            for (int d = 0; d < decodeTp; d++) {
+                String bad = firstMismatch(decodeEngines.get(d), decodeCaches.get(d), decoderPages);
                 if (bad != null) {
                     throw new BenchFailure("KV bytes wrong after the hand-off: " + bad);
                 }
@@ -299,8 +366,27 @@ final class KvCommand implements Callable<Integer> {
             compute.shutdownNow();
             decodeEngines.forEach(TransferEngine::close);
             prefillEngines.forEach(TransferEngine::close);
+            gpu.values().forEach(CudaDeviceMemory::close);
             arena.close();
         }
+    }
+
+    /** {@code host} gives -1, {@code cuda:N} gives N. */
+    static int cudaOrdinal(String device) {
+        if (device.equals("host")) {
+            return -1;
+        }
+        if (device.startsWith("cuda:")) {
+            try {
+                int n = Integer.parseInt(device.substring("cuda:".length()));
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // below
+            }
+        }
+        throw new IllegalArgumentException("--device must be host or cuda:N, got '" + device + "'");
     }
 
     private static double median(long[] values) {

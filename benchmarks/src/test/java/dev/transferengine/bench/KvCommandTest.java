@@ -41,5 +41,17 @@ class KvCommandTest {
         assertEquals(2, run("kv", "--prefill-tp", "3").exitCode(), "3 ranks cannot split 8 heads");
         assertEquals(2, run("kv", "--rounds", "0").exitCode());
         assertEquals(2, run("kv", "--chunk-tokens", "10").exitCode());
+        assertEquals(2, run("kv", "--device", "cuda:x").exitCode());
+        assertEquals(2, run("kv", "--device", "tpu:0").exitCode());
+    }
+
+    /** GPU memory needs libcuda: without it (CI) the demo fails with the cause, never a stack trace or a crash. */
+    @Test
+    void gpuMemorySaysWhyWhenNoGpuIsUsable() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.transferengine.cuda.Cuda.isAvailable(),
+                "a GPU is usable here: KvHandOffCudaGpuTest and `./te gpu-bench kv --device cuda:0` cover it");
+        Run r = run("kv", "--device", "cuda:0", "--layers", "2", "--prompts", "100", "--rounds", "1");
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("no usable GPU") && r.err().contains("libcuda"), r.err());
     }
 }
