@@ -44,6 +44,11 @@ final class LocalCommand implements Callable<Integer> {
                     + "thread drives both engines while it waits (ThreadingMode.INVOKER, no thread hop).")
     String threading = "dedicated";
 
+    @picocli.CommandLine.Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "20000",
+            description = "Untimed writes of the first row before any row is measured, so no row is timed while the "
+                    + "JIT compiles the hot path (default: ${DEFAULT-VALUE}; 0: none).")
+    int jitWarmup = 20_000;
+
     @picocli.CommandLine.Option(names = "--jfr", paramLabel = "FILE",
             description = "Record the run with JDK Flight Recorder (the engine's events: every transfer, errors, "
                     + "registrations) into FILE; read it with `jfr print --events dev.transferengine.Transfer FILE`.")
@@ -85,6 +90,9 @@ final class LocalCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--threading must be dedicated or invoker, got '"
                     + threading + "'");
         };
+        if (jitWarmup < 0) {
+            throw new IllegalArgumentException("--jit-warmup must be >= 0, got " + jitWarmup);
+        }
         SweepPlan plan = sweep.plan();
         List<WriteCase> cases = plan.cases();
         long sourceSpan = 0;
@@ -108,6 +116,9 @@ final class LocalCommand implements Callable<Integer> {
             GroupInvoker driver = mode == ThreadingMode.INVOKER ? bothGroups(sender.invoker(0), receiver.invoker(0)) : null;
             CaseRunner runner = new CaseRunner(sender, buffers, immCounters, IMM_BASE, plan, engine.timeout(), progress,
                     driver);
+            if (jitWarmup > 0 && !cases.isEmpty()) {
+                runner.warmUpJit(cases.getFirst(), jitWarmup);
+            }
             for (WriteCase c : cases) {
                 sink.row(runner.run(c));
             }

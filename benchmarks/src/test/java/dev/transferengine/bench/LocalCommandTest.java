@@ -104,6 +104,7 @@ class LocalCommandTest {
 
     @Test
     void badOptionsAreUsageErrors() {
+        assertEquals(2, run("local", "--jit-warmup", "-1").exitCode(), "a negative JIT warm-up is a usage error");
         Run badSize = run("local", "--sizes", "12Q");
         assertEquals(2, badSize.exitCode());
         assertTrue(badSize.err().contains("not a byte size"), badSize.err());
