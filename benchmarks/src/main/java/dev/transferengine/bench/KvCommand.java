@@ -241,7 +241,8 @@ final class KvCommand implements Callable<Integer> {
             if (cuda < 0) {
                 return KvPattern.firstMismatch(cache, pages, SEED, layout.layers());
             }
-            try (Arena copyArena = Arena.ofConfined()) {
+            // Shared, not confined: registering the copy runs on the engine's worker thread.
+            try (Arena copyArena = Arena.ofShared()) {
                 MemorySegment host = copyArena.allocate(cache.region().lengthBytes(), 4096);
                 gpu.get(cache.region()).copyToHost(0, host);
                 try (MemoryRegion mirror = e.register(host, Access.LOCAL)) {

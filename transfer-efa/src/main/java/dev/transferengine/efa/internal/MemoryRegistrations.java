@@ -59,7 +59,9 @@ final class MemoryRegistrations {
         long requestedKey = providerKeys ? 0 : nextRequestedKey++;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
-            int rc = FiCalls.mrReg(endpoint.mrReg, endpoint.domain, segment, segment.byteSize(), access, 0,
+            // By address: a segment of a confined arena may be registered, and this runs on the worker thread.
+            int rc = FiCalls.mrReg(endpoint.mrReg, endpoint.domain, MemorySegment.ofAddress(segment.address()),
+                    segment.byteSize(), access, 0,
                     requestedKey, 0, out);
             if (rc != 0) {
                 throw FiErrors.callFailed(library, "fi_mr_reg of " + segment.byteSize() + " bytes", rc);
