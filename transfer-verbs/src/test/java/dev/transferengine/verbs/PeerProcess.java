@@ -85,6 +85,12 @@ final class PeerProcess implements AutoCloseable {
         assertTrue(process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS), "the peer process did not exit");
     }
 
+    /** SIGKILL: the process ends without closing anything (its QPs are torn down by the kernel, unannounced). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        assertTrue(process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS), "the peer process did not die");
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }
