@@ -49,6 +49,15 @@ public final class EngineOptions {
         return provider.options(providerOptions);
     }
 
+    /** These options as command-line arguments, for a child process of the bench that must build the same engines. */
+    public java.util.List<String> asArgs() {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--provider", provider.name(),
+                "--nics-per-gpu", Integer.toString(nicsPerGpu), "--idle", idle.name(), "--timeout",
+                Integer.toString(timeoutSeconds)));
+        providerOptions.forEach((k, v) -> args.addAll(java.util.List.of("--provider-option", k + "=" + v)));
+        return args;
+    }
+
     /** A builder for one engine named {@code name} with one group of {@link #nicsPerGpu()} NICs. */
     public TransferEngine.Builder builder(String name) {
         return builder(name, -1);

@@ -111,7 +111,7 @@ final class GpuCommand implements Callable<Integer> {
             Receiver imms = peer != null ? peer : new LocalReceiver(b.immCounter(IMM));
             RemoteRegion devDst = peer != null ? peer.region : devDst0;
             if (peer != null) {
-                out.println("destination: GPU memory of a second process (gpu-target, pid " + peer.process.pid()
+                out.println("destination: GPU memory of a second process (gpu-target, pid " + peer.pid()
                         + "); rows d2h and staged need a host target and are left out");
             }
             for (long size : sizeList) {
@@ -168,9 +168,6 @@ final class GpuCommand implements Callable<Integer> {
             if (peer != null) {
                 peer.close();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BenchFailure("interrupted", e);
         } catch (java.io.IOException e) {
             throw new BenchFailure("could not start the gpu-target process", e);
         }
@@ -184,23 +181,13 @@ final class GpuCommand implements Callable<Integer> {
     boolean peerProcess;
 
     private PeerProcess startPeer(long bytes) throws java.io.IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        for (String key : List.of("te.libfabric.library", "te.libfabric.path")) {
-            String v = System.getProperty(key);
-            if (v != null) {
-                cmd.add("-D" + key + "=" + v);
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TransferBench.class.getName(), "gpu-target",
-                "--device", Integer.toString(device), "--provider", provider, "--bytes", Long.toString(bytes),
-                "--imm", Integer.toString(IMM)));
+        List<String> args = new ArrayList<>(List.of("gpu-target", "--device", Integer.toString(device), "--provider",
+                provider, "--bytes", Long.toString(bytes), "--imm", Integer.toString(IMM)));
         if (spin) {
-            cmd.add("--spin");
+            args.add("--spin");
         }
-        options.forEach((k, v) -> cmd.addAll(List.of("--option", k + "=" + v)));
-        return new PeerProcess(cmd);
+        options.forEach((k, v) -> args.addAll(List.of("--option", k + "=" + v)));
+        return new PeerProcess(BenchChild.start("gpu-target", args));
     }
 
     @Option(names = "--signal-rounds", description = "GPU-signalled submits to time (0 = none; default ${DEFAULT-VALUE})")
@@ -311,19 +298,15 @@ final class GpuCommand implements Callable<Integer> {
 
     /** The receiving child process: a line protocol over its stdin/stdout ({@link GpuTargetCommand}). */
     private static final class PeerProcess extends Receiver implements AutoCloseable {
-        final Process process;
-        final java.io.BufferedReader out;
-        final PrintWriter in;
+        private static final Duration START = Duration.ofSeconds(120);
+        final BenchChild child;
         final dev.transferengine.api.DomainAddress address;
         final RemoteRegion region;
 
-        PeerProcess(List<String> command) throws java.io.IOException {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    java.nio.charset.StandardCharsets.US_ASCII));
-            in = new PrintWriter(process.getOutputStream(), true, java.nio.charset.StandardCharsets.US_ASCII);
-            String ready = out.readLine();
-            if (ready == null || !ready.startsWith("READY ")) {
+        PeerProcess(BenchChild child) {
+            this.child = child;
+            String ready = child.answer(START);
+            if (!ready.startsWith("READY ")) {
                 throw new BenchFailure("the gpu-target process did not start: " + ready, null);
             }
             String[] w = ready.split(" ");
@@ -331,25 +314,23 @@ final class GpuCommand implements Callable<Integer> {
             region = RemoteRegion.fromHex(w[2].substring("region=".length()));
         }
 
+        long pid() {
+            return child.pid();
+        }
+
         @Override
         void awaitTotal(long total, long deadline) {
-            in.println("COUNT " + total);
-            try {
-                String answer = out.readLine();
-                if (answer == null || !answer.startsWith("COUNTED")) {
-                    throw new BenchFailure("the gpu-target process answered " + answer, null);
-                }
-            } catch (java.io.IOException e) {
-                throw new BenchFailure("the gpu-target process is gone", e);
+            child.send("COUNT " + total);
+            String answer = child.answer(START);
+            if (!answer.startsWith("COUNTED")) {
+                throw new BenchFailure("the gpu-target process answered " + answer, null);
             }
         }
 
         @Override
-        public void close() throws InterruptedException {
-            in.println("QUIT");
-            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
+        public void close() {
+            child.send("QUIT");
+            child.close();
         }
     }
 

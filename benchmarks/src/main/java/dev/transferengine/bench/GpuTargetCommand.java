@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code transfer-bench gpu-target} (started by {@code gpu --peer-process}, not by users): the other process
- * of the two-process GPU rows. Registers GPU memory, prints {@code READY addr=<hex> region=<hex>}, then
- * answers {@code COUNT n} with {@code COUNTED n} once {@code n} imms arrived in total, until {@code QUIT}.
+ * of the two-process GPU rows. Registers GPU memory, prints {@code @READY addr=<hex> region=<hex>}, then
+ * answers {@code COUNT n} with {@code @COUNTED n} once {@code n} imms arrived in total, until {@code QUIT}.
  */
 @Command(name = "gpu-target", hidden = true, description = "The receiving process of `gpu --peer-process`.")
 final class GpuTargetCommand implements Callable<Integer> {
@@ -56,7 +56,7 @@ final class GpuTargetCommand implements Callable<Integer> {
              CudaDeviceMemory memory = CudaDeviceMemory.allocate(device, bytes)) {
             MemoryRegion region = engine.registerDevice(memory.address(), bytes, device, Access.REMOTE_WRITE);
             ImmCounter arrived = engine.immCounter(imm);
-            System.out.println("READY addr=" + engine.mainAddress().toHex() + " region=" + region.descriptor().toHex());
+            System.out.println("@READY addr=" + engine.mainAddress().toHex() + " region=" + region.descriptor().toHex());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
             for (String line = in.readLine(); line != null && !line.equals("QUIT"); line = in.readLine()) {
@@ -65,7 +65,7 @@ final class GpuTargetCommand implements Callable<Integer> {
                 while (arrived.arrived() < n && System.nanoTime() - deadline < 0) {
                     Thread.onSpinWait();
                 }
-                System.out.println((arrived.arrived() >= n ? "COUNTED " : "TIMEOUT ") + arrived.arrived());
+                System.out.println((arrived.arrived() >= n ? "@COUNTED " : "@TIMEOUT ") + arrived.arrived());
                 System.out.flush();
             }
         }

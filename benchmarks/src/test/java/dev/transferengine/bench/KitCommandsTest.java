@@ -35,6 +35,22 @@ class KitCommandsTest {
         assertTrue(r[1].contains("weight push / baseline = "), r[1]);
     }
 
+    /** Every rank a child JVM over tcp: descriptors exchanged as hex, first and last round verified in each rank. */
+    @Test
+    void moeRanksAsProcessesRunVerifiedRounds() {
+        dev.transferengine.spi.Availability libfabric = new dev.transferengine.efa.LibfabricProvider().availability();
+        org.junit.jupiter.api.Assumptions.assumeTrue(libfabric.available(), () -> "no libfabric: " + libfabric.reason());
+        String[] r = run("moe", "--provider", "tcp", "--processes", "--ranks", "3", "--experts", "6", "--tokens",
+                "16", "--top-k", "2", "--private-tokens", "4", "--rounds", "2");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("3 ranks (processes, pids "), r[1]);
+        assertTrue(r[1].contains("first and last verified byte for byte"), r[1]);
+        assertTrue(r[1].contains("moe / baseline = "), r[1]);
+        String[] loopback = run("moe", "--provider", "loopback", "--processes");
+        assertEquals("2", loopback[0], "loopback cannot cross processes: a usage error");
+        assertTrue(loopback[2].contains("--processes needs a provider that crosses processes"), loopback[2]);
+    }
+
     @Test
     void moeRunsVerifiedRoundsAndPrintsRatio() {
         String[] r = run("moe", "--provider", "loopback", "--ranks", "4", "--experts", "8", "--tokens", "16",
