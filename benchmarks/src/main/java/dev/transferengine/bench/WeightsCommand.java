@@ -71,6 +71,14 @@ final class WeightsCommand implements Callable<Integer> {
             description = "Timed steps after one verified warm-up step (default: ${DEFAULT-VALUE}).")
     int steps = 3;
 
+    @Option(names = "--processes", description = "Every training rank in a JVM of its own (tcp or shm), pushing "
+            + "into the inference ranks of this one; descriptors handed over as hex.")
+    boolean processes;
+
+    /** Set in the child JVMs of {@code --processes}: push as training rank R, one step per {@code STEP} line. */
+    @Option(names = "--as-train-rank", paramLabel = "R", hidden = true, defaultValue = "-1")
+    int asTrainRank = -1;
+
     @Spec
     CommandSpec spec;
 
@@ -102,9 +110,16 @@ final class WeightsCommand implements Callable<Integer> {
         if (trainRanks < 1 || inferRanks < 1 || layers < 1 || widthDivisor < 1 || widthDivisor > 128 || steps < 1) {
             throw new IllegalArgumentException("need ranks >= 1, --layers >= 1, --width-divisor 1..128, --steps >= 1");
         }
+        if (processes && engine.provider() == ProviderChoice.LOOPBACK) {
+            throw new IllegalArgumentException("--processes needs a provider that crosses processes (tcp or shm); "
+                    + "loopback engines meet only inside one JVM");
+        }
         PrintWriter out = spec.commandLine().getOut();
         List<ParameterMeta> params = model(layers, widthDivisor);
         WeightSchedule schedule = WeightPlanner.plan(params, trainRanks, inferRanks);
+        if (asTrainRank >= 0) {
+            return runAsTrainingRank(schedule);
+        }
         long modelBytes = params.stream().mapToLong(ParameterMeta::bytes).sum();
         long pushBytes = 0;
         long requests = 0;
@@ -134,21 +149,11 @@ final class WeightsCommand implements Callable<Integer> {
                 closeables.add(receiver);
                 receivers.add(receiver);
             }
-            List<WeightPusher> pushers = new ArrayList<>();
-            for (int s = 0; s < trainRanks; s++) {
-                TransferEngine e = engine.builder("train" + s).build();
-                closeables.add(e);
-                MemorySegment trained = arena.allocate(Math.max(1, schedule.sourceBufferBytes(s)), 4096);
-                SyntheticWeights.fillSource(schedule, s, trained, 0);
-                int rank = s;
-                // the preparation stage: a copy out of the trainer's own shards (stands in for H2D, gather, quantise)
-                WeightPusher p = new WeightPusher(e, schedule, s, descriptors, ByteSize.parse(watermark), IMM,
-                        (task, staging, step) -> MemorySegment.copy(trained, schedule.sourceOffset(rank, task.parameter()),
-                                staging, 0, task.shardBytes()), engine.timeout());
-                closeables.add(p);
-                pushers.add(p);
-            }
-            step(pool, pushers, receivers);
+            TrainingSide training = processes ? new ProcessTraining(descriptors) : new ThreadTraining(schedule,
+                    descriptors, arena, pool);
+            closeables.add(training);
+            out.printf(Locale.ROOT, "training ranks: %s%n", training.where());
+            step(training, receivers);
             verify(schedule, weights, "warm-up step");
             for (MemoryRegion w : weights) {
                 w.segment().fill((byte) 0);
@@ -156,7 +161,7 @@ final class WeightsCommand implements Callable<Integer> {
             long start = System.nanoTime();
             List<PushReport> last = null;
             for (int i = 0; i < steps; i++) {
-                last = step(pool, pushers, receivers);
+                last = step(training, receivers);
             }
             double seconds = (System.nanoTime() - start) / 1e9 / steps;
             verify(schedule, weights, "timed steps");
@@ -195,21 +200,167 @@ final class WeightsCommand implements Callable<Integer> {
         }
     }
 
-    /** One step: every training rank pushes on its own thread, then every inference rank awaits its count. */
-    private List<PushReport> step(ExecutorService pool, List<WeightPusher> pushers, List<WeightReceiver> receivers)
-            throws Exception {
-        List<Future<PushReport>> futures = new ArrayList<>();
-        for (WeightPusher p : pushers) {
-            futures.add(pool.submit(p::push));
-        }
-        List<PushReport> reports = new ArrayList<>();
-        for (Future<PushReport> f : futures) {
-            reports.add(f.get(engine.timeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS));
-        }
+    /** One step: every training rank pushes, then every inference rank awaits its count. */
+    private List<PushReport> step(TrainingSide training, List<WeightReceiver> receivers) throws Exception {
+        List<PushReport> reports = training.step();
         for (WeightReceiver r : receivers) {
             r.awaitStep(engine.timeout());
         }
         return reports;
+    }
+
+    /** Where the training ranks run and how one step of theirs is pushed. */
+    private interface TrainingSide extends AutoCloseable {
+        String where();
+
+        /** Every training rank pushes its writes of one step; their reports in rank order. */
+        List<PushReport> step() throws Exception;
+    }
+
+    /** The training ranks as engines of this process, each pushing on a thread of {@code pool}. */
+    private final class ThreadTraining implements TrainingSide {
+        private final List<AutoCloseable> closeables = new ArrayList<>();
+        private final List<WeightPusher> pushers = new ArrayList<>();
+        private final ExecutorService pool;
+
+        ThreadTraining(WeightSchedule schedule, List<RemoteRegion> descriptors, Arena arena, ExecutorService pool) {
+            this.pool = pool;
+            for (int s = 0; s < trainRanks; s++) {
+                TransferEngine e = engine.builder("train" + s).build();
+                closeables.add(e);
+                WeightPusher p = pusher(e, schedule, s, descriptors, arena);
+                closeables.add(p);
+                pushers.add(p);
+            }
+        }
+
+        @Override
+        public String where() {
+            return "threads of this process";
+        }
+
+        @Override
+        public List<PushReport> step() throws Exception {
+            List<Future<PushReport>> futures = new ArrayList<>();
+            for (WeightPusher p : pushers) {
+                futures.add(pool.submit(p::push));
+            }
+            List<PushReport> reports = new ArrayList<>();
+            for (Future<PushReport> f : futures) {
+                reports.add(f.get(engine.timeout().toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
+            return reports;
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (int i = closeables.size() - 1; i >= 0; i--) {
+                closeables.get(i).close();
+            }
+        }
+    }
+
+    /**
+     * The training ranks as child JVMs ({@code weights --as-train-rank R} with this run's options). Each answers
+     * {@code @READY} once it has the inference ranks' descriptors ({@code DESCRIPTORS <hex>...}), then
+     * {@code @PUSHED <report fields>} for every {@code STEP}; closing its stdin ends it.
+     */
+    private final class ProcessTraining implements TrainingSide {
+        private final List<BenchChild> children = new ArrayList<>();
+
+        ProcessTraining(List<RemoteRegion> descriptors) throws java.io.IOException {
+            StringBuilder line = new StringBuilder("DESCRIPTORS");
+            descriptors.forEach(d -> line.append(' ').append(d.toHex()));
+            for (int s = 0; s < trainRanks; s++) {
+                List<String> args = new ArrayList<>(List.of("weights", "--as-train-rank", Integer.toString(s)));
+                args.addAll(engine.asArgs());
+                args.addAll(List.of("--train-ranks", Integer.toString(trainRanks), "--infer-ranks",
+                        Integer.toString(inferRanks), "--layers", Integer.toString(layers), "--width-divisor",
+                        Integer.toString(widthDivisor), "--watermark", watermark, "--steps", Integer.toString(steps)));
+                BenchChild c = BenchChild.start("training rank " + s, args);
+                children.add(c);
+                c.send(line.toString());
+            }
+            for (BenchChild c : children) {
+                if (!c.answer(java.time.Duration.ofSeconds(120)).equals("READY")) {
+                    throw new BenchFailure("a training rank did not get ready");
+                }
+            }
+        }
+
+        @Override
+        public String where() {
+            return "processes, pids " + children.stream().map(c -> Long.toString(c.pid()))
+                    .collect(java.util.stream.Collectors.joining(","));
+        }
+
+        @Override
+        public List<PushReport> step() {
+            children.forEach(c -> c.send("STEP"));
+            List<PushReport> reports = new ArrayList<>();
+            for (BenchChild c : children) {
+                String a = c.answer(engine.timeout().multipliedBy(2));
+                String[] w = a.split(" ");
+                if (!w[0].equals("PUSHED") || w.length != 11) {
+                    throw new BenchFailure("a training rank answered '" + a + "' to STEP");
+                }
+                long[] v = new long[10];
+                for (int i = 0; i < 10; i++) {
+                    v[i] = Long.parseLong(w[i + 1]);
+                }
+                reports.add(new PushReport((int) v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]));
+            }
+            return reports;
+        }
+
+        @Override
+        public void close() {
+            children.forEach(BenchChild::close);
+        }
+    }
+
+    /** A training rank's pusher; its preparation stage copies out of the rank's own synthetic shards. */
+    private WeightPusher pusher(TransferEngine e, WeightSchedule schedule, int rank, List<RemoteRegion> descriptors,
+                                Arena arena) {
+        MemorySegment trained = arena.allocate(Math.max(1, schedule.sourceBufferBytes(rank)), 4096);
+        SyntheticWeights.fillSource(schedule, rank, trained, 0);
+        // the preparation stage: a copy out of the trainer's own shards (stands in for H2D, gather, quantise)
+        return new WeightPusher(e, schedule, rank, descriptors, ByteSize.parse(watermark), IMM,
+                (task, staging, step) -> MemorySegment.copy(trained, schedule.sourceOffset(rank, task.parameter()),
+                        staging, 0, task.shardBytes()), engine.timeout());
+    }
+
+    /** The child side of {@link ProcessTraining}. */
+    private int runAsTrainingRank(WeightSchedule schedule) throws Exception {
+        java.io.PrintStream out = System.out;
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                java.nio.charset.StandardCharsets.UTF_8));
+        String line = in.readLine();
+        if (line == null || !line.startsWith("DESCRIPTORS ")) {
+            throw new BenchFailure("training rank " + asTrainRank + ": expected DESCRIPTORS, got " + line);
+        }
+        List<RemoteRegion> descriptors = new ArrayList<>();
+        for (String hex : line.substring("DESCRIPTORS ".length()).trim().split(" ")) {
+            descriptors.add(RemoteRegion.fromHex(hex));
+        }
+        try (Arena arena = Arena.ofShared();
+             TransferEngine e = engine.builder("train" + asTrainRank).build();
+             WeightPusher p = pusher(e, schedule, asTrainRank, descriptors, arena)) {
+            out.println("@READY");
+            out.flush();
+            for (line = in.readLine(); line != null; line = in.readLine()) {
+                if (!line.equals("STEP")) {
+                    out.println("@ERR unknown command " + line);
+                } else {
+                    PushReport r = p.push();
+                    out.println("@PUSHED " + r.tasks() + " " + r.requests() + " " + r.workRequests() + " " + r.bytes()
+                            + " " + r.submitNanos() + " " + r.maxSubmitNanos() + " " + r.prepareNanos() + " "
+                            + r.stallNanos() + " " + r.totalNanos() + " " + r.peakStagedBytes());
+                }
+                out.flush();
+            }
+        }
+        return 0;
     }
 
     private static void verify(WeightSchedule schedule, List<MemoryRegion> weights, String what) {

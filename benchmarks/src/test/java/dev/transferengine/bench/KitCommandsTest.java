@@ -35,6 +35,20 @@ class KitCommandsTest {
         assertTrue(r[1].contains("weight push / baseline = "), r[1]);
     }
 
+    /** Training ranks as child JVMs over tcp, pushing into this process's inference ranks: bytes verified. */
+    @Test
+    void weightsTrainingRanksAsProcessesPushVerifiedSteps() {
+        dev.transferengine.spi.Availability libfabric = new dev.transferengine.efa.LibfabricProvider().availability();
+        org.junit.jupiter.api.Assumptions.assumeTrue(libfabric.available(), () -> "no libfabric: " + libfabric.reason());
+        String[] r = run("weights", "--provider", "tcp", "--processes", "--layers", "1", "--width-divisor", "64",
+                "--train-ranks", "2", "--infer-ranks", "2", "--steps", "1", "--watermark", "1M");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("training ranks: processes, pids "), r[1]);
+        assertTrue(r[1].contains("bytes verified on every inference rank"), r[1]);
+        assertTrue(r[1].contains("train rank 1: "), r[1]);
+        assertEquals("2", run("weights", "--provider", "loopback", "--processes")[0], "loopback: a usage error");
+    }
+
     /** Every rank a child JVM over tcp: descriptors exchanged as hex, first and last round verified in each rank. */
     @Test
     void moeRanksAsProcessesRunVerifiedRounds() {
