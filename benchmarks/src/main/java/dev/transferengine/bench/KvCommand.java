@@ -1,10 +1,12 @@
 package dev.transferengine.bench;
 
 import dev.transferengine.api.Access;
+import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ImmAccounting;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.MemoryRegion;
+import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
@@ -62,6 +64,14 @@ final class KvCommand implements Callable<Integer> {
                     + "sides (all ranks on the one GPU); bytes checked after copying them back. Needs a GPU.")
     String device = "host";
 
+    @Option(names = "--processes", description = "The prefill side (every prefill rank) in a JVM of its own (tcp or "
+            + "shm), the decode side in this one: prefiller addresses and decoder descriptors cross as hex.")
+    boolean processes;
+
+    /** Set in the child JVM of {@code --processes}: run the prefill side and answer the parent's lines. */
+    @Option(names = "--as-prefill-side", hidden = true)
+    boolean asPrefillSide;
+
     /** The CUDA ordinal of {@code --device}, or -1 for host memory. */
     private int cuda = -1;
 
@@ -105,7 +115,7 @@ final class KvCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         KvLayout layout;
         List<Long> tokenCounts = ByteSize.parseList(prompts);
         long context = ByteSize.parse(contextBytes);
@@ -129,14 +139,25 @@ final class KvCommand implements Callable<Integer> {
         if (cuda >= 0 && !Cuda.isAvailable()) {
             throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause().getMessage(), null);
         }
+        if (processes && (engine.provider() == ProviderChoice.LOOPBACK || cuda >= 0)) {
+            throw new IllegalArgumentException("--processes needs a provider that crosses processes (tcp or shm) and "
+                    + "host memory (loopback engines meet only inside one JVM; --device is for one process)");
+        }
+        if (asPrefillSide) {
+            try (Sides sides = new Sides(layout, capacity, context, Part.PREFILL)) {
+                sides.serveParent();
+            }
+            return 0;
+        }
         PrintWriter out = spec.commandLine().getOut();
-        try (Sides sides = new Sides(layout, capacity, context)) {
+        try (Sides sides = new Sides(layout, capacity, context, processes ? Part.DECODE : Part.BOTH)) {
             out.printf(Locale.ROOT, "kv hand-off: %s memory, provider %s (%s), %d NIC(s) per rank; %d layers, %d KV heads x %d, "
                             + "bf16, %d-token pages; prefill TP %d -> decode TP %d, %d-token chunks, %s context; "
-                            + "median of %d rounds after %d warm-up%n", cuda < 0 ? "host" : "GPU (" + device + ")",
+                            + "median of %d rounds after %d warm-up%s%n", cuda < 0 ? "host" : "GPU (" + device + ")",
                     engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
                     engine.nicsPerGpu(), layers, kvHeads, headDim, pageTokens, prefillTp, decodeTp, chunkTokens,
-                    contextBytes, rounds, warmup);
+                    contextBytes, rounds, warmup, sides.prefillProcess == null ? ""
+                            : "; prefill side in another process (pid " + sides.prefillProcess.pid() + ")");
             out.printf(Locale.ROOT, "%8s %6s %10s %9s %10s %9s %11s %13s %10s  %s%n", "tokens", "pages", "KV MiB",
                     "writes", "kit ms", "kit Gbps", "single ms", "single Gbps", "kit/single", "bytes");
             for (long tokens : tokenCounts) {
@@ -164,8 +185,11 @@ final class KvCommand implements Callable<Integer> {
         final ImmCounter[] baselineCounters;
         /** The GPU memory behind each device region ({@code --device cuda:N}), freed after the engines closed. */
         final Map<MemoryRegion, CudaDeviceMemory> gpu = new IdentityHashMap<>();
+        /** {@code --processes}: the child JVM with the prefill side, and its prefillers' addresses. */
+        final BenchChild prefillProcess;
+        final List<DomainAddress> prefillAddresses = new ArrayList<>();
 
-        Sides(KvLayout layout, int capacity, long contextBytes) {
+        Sides(KvLayout layout, int capacity, long contextBytes, Part part) {
             this.layout = layout;
             this.capacity = capacity;
             this.contextBytes = contextBytes;
@@ -173,7 +197,7 @@ final class KvCommand implements Callable<Integer> {
             List<KvDecoder.Rank> ranks = new ArrayList<>();
             int[] identity = new int[capacity];
             Arrays.setAll(identity, i -> i);
-            for (int p = 0; p < prefillTp; p++) {
+            for (int p = 0; p < (part == Part.DECODE ? 0 : prefillTp); p++) {
                 TransferEngine e = engine.builder("kv-prefill-" + p, cuda).build();
                 prefillEngines.add(e);
                 long cacheBytes = KvCache.requiredBytes(layout, prefillTp, capacity);
@@ -189,7 +213,15 @@ final class KvCommand implements Callable<Integer> {
                 prefillContexts.add(ctx);
                 prefillers.add(new KvPrefiller(e, cache, chunkTokens, n -> Arrays.copyOf(identity, n),
                         job -> compute.execute(() -> runJob(job, ctx))));
+                prefillAddresses.add(prefillers.getLast().address());
             }
+            if (part == Part.PREFILL) {
+                prefillProcess = null;
+                decoder = null;
+                baselineCounters = null;
+                return;
+            }
+            prefillProcess = part == Part.DECODE ? startPrefillProcess() : null;
             for (int d = 0; d < decodeTp; d++) {
                 TransferEngine e = engine.builder("kv-decode-" + d, cuda).build();
                 decodeEngines.add(e);
@@ -313,7 +345,7 @@ final class KvCommand implements Callable<Integer> {
         /** One hand-off, timed from the request to the decoder's last imm. */
         private long handOff(long tokens, int[] decoderPages) {
             long start = System.nanoTime();
-            KvTransfer t = decoder.requestPrefill(prefillers.stream().map(KvPrefiller::address).toList(), tokens,
+            KvTransfer t = decoder.requestPrefill(prefillAddresses, tokens,
                     decoderPages, 0, contextBytes);
             t.await(engine.timeout());
             return System.nanoTime() - start;
@@ -321,12 +353,55 @@ final class KvCommand implements Callable<Integer> {
 
         /**
          * The baseline: every rank pair the kit uses moves the same bytes (layers x K,V x pages x shared heads) as one
-         * single write over all NICs, all pairs at once; timed until every decoder rank counted its imms.
+         * single write over all NICs, all pairs at once; timed until every decoder rank counted its imms. With
+         * {@code --processes} the prefill process submits them ({@code SINGLE}) and says how many imms each decoder
+         * rank gets ({@code @SUBMITTED}) before they complete ({@code @WROTE}).
          */
         private long singleWrites(int pages) {
+            long start = System.nanoTime();
+            long[] imms;
+            if (prefillProcess != null) {
+                StringBuilder line = new StringBuilder("SINGLE ").append(pages);
+                decodeCaches.forEach(c -> line.append(' ').append(c.region().descriptor().toHex()));
+                prefillProcess.send(line.toString());
+                String[] w = prefillProcess.answer(engine.timeout()).split(" ");
+                if (!w[0].equals("SUBMITTED") || w.length != decodeTp + 1) {
+                    throw new BenchFailure("the prefill process answered '" + String.join(" ", w) + "' to SINGLE");
+                }
+                imms = new long[decodeTp];
+                for (int d = 0; d < decodeTp; d++) {
+                    imms[d] = Long.parseLong(w[d + 1]);
+                }
+            } else {
+                imms = null;
+            }
+            TransferCounter done = new TransferCounter();
+            int submitted = 0;
+            if (imms == null) {
+                imms = new long[decodeTp];
+                submitted = submitSingleWrites(pages, decodeCaches.stream().map(c -> c.region().descriptor()).toList(),
+                        done, imms);
+            }
+            for (int d = 0; d < decodeTp; d++) {
+                baselineCounters[d].await(imms[d], engine.timeout());
+            }
+            long elapsed = System.nanoTime() - start;
+            if (prefillProcess != null) {
+                String wrote = prefillProcess.answer(engine.timeout());
+                if (!wrote.equals("WROTE")) {
+                    throw new BenchFailure("the prefill process's single writes: " + wrote);
+                }
+            } else {
+                done.await(submitted, engine.timeout());
+                done.throwIfFailed();
+            }
+            return elapsed;
+        }
+
+        /** Submits the baseline's writes from this process's prefill ranks; fills {@code imms}; returns the count. */
+        private int submitSingleWrites(int pages, List<RemoteRegion> decoders, TransferCounter done, long[] imms) {
             List<SingleWrite> writes = new ArrayList<>();
             List<TransferEngine> writers = new ArrayList<>();
-            long[] imms = new long[decodeTp];
             for (int p = 0; p < prefillTp; p++) {
                 KvLayout.HeadRange src = layout.headsOf(p, prefillTp);
                 for (int d = 0; d < decodeTp; d++) {
@@ -337,31 +412,94 @@ final class KvCommand implements Callable<Integer> {
                     }
                     long bytes = 2L * layout.layers() * pages * shared.count() * layout.headBlockBytes();
                     long dstOffset = (long) (shared.first() - dst.first()) / shared.count() * bytes;
-                    SingleWrite w = SingleWrite.withImm(prefillCaches.get(p).region(), 0, bytes,
-                            decodeCaches.get(d).region().descriptor(), dstOffset, BASELINE_IMM);
+                    SingleWrite w = SingleWrite.withImm(prefillCaches.get(p).region(), 0, bytes, decoders.get(d),
+                            dstOffset, BASELINE_IMM);
                     writes.add(w);
                     writers.add(prefillEngines.get(p));
                     imms[d] += ImmAccounting.immsProduced(w, prefillEngines.get(p).nicCount(0));
                 }
             }
-            TransferCounter done = new TransferCounter();
-            long start = System.nanoTime();
             for (int i = 0; i < writes.size(); i++) {
                 writers.get(i).submit(writes.get(i), done);
             }
-            for (int d = 0; d < decodeTp; d++) {
-                baselineCounters[d].await(imms[d], engine.timeout());
+            return writes.size();
+        }
+
+        /** Starts the child JVM with the prefill side and reads its prefillers' addresses. */
+        private BenchChild startPrefillProcess() {
+            List<String> args = new ArrayList<>(List.of("kv", "--as-prefill-side"));
+            args.addAll(engine.asArgs());
+            args.addAll(List.of("--layers", Integer.toString(layers), "--kv-heads", Integer.toString(kvHeads),
+                    "--head-dim", Integer.toString(headDim), "--page-tokens", Integer.toString(pageTokens),
+                    "--prompts", prompts, "--prefill-tp", Integer.toString(prefillTp), "--decode-tp",
+                    Integer.toString(decodeTp), "--chunk-tokens", Integer.toString(chunkTokens), "--context-bytes",
+                    KvCommand.this.contextBytes));
+            BenchChild child;
+            try {
+                child = BenchChild.start("prefill process", args);
+            } catch (java.io.IOException e) {
+                throw new BenchFailure("could not start the prefill process", e);
             }
-            long elapsed = System.nanoTime() - start;
-            done.await(writes.size(), engine.timeout());
-            done.throwIfFailed();
-            return elapsed;
+            String[] ready = child.answer(java.time.Duration.ofSeconds(120)).split(" ");
+            if (!ready[0].equals("READY") || ready.length != prefillTp + 1) {
+                child.close();
+                throw new BenchFailure("the prefill process answered '" + String.join(" ", ready) + "'");
+            }
+            for (int p = 0; p < prefillTp; p++) {
+                prefillAddresses.add(DomainAddress.fromHex(ready[p + 1]));
+            }
+            return child;
+        }
+
+        /**
+         * The child's side of {@code --processes}: prints {@code @READY <prefiller addresses>}; the prefillers answer
+         * the decoder's requests by themselves; {@code SINGLE <pages> <decoder descriptors>} submits the baseline's
+         * writes. Ends when the parent closes stdin.
+         */
+        void serveParent() throws java.io.IOException {
+            java.io.PrintStream out = System.out;
+            out.println("@READY " + String.join(" ", prefillAddresses.stream().map(DomainAddress::toHex).toList()));
+            out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                    java.nio.charset.StandardCharsets.UTF_8));
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String[] w = line.split(" ");
+                if (!w[0].equals("SINGLE") || w.length != decodeTp + 2) {
+                    out.println("@ERR unknown command " + line);
+                    out.flush();
+                    continue;
+                }
+                List<RemoteRegion> decoders = new ArrayList<>();
+                for (int d = 0; d < decodeTp; d++) {
+                    decoders.add(RemoteRegion.fromHex(w[d + 2]));
+                }
+                long[] imms = new long[decodeTp];
+                TransferCounter done = new TransferCounter();
+                int n = submitSingleWrites(Integer.parseInt(w[1]), decoders, done, imms);
+                StringBuilder submitted = new StringBuilder("@SUBMITTED");
+                for (long i : imms) {
+                    submitted.append(' ').append(i);
+                }
+                out.println(submitted);
+                out.flush();
+                try {
+                    done.await(n, engine.timeout());
+                    done.throwIfFailed();
+                    out.println("@WROTE");
+                } catch (RuntimeException e) {
+                    out.println("@FAILED " + String.valueOf(e.getMessage()).replace('\n', ' '));
+                }
+                out.flush();
+            }
         }
 
         @Override
         public void close() {
             if (decoder != null) {
                 decoder.close();
+            }
+            if (prefillProcess != null) {
+                prefillProcess.close();
             }
             prefillers.forEach(KvPrefiller::close);
             compute.shutdownNow();
@@ -371,6 +509,9 @@ final class KvCommand implements Callable<Integer> {
             arena.close();
         }
     }
+
+    /** Which side(s) of the hand-off this process holds. */
+    private enum Part { BOTH, PREFILL, DECODE }
 
     /** {@code host} gives -1, {@code cuda:N} gives N. */
     static int cudaOrdinal(String device) {

@@ -45,6 +45,19 @@ class KvCommandTest {
         assertEquals(2, run("kv", "--device", "tpu:0").exitCode());
     }
 
+    /** The prefill side in a child JVM over tcp: every decoder byte verified, the baseline written from there too. */
+    @Test
+    void theSidesAsTwoProcessesHandOffVerifiedKv() {
+        dev.transferengine.spi.Availability libfabric = new dev.transferengine.efa.LibfabricProvider().availability();
+        org.junit.jupiter.api.Assumptions.assumeTrue(libfabric.available(), () -> "no libfabric: " + libfabric.reason());
+        Run r = run("kv", "--provider", "tcp", "--processes", "--layers", "2", "--prompts", "100,512",
+                "--chunk-tokens", "256", "--rounds", "1", "--warmup", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("prefill side in another process (pid "), r.out());
+        assertEquals(2, r.out().lines().filter(l -> l.endsWith("verified")).count(), r.out());
+        assertEquals(2, run("kv", "--provider", "loopback", "--processes").exitCode(), "loopback: a usage error");
+    }
+
     /** GPU memory needs libcuda: without it (CI) the demo fails with the cause, never a stack trace or a crash. */
     @Test
     void gpuMemorySaysWhyWhenNoGpuIsUsable() {
