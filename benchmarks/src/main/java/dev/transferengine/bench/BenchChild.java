@@ -58,6 +58,29 @@ final class BenchChild implements AutoCloseable {
         return new BenchChild(name, new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
 
+    /** In a child: the parent's lines (this JVM's stdin). */
+    static BufferedReader fromParent() {
+        return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * In a child: reads the parent's next line, {@code <word> <hex>...}, as region descriptors.
+     *
+     * @throws BenchFailure when the line is missing or starts with another word
+     */
+    static List<dev.transferengine.api.RemoteRegion> readDescriptors(BufferedReader in, String word, String who)
+            throws IOException {
+        String line = in.readLine();
+        if (line == null || !line.startsWith(word + " ")) {
+            throw new BenchFailure(who + ": expected " + word + ", got " + line);
+        }
+        List<dev.transferengine.api.RemoteRegion> descriptors = new ArrayList<>();
+        for (String hex : line.substring(word.length() + 1).trim().split(" ")) {
+            descriptors.add(dev.transferengine.api.RemoteRegion.fromHex(hex));
+        }
+        return descriptors;
+    }
+
     long pid() {
         return process.pid();
     }

@@ -59,24 +59,11 @@ final class CaseRunner {
         if (n < 1) {
             return;
         }
-        int window = plan.windowFor(bytesPerOp);
-        TransferRequest[] requests = new TransferRequest[window];
-        for (int slot = 0; slot < window; slot++) {
-            requests[slot] = writeCase.request(buffers, slot, immBase + slot);
-        }
-        long immsPerOp = ImmAccounting.immsProduced(requests[0], sender.nicCount(0));
-        WindowCompletion completion = plan.completion() == SweepOptions.Completion.IMM
-                ? WindowCompletion.immArrival(immCounters, immsPerOp, timeout, driver)
-                : WindowCompletion.localCompletion(immCounters, immsPerOp, timeout, driver);
-        new Phase(requests, completion).run(n, null, 0);
+        phase(writeCase, plan.windowFor(bytesPerOp)).run(n, null, 0);
     }
 
-    CaseResult run(WriteCase writeCase) {
-        long bytesPerOp = writeCase.bytesPerOp();
-        int window = plan.windowFor(bytesPerOp);
-        int warmup = plan.warmupFor(bytesPerOp);
-        int iterations = plan.iterationsFor(bytesPerOp);
-
+    /** A window's requests of {@code writeCase} (slot {@code i} carries imm {@code immBase + i}) and its completion. */
+    private Phase phase(WriteCase writeCase, int window) {
         TransferRequest[] requests = new TransferRequest[window];
         for (int slot = 0; slot < window; slot++) {
             requests[slot] = writeCase.request(buffers, slot, immBase + slot);
@@ -86,12 +73,22 @@ final class CaseRunner {
         WindowCompletion completion = plan.completion() == SweepOptions.Completion.IMM
                 ? WindowCompletion.immArrival(immCounters, immsPerOp, timeout, driver)
                 : WindowCompletion.localCompletion(immCounters, immsPerOp, timeout, driver);
+        return new Phase(requests, completion);
+    }
+
+    CaseResult run(WriteCase writeCase) {
+        long bytesPerOp = writeCase.bytesPerOp();
+        int window = plan.windowFor(bytesPerOp);
+        int warmup = plan.warmupFor(bytesPerOp);
+        int iterations = plan.iterationsFor(bytesPerOp);
+
+        Phase phase = phase(writeCase, window);
+        long immsPerOp = ImmAccounting.immsProduced(phase.requests[0], sender.nicCount(0));
         if (plan.verify()) {
             buffers.clearDestination(window * bytesPerOp);
         }
 
         progress.startCase(writeCase.sweep() + " " + writeCase.label(), warmup + (long) iterations);
-        Phase phase = new Phase(requests, completion);
         phase.run(warmup, null, 0);
         Histogram latency = new Histogram(MAX_LATENCY_NANOS, 3);
         long elapsedNanos = phase.run(iterations, latency, warmup);

@@ -460,8 +460,7 @@ final class KvCommand implements Callable<Integer> {
             java.io.PrintStream out = System.out;
             out.println("@READY " + String.join(" ", prefillAddresses.stream().map(DomainAddress::toHex).toList()));
             out.flush();
-            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-                    java.nio.charset.StandardCharsets.UTF_8));
+            java.io.BufferedReader in = BenchChild.fromParent();
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String[] w = line.split(" ");
                 if (!w[0].equals("SINGLE") || w.length != decodeTp + 2) {

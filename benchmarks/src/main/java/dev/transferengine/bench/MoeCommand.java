@@ -247,22 +247,13 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
     /** The child side of {@link #runProcesses}. */
     private int runAsChild(MoeConfig config) throws Exception {
         java.io.PrintStream out = System.out;
-        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-                java.nio.charset.StandardCharsets.UTF_8));
+        java.io.BufferedReader in = BenchChild.fromParent();
         try (TransferEngine e = engine.builder("moe" + asRank).build();
              MoeRank rank = new MoeRank(e, config, asRank);
              Arena arena = Arena.ofShared()) {
             out.println("@READY " + rank.bufferBytes() + " " + rank.descriptor().toHex());
             out.flush();
-            String peers = in.readLine();
-            if (peers == null || !peers.startsWith("PEERS ")) {
-                throw new BenchFailure("rank " + asRank + ": expected PEERS, got " + peers);
-            }
-            List<RemoteRegion> descriptors = new ArrayList<>();
-            for (String hex : peers.substring("PEERS ".length()).trim().split(" ")) {
-                descriptors.add(RemoteRegion.fromHex(hex));
-            }
-            rank.connect(descriptors);
+            rank.connect(BenchChild.readDescriptors(in, "PEERS", "rank " + asRank));
             out.println("@CONNECTED");
             out.flush();
             String go = in.readLine();

@@ -333,16 +333,9 @@ final class WeightsCommand implements Callable<Integer> {
     /** The child side of {@link ProcessTraining}. */
     private int runAsTrainingRank(WeightSchedule schedule) throws Exception {
         java.io.PrintStream out = System.out;
-        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-                java.nio.charset.StandardCharsets.UTF_8));
-        String line = in.readLine();
-        if (line == null || !line.startsWith("DESCRIPTORS ")) {
-            throw new BenchFailure("training rank " + asTrainRank + ": expected DESCRIPTORS, got " + line);
-        }
-        List<RemoteRegion> descriptors = new ArrayList<>();
-        for (String hex : line.substring("DESCRIPTORS ".length()).trim().split(" ")) {
-            descriptors.add(RemoteRegion.fromHex(hex));
-        }
+        java.io.BufferedReader in = BenchChild.fromParent();
+        List<RemoteRegion> descriptors = BenchChild.readDescriptors(in, "DESCRIPTORS", "training rank " + asTrainRank);
+        String line;
         try (Arena arena = Arena.ofShared();
              TransferEngine e = engine.builder("train" + asTrainRank).build();
              WeightPusher p = pusher(e, schedule, asTrainRank, descriptors, arena)) {
