@@ -129,7 +129,8 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         this.receives = new ReceivePosts(this, dispatcher);
         this.transferTimeoutNanos = transferTimeoutNanos;
         this.name = name + "-worker-" + group;
-        this.driver = mode == ThreadingMode.INVOKER ? new WorkerInvoker(this) : new DedicatedWorkerRunner(this, idle, engine.idleGraceNanos());
+        this.driver = mode == ThreadingMode.INVOKER ? new WorkerInvoker(this)
+                : new DedicatedWorkerRunner(this, idle, engine.idleGraceNanos());
     }
 
     // ---------------------------------------------------------------- lifecycle (the agent)
