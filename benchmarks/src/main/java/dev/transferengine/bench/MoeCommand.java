@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code transfer-bench moe}: the MoE dispatch/combine kit with every rank a thread of this process and an engine of
- * its own, or ({@code --processes}) a child JVM of its own. Rounds of dispatch, experts, combine; the first and the last round use a toy expert and check every
- * received token and every returned output byte for byte, the rounds between use the identity and are timed.
+ * its own, or ({@code --processes}) a child JVM of its own. Rounds of dispatch, experts, combine; the first and the
+ * last round use a toy expert and check every received token and every returned output byte for byte, the rounds
+ * between use the identity and are timed.
  * Prints dispatch and combine time per rank, Gbps over the network part, and the ratio to plain single writes of
  * the same total bytes (in writes of the kit's mean write size) on the same provider.
  */
@@ -141,8 +142,8 @@ final class MoeCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private void header(PrintWriter out, long bufferBytes, String where) {
-        out.printf(Locale.ROOT, "moe: %d ranks (%s), %d experts, top-%d, %d tokens of %d B per rank, private slots of %d "
-                        + "tokens, %s registered per rank, %s%n", ranks, where, experts, topK, tokens, tokenBytes,
+        out.printf(Locale.ROOT, "moe: %d ranks (%s), %d experts, top-%d, %d tokens of %d B per rank, "
+                        + "private slots of %d tokens, %s registered per rank, %s%n", ranks, where, experts, topK, tokens, tokenBytes,
                 privateTokens, ByteSize.format(bufferBytes), engine.provider().cliName());
         out.flush();
     }
