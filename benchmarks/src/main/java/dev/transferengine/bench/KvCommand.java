@@ -152,8 +152,8 @@ final class KvCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Sides sides = new Sides(layout, capacity, context, processes ? Part.DECODE : Part.BOTH)) {
             out.printf(Locale.ROOT, "kv hand-off: %s memory, provider %s (%s), %d NIC(s) per rank; %d layers, "
-                            + "%d KV heads x %d, bf16, %d-token pages; prefill TP %d -> decode TP %d, %d-token chunks, %s context; "
-                            + "median of %d rounds after %d warm-up%s%n", cuda < 0 ? "host" : "GPU (" + device + ")",
+                            + "%d KV heads x %d, bf16, %d-token pages; prefill TP %d -> decode TP %d, %d-token chunks, "
+                            + "%s context; median of %d rounds after %d warm-up%s%n", cuda < 0 ? "host" : "GPU (" + device + ")",
                     engine.provider().cliName(), sides.decodeEngines.getFirst().providerName(),
                     engine.nicsPerGpu(), layers, kvHeads, headDim, pageTokens, prefillTp, decodeTp, chunkTokens,
                     contextBytes, rounds, warmup, sides.prefillProcess == null ? ""
