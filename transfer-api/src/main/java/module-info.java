@@ -9,6 +9,8 @@ module dev.transferengine.api {
     exports dev.transferengine.api;
     exports dev.transferengine.spi;
     exports dev.transferengine.api.topology;
+    // Engine-only operations on the counters (creating them, counting into them): for the engine, not applications.
+    exports dev.transferengine.api.internal to dev.transferengine.core;
 
     uses dev.transferengine.spi.EngineFactory;
     uses dev.transferengine.spi.TransportProvider;

@@ -14,8 +14,8 @@ public final class ImmCounter {
     private final int imm;
     private final CountAwait arrived = new CountAwait();
 
-    /** Created by the engine. */
-    public ImmCounter(int imm) {
+    /** Created by the engine ({@link TransferEngine#immCounter(int)}); applications cannot forge one. */
+    ImmCounter(int imm) {
         this.imm = imm;
     }
 
@@ -65,8 +65,8 @@ public final class ImmCounter {
         }
     }
 
-    /** Adds {@code count} arrivals. Called by the engine. */
-    public void add(long count) {
+    /** Adds {@code count} arrivals. The engine's, through {@code CounterAccess}: callers cannot forge counts. */
+    void add(long count) {
         arrived.add(count);
     }
 }

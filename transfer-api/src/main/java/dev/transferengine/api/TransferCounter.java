@@ -9,14 +9,37 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #await} how many you submitted. Every request completes the counter exactly once, successful
  * or not; failures are also counted in {@link #failed()} and the first one is kept.
  *
- * <p>Thread-safe. The engine's worker calls {@link #onSuccess()} / {@link #onFailure}; any thread
- * may await. Awaiting works whether completions happened before or after the call.
+ * <p>Thread-safe. Only the engine completes it (applications cannot forge completions); any thread may await. Awaiting works whether completions happened before or after the call.
  *
  * <p><b>Rounds.</b> One counter serves round after round: {@link #await} always waits for completions beyond
  * what earlier awaits took. Only {@link #failed()}, {@link #firstError()} and {@link #completed()} accumulate;
  * {@link #reset()} starts them again once a round is settled.
  */
 public final class TransferCounter {
+    static {
+        dev.transferengine.api.internal.CounterAccess.install(new dev.transferengine.api.internal.CounterAccess.Bridge() {
+            @Override
+            public ImmCounter newImmCounter(int imm) {
+                return new ImmCounter(imm);
+            }
+
+            @Override
+            public void addImms(ImmCounter counter, long count) {
+                counter.add(count);
+            }
+
+            @Override
+            public void succeed(TransferCounter counter) {
+                counter.onSuccess();
+            }
+
+            @Override
+            public void fail(TransferCounter counter, TransferException error) {
+                counter.onFailure(error);
+            }
+        });
+    }
+
     private final CountAwait completed = new CountAwait();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<TransferException> firstError = new AtomicReference<>();
@@ -114,13 +137,13 @@ public final class TransferCounter {
         }
     }
 
-    /** Records a successful completion. Called by the engine. */
-    public void onSuccess() {
+    /** Records a successful completion. The engine's, through {@code CounterAccess}: callers cannot forge counts. */
+    void onSuccess() {
         completed.add(1);
     }
 
-    /** Records a failed completion. Called by the engine. */
-    public void onFailure(TransferException error) {
+    /** Records a failed completion. The engine's, through {@code CounterAccess}. */
+    void onFailure(TransferException error) {
         firstError.compareAndSet(null, error);
         failed.incrementAndGet();
         completed.add(1);

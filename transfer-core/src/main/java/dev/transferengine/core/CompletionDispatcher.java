@@ -41,9 +41,9 @@ final class CompletionDispatcher {
     void deliver(Object completion, TransferException error) {
         if (completion instanceof TransferCounter counter) {
             if (error == null) {
-                counter.onSuccess();
+                dev.transferengine.api.internal.CounterAccess.succeed(counter);
             } else {
-                counter.onFailure(error);
+                dev.transferengine.api.internal.CounterAccess.fail(counter, error);
             }
         } else if (completion instanceof CompletableFuture<?> future) {
             run(() -> {

@@ -4,6 +4,7 @@ import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.ImmExpectation;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.Subscription;
+import dev.transferengine.api.internal.CounterAccess;
 
 import java.lang.System.Logger.Level;
 import java.util.Arrays;
@@ -78,7 +79,7 @@ final class ImmTable {
     void onImm(int imm) {
         Object entry = snapshot.get(imm);
         if (entry instanceof ImmCounter counter) {
-            counter.add(1);
+            CounterAccess.addImms(counter, 1);
             return;
         }
         if (entry instanceof Expectation expectation && expectation.count()) {
@@ -125,7 +126,7 @@ final class ImmTable {
                 return c;
             }
             requireFree(imm);
-            ImmCounter c = new ImmCounter(imm);
+            ImmCounter c = CounterAccess.newImmCounter(imm);
             snapshot = snapshot.with(imm, c);
             return c;
         }

@@ -1,5 +1,7 @@
 package dev.transferengine.bench.jmh;
 
+import dev.transferengine.api.internal.CounterAccess;
+
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.TransferEngine;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +23,7 @@ import java.lang.reflect.Method;
  * {@link ImmCounter}.
  *
  * <ul>
- *   <li>{@link #counterAdd}: {@code ImmCounter.add(1)} alone, one thread.</li>
+ *   <li>{@link #counterAdd}: the engine's {@code CounterAccess.addImms(counter, 1)} alone, one thread.</li>
  *   <li>{@link #counterAddContended}: the same counter from two threads (two groups' workers counting the same
  *       imm value).</li>
  *   <li>{@link #tableOnImm}: the engine's whole per-imm step, {@code ImmTable.onImm}: a binary search of the
@@ -70,13 +72,13 @@ public class ImmCounterBenchmark extends AbstractEngineBenchmark {
 
     @Benchmark
     public void counterAdd() {
-        counter.add(1);
+        CounterAccess.addImms(counter, 1);
     }
 
     @Benchmark
     @Threads(2)
     public void counterAddContended() {
-        counter.add(1);
+        CounterAccess.addImms(counter, 1);
     }
 
     @Benchmark
