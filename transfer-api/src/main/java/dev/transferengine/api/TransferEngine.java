@@ -361,9 +361,20 @@ public interface TransferEngine extends AutoCloseable {
             return d;
         }
 
-        /** The configuration this builder describes. */
-        public EngineConfig config() {
-            List<GroupSpec> g = groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : groups;
+        /** The groups the engine will have: those added, or one group of one NIC when none was. */
+        public List<GroupSpec> groups() {
+            return groups.isEmpty() ? List.of(GroupSpec.ofNics(1)) : List.copyOf(groups);
+        }
+
+        /**
+         * The one place where the builder's settings become the engine's configuration (Aeron's
+         * {@code Context.conclude()}): defaults filled in (groups, watchdog bound), the threading mode folded into
+         * the options the engine reads. Each setter has validated its own argument already; what the engine
+         * implementation owns (its option keys) it validates when it starts, before opening anything native.
+         * Not public: the configuration is an SPI type, for engine implementations.
+         */
+        EngineConfig conclude() {
+            List<GroupSpec> g = groups();
             Map<String, String> options = new LinkedHashMap<>(providerOptions);
             if (threadingMode != ThreadingMode.DEDICATED) {
                 options.put(THREADING_MODE_OPTION, threadingMode.name());
@@ -378,7 +389,7 @@ public interface TransferEngine extends AutoCloseable {
          * @throws ProviderUnavailableException when the provider cannot run here (the message says why)
          */
         public TransferEngine build() {
-            EngineConfig config = config();
+            EngineConfig config = conclude();
             for (EngineFactory f : ServiceLoader.load(EngineFactory.class, TransferEngine.class.getClassLoader())) {
                 return f.create(config);
             }

@@ -129,13 +129,13 @@ class RequestValidationTest {
         assertInvalid(() -> b.transferTimeout(null));
         assertInvalid(() -> b.operationTimeout(java.time.Duration.ofSeconds(-1)));
 
-        var config = TransferEngine.builder().config();
+        var config = TransferEngine.builder().conclude();
         assertEquals("loopback", config.provider());
         assertEquals(List.of(GroupSpec.ofNics(1)), config.groups());
         assertEquals(4096, config.requestQueueCapacity());
         assertEquals(java.time.Duration.ofSeconds(30), config.transferTimeout());
 
-        var custom = TransferEngine.builder().provider("x").groups(2, 4).providerOption("x.k", "v").config();
+        var custom = TransferEngine.builder().provider("x").groups(2, 4).providerOption("x.k", "v").conclude();
         assertEquals(List.of(GroupSpec.ofNics(4), GroupSpec.ofNics(4)), custom.groups());
         assertEquals("v", custom.option("x.k", "fallback"));
         assertEquals("fallback", custom.option("x.other", "fallback"));

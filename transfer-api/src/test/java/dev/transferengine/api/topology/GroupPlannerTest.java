@@ -86,10 +86,10 @@ class GroupPlannerTest {
     @Test
     void theBuilderAddsThisProcesssPlanAsItsGroups() {
         TransferEngine.Builder builder = TransferEngine.builder().groupsFromTopology(topology);
-        assertEquals(GroupPlanner.forThisProcess().plan(topology), builder.config().groups());
+        assertEquals(GroupPlanner.forThisProcess().plan(topology), builder.groups());
         if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
-            assertEquals(GroupPlanner.defaults().plan(topology), builder.config().groups());
+            assertEquals(GroupPlanner.defaults().plan(topology), builder.groups());
         }
-        assertEquals(List.of(1, 1, 1, 1), builder.config().groups().stream().map(GroupSpec::nics).toList());
+        assertEquals(List.of(1, 1, 1, 1), builder.groups().stream().map(GroupSpec::nics).toList());
     }
 }
