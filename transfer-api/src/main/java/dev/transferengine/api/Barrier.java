@@ -10,8 +10,8 @@ import java.util.OptionalInt;
  */
 public record Barrier(List<RemoteRegion> dsts, int immValue, Routing routing) implements TransferRequest {
     public Barrier {
-        TransferRequest.requireNonNull(routing, "routing");
-        dsts = TransferRequest.copyNoNulls(dsts, "dsts");
+        RequestChecks.requireNonNull(routing, "routing");
+        dsts = RequestChecks.copyNoNulls(dsts, "dsts");
     }
 
     @Override

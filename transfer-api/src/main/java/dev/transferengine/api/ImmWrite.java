@@ -5,8 +5,8 @@ import java.util.OptionalInt;
 /** A zero-length WRITE carrying {@code immValue} to {@code dst}: exactly one imm. */
 public record ImmWrite(RemoteRegion dst, int immValue, Routing routing) implements TransferRequest {
     public ImmWrite {
-        TransferRequest.requireNonNull(dst, "dst");
-        TransferRequest.requireNonNull(routing, "routing");
+        RequestChecks.requireNonNull(dst, "dst");
+        RequestChecks.requireNonNull(routing, "routing");
     }
 
     /** An imm write on NIC 0. */

@@ -46,16 +46,16 @@ public record PagedWrite(long pageLength, MemoryRegion src, int[] srcPages, long
      *                                 page arrays differ in length
      */
     public PagedWrite {
-        TransferRequest.requireNonNull(src, "src");
-        TransferRequest.requireNonNull(dst, "dst");
-        TransferRequest.requireNonNull(srcPages, "srcPages");
-        TransferRequest.requireNonNull(dstPages, "dstPages");
-        TransferRequest.requireNonNull(imm, "imm");
-        TransferRequest.requireNonNegative(pageLength, "pageLength");
-        TransferRequest.requireNonNegative(srcStride, "srcStride");
-        TransferRequest.requireNonNegative(srcOffset, "srcOffset");
-        TransferRequest.requireNonNegative(dstStride, "dstStride");
-        TransferRequest.requireNonNegative(dstOffset, "dstOffset");
+        RequestChecks.requireNonNull(src, "src");
+        RequestChecks.requireNonNull(dst, "dst");
+        RequestChecks.requireNonNull(srcPages, "srcPages");
+        RequestChecks.requireNonNull(dstPages, "dstPages");
+        RequestChecks.requireNonNull(imm, "imm");
+        RequestChecks.requireNonNegative(pageLength, "pageLength");
+        RequestChecks.requireNonNegative(srcStride, "srcStride");
+        RequestChecks.requireNonNegative(srcOffset, "srcOffset");
+        RequestChecks.requireNonNegative(dstStride, "dstStride");
+        RequestChecks.requireNonNegative(dstOffset, "dstOffset");
         if (srcPages.length != dstPages.length) {
             throw new InvalidRequestException("srcPages and dstPages differ in length: " + srcPages.length
                     + " vs " + dstPages.length);

@@ -7,10 +7,10 @@ import java.util.OptionalInt;
 public record Scatter(MemoryRegion src, List<ScatterTarget> targets, OptionalInt imm, ScatterRouting routing)
         implements TransferRequest {
     public Scatter {
-        TransferRequest.requireNonNull(src, "src");
-        TransferRequest.requireNonNull(imm, "imm");
-        TransferRequest.requireNonNull(routing, "routing");
-        targets = TransferRequest.copyNoNulls(targets, "targets");
+        RequestChecks.requireNonNull(src, "src");
+        RequestChecks.requireNonNull(imm, "imm");
+        RequestChecks.requireNonNull(routing, "routing");
+        targets = RequestChecks.copyNoNulls(targets, "targets");
     }
 
     /** The record's form, with the imm unsigned ({@link Imm}). */

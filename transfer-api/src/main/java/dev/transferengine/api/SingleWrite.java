@@ -9,13 +9,13 @@ import java.util.OptionalInt;
 public record SingleWrite(MemoryRegion src, long srcOffset, long length, RemoteRegion dst, long dstOffset,
                           OptionalInt imm, Routing routing) implements TransferRequest {
     public SingleWrite {
-        TransferRequest.requireNonNull(src, "src");
-        TransferRequest.requireNonNull(dst, "dst");
-        TransferRequest.requireNonNull(imm, "imm");
-        TransferRequest.requireNonNull(routing, "routing");
-        TransferRequest.requireNonNegative(srcOffset, "srcOffset");
-        TransferRequest.requireNonNegative(length, "length");
-        TransferRequest.requireNonNegative(dstOffset, "dstOffset");
+        RequestChecks.requireNonNull(src, "src");
+        RequestChecks.requireNonNull(dst, "dst");
+        RequestChecks.requireNonNull(imm, "imm");
+        RequestChecks.requireNonNull(routing, "routing");
+        RequestChecks.requireNonNegative(srcOffset, "srcOffset");
+        RequestChecks.requireNonNegative(length, "length");
+        RequestChecks.requireNonNegative(dstOffset, "dstOffset");
     }
 
     /** A write over all NICs without imm. */

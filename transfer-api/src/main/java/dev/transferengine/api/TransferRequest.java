@@ -15,28 +15,4 @@ public sealed interface TransferRequest permits SingleWrite, PagedWrite, Scatter
 
     /** The immediate every write of this request carries, if any. */
     OptionalInt imm();
-
-    static void requireNonNegative(long value, String name) {
-        if (value < 0) {
-            throw new InvalidRequestException(name + " must be >= 0, got " + value);
-        }
-    }
-
-    /** A copy of {@code list} with no null elements (List.copyOf would throw a bare NullPointerException). */
-    static <T> java.util.List<T> copyNoNulls(java.util.List<T> list, String name) {
-        requireNonNull(list, name);
-        for (int i = 0; i < list.size(); i++) {
-            if (list.get(i) == null) {
-                throw new InvalidRequestException(name + " element " + i + " is null");
-            }
-        }
-        return java.util.List.copyOf(list);
-    }
-
-    static <T> T requireNonNull(T value, String name) {
-        if (value == null) {
-            throw new InvalidRequestException(name + " must not be null");
-        }
-        return value;
-    }
 }
