@@ -10,5 +10,5 @@ module dev.transferengine.verbs {
 
     exports dev.transferengine.verbs;
 
-    provides dev.transferengine.spi.TransportProvider with dev.transferengine.verbs.VerbsTransportProvider;
+    provides dev.transferengine.spi.TransportProvider with dev.transferengine.verbs.VerbsProvider;
 }

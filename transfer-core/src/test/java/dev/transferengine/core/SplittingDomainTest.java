@@ -4,7 +4,7 @@ import dev.transferengine.testing.AllocationMeter;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.core.loopback.LoopbackOptions;
+import dev.transferengine.core.loopback.LoopbackSettings;
 import dev.transferengine.core.loopback.LoopbackProvider;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DomainCapabilities;

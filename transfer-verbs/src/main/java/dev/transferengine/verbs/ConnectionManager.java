@@ -58,7 +58,7 @@ final class ConnectionManager {
     private final int localMtu;
     private final int sgidIndex;
     private final int port;
-    private final VerbsOptions options;
+    private final VerbsSettings options;
     private final Map<DomainAddress, PeerConnection> byAddress = new HashMap<>();
     private PeerConnection[] byHandle = new PeerConnection[8];
     private int peerCount;
@@ -75,7 +75,7 @@ final class ConnectionManager {
     private int ticks;
 
     ConnectionManager(QueuePairSet.Factory factory, HandshakeChannel channel, VerbsAddress self, int localMtu,
-                      int sgidIndex, VerbsOptions options, Consumer<SendQueue> queued) {
+                      int sgidIndex, VerbsSettings options, Consumer<SendQueue> queued) {
         this.factory = factory;
         this.channel = channel;
         this.pd = factory.pd();

@@ -52,7 +52,7 @@ record HandshakeMessage(VerbsAddress sender, int epoch, int connectedTo, boolean
             boolean ready = (b.get() & 1) != 0;
             int mtu = b.get();
             int k = b.get();
-            if (k < 1 || k > VerbsOptions.MAX_RMA_QPS || raw.length < HEADER + 8 * k || mtu < 1 || mtu > 5) {
+            if (k < 1 || k > VerbsSettings.MAX_RMA_QPS || raw.length < HEADER + 8 * k || mtu < 1 || mtu > 5) {
                 return null;
             }
             VerbsAddress sender = VerbsAddress.parse(b);

@@ -38,7 +38,7 @@ final class PortDiscovery {
     private PortDiscovery() {
     }
 
-    static List<VerbsPort> discover(DeviceList devices, VerbsOptions options) {
+    static List<VerbsPort> discover(DeviceList devices, VerbsSettings options) {
         List<VerbsPort> ports = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (DeviceList.Device d : devices.devices()) {

@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
 final class QueuePairSet {
     /** Creates sets; holds what every set of a domain shares. */
     record Factory(ProtectionDomain pd, MemorySegment cq, MemorySegment messageSrq, MemorySegment immSrq, int port,
-                   VerbsOptions options, SendQueueRegistry registry, SendBudget budget, SplittableRandom random) {
+                   VerbsSettings options, SendQueueRegistry registry, SendBudget budget, SplittableRandom random) {
 
         QueuePairSet create(int epoch, int peerHandle) {
             int k = options.rmaQpsPerPeer();
@@ -85,7 +85,7 @@ final class QueuePairSet {
      * Connects this set to the peer's set in {@code remote}: RTR then RTS for the message queue pair and the
      * first min(ours, theirs) RMA queue pairs.
      */
-    void connect(HandshakeMessage remote, Route route, int localMtu, VerbsOptions options) {
+    void connect(HandshakeMessage remote, Route route, int localMtu, VerbsSettings options) {
         int mtu = Math.min(localMtu, remote.pathMtu());
         int k = Math.min(qps.length - 1, remote.rmaQpns().length);
         bringUp(0, route, mtu, remote.messageQpn(), remote.messagePsn(), options);
@@ -97,7 +97,7 @@ final class QueuePairSet {
         connected = true;
     }
 
-    private void bringUp(int i, Route route, int mtu, int remoteQpn, int remotePsn, VerbsOptions options) {
+    private void bringUp(int i, Route route, int mtu, int remoteQpn, int remotePsn, VerbsSettings options) {
         QueuePairTransitions.readyToReceive(qps[i].qp(), route, mtu, remoteQpn, remotePsn);
         QueuePairTransitions.readyToSend(qps[i].qp(), psns[i], options.ackTimeout(), options.retryCount());
     }

@@ -47,7 +47,7 @@ final class VerbsDomain implements ProviderDomain {
     private static final int HANDSHAKE_COMPLETIONS = 64 + 16; // the UD queue pair's receive + send depth
 
     private final VerbsPort port;
-    private final VerbsOptions options;
+    private final VerbsSettings options;
     private final Arena arena = Arena.ofShared();
     private final List<AutoCloseable> teardown = new ArrayList<>(); // in reverse order of creation
     private final DeviceContext context;
@@ -66,7 +66,7 @@ final class VerbsDomain implements ProviderDomain {
     private int toFlushCount;
     private boolean closed;
 
-    VerbsDomain(VerbsPort port, VerbsOptions options) {
+    VerbsDomain(VerbsPort port, VerbsSettings options) {
         this.port = port;
         this.options = options;
         DeviceContext ctx = DeviceContext.open(port.device());

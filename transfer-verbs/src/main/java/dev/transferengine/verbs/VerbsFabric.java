@@ -22,13 +22,13 @@ import java.util.Map;
  */
 final class VerbsFabric implements ProviderFabric {
     private final DeviceList devices;
-    private final VerbsOptions options;
+    private final VerbsSettings options;
     private final List<DomainInfo> domains;
     private final Map<String, VerbsPort> portsByDomain = new HashMap<>();
     private final List<VerbsDomain> opened = new ArrayList<>();
     private boolean closed;
 
-    private VerbsFabric(DeviceList devices, VerbsOptions options, List<VerbsPort> ports, int domainsWanted) {
+    private VerbsFabric(DeviceList devices, VerbsSettings options, List<VerbsPort> ports, int domainsWanted) {
         this.devices = devices;
         this.options = options;
         List<DomainInfo> list = new ArrayList<>();
@@ -44,7 +44,7 @@ final class VerbsFabric implements ProviderFabric {
         this.domains = List.copyOf(list);
     }
 
-    static VerbsFabric open(VerbsOptions options, int domainsWanted) {
+    static VerbsFabric open(VerbsSettings options, int domainsWanted) {
         DeviceList devices = DeviceList.open();
         try {
             return new VerbsFabric(devices, options, PortDiscovery.discover(devices, options), domainsWanted);

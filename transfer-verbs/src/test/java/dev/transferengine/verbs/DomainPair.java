@@ -33,7 +33,7 @@ final class DomainPair implements AutoCloseable {
 
     DomainPair(Map<String, String> options) {
         SoftRoce.requireDevice();
-        fabric = new VerbsTransportProvider().open(options, 2);
+        fabric = new VerbsProvider().open(options, 2);
         List<DomainInfo> domains = fabric.domains();
         assertEquals(2, domains.size(), "one port listed twice, or two ports: " + domains);
         ProviderDomain first = null;

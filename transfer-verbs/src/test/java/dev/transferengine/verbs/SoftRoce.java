@@ -23,7 +23,7 @@ public final class SoftRoce {
 
     /** Returns normally when the verbs provider can run here; otherwise skips (host) or fails (guest). */
     public static void requireDevice() {
-        Availability a = new VerbsTransportProvider().availability();
+        Availability a = new VerbsProvider().availability();
         if (a.available()) {
             return;
         }

@@ -26,7 +26,7 @@ class VerbsAvailabilityTest {
                 .map(ServiceLoader.Provider::get)
                 .filter(p -> p.name().equals("verbs"))
                 .findFirst().orElseThrow(() -> new AssertionError("no provider named verbs"));
-        assertEquals(VerbsTransportProvider.class, found.getClass());
+        assertEquals(VerbsProvider.class, found.getClass());
     }
 
     @Test
@@ -34,7 +34,7 @@ class VerbsAvailabilityTest {
         Assumptions.assumeTrue(VerbsLibrary.loadFailure() == null, "libibverbs1 is not installed");
         Assumptions.assumeFalse(Files.exists(Path.of("/sys/class/infiniband_verbs")),
                 "this kernel has RDMA support; the no-device path cannot be observed here");
-        VerbsTransportProvider provider = new VerbsTransportProvider();
+        VerbsProvider provider = new VerbsProvider();
         Availability a = provider.availability();
         assertFalse(a.available());
         assertTrue(a.reason().contains("no RDMA devices") && a.reason().contains("ENOSYS"), a.reason());

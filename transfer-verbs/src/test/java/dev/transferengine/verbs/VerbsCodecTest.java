@@ -104,34 +104,34 @@ class VerbsCodecTest {
 
     @Test
     void optionsAreValidatedWithTheirNames() {
-        VerbsOptions d = VerbsOptions.from(Map.of());
+        VerbsSettings d = VerbsSettings.from(Map.of());
         assertEquals(-1, d.gidIndex());
         assertEquals(1, d.rmaQpsPerPeer());
-        assertEquals(3, VerbsOptions.from(Map.of("verbs.gidIndex", "3")).gidIndex());
+        assertEquals(3, VerbsSettings.from(Map.of("verbs.gidIndex", "3")).gidIndex());
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                () -> VerbsOptions.from(Map.of("verbs.sendQueueDepth", "100")));
+                () -> VerbsSettings.from(Map.of("verbs.sendQueueDepth", "100")));
         assertTrue(e.getMessage().contains("verbs.sendQueueDepth"), e.getMessage());
-        assertThrows(InvalidRequestException.class, () -> VerbsOptions.from(Map.of("verbs.rmaQpsPerPeer", "17")));
-        assertThrows(InvalidRequestException.class, () -> VerbsOptions.from(Map.of("verbs.port", "x")));
-        assertThrows(InvalidRequestException.class, () -> VerbsOptions.from(Map.of("verbs.relaxedOrdering", "yes")));
+        assertThrows(InvalidRequestException.class, () -> VerbsSettings.from(Map.of("verbs.rmaQpsPerPeer", "17")));
+        assertThrows(InvalidRequestException.class, () -> VerbsSettings.from(Map.of("verbs.port", "x")));
+        assertThrows(InvalidRequestException.class, () -> VerbsSettings.from(Map.of("verbs.relaxedOrdering", "yes")));
         assertThrows(InvalidRequestException.class,
-                () -> VerbsOptions.from(Map.of("verbs.sendQueueDepth", "16", "verbs.signalInterval", "16")));
+                () -> VerbsSettings.from(Map.of("verbs.sendQueueDepth", "16", "verbs.signalInterval", "16")));
     }
 
     @Test
     void aMisspeltOptionIsRejectedWithTheKnownKeys() {
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                () -> VerbsOptions.from(Map.of("verbs.gidindex", "3", "libfabric.provider", "tcp")));
+                () -> VerbsSettings.from(Map.of("verbs.gidindex", "3", "libfabric.provider", "tcp")));
         assertEquals("unknown verbs option 'verbs.gidindex'; known: [verbs.ackTimeout, verbs.completionQueueDepth, "
                 + "verbs.device, verbs.gidIndex, verbs.handshakeRetryMillis, verbs.handshakeTimeoutMillis, "
                 + "verbs.immReceiveDepth, verbs.messageReceiveDepth, verbs.peerTimeoutMillis, verbs.port, "
                 + "verbs.relaxedOrdering, verbs.retryCount, verbs.rmaQpsPerPeer, verbs.sendQueueDepth, "
                 + "verbs.signalInterval]", e.getMessage());
-        e = assertThrows(InvalidRequestException.class, () -> VerbsOptions.from(Map.of("verbs.rmaQpsPerPeer", "17")));
+        e = assertThrows(InvalidRequestException.class, () -> VerbsSettings.from(Map.of("verbs.rmaQpsPerPeer", "17")));
         assertEquals("verbs.rmaQpsPerPeer must be in 1..16, got 17", e.getMessage());
-        assertEquals("mlx5_0", VerbsOptions.from(Map.of("verbs.device", " mlx5_0 ")).device());
-        assertEquals(null, VerbsOptions.from(Map.of("verbs.device", " ")).device(), "blank: every device");
-        assertEquals(10_000, VerbsOptions.from(Map.of("threadingMode", "INVOKER")).peerTimeoutMillis(),
+        assertEquals("mlx5_0", VerbsSettings.from(Map.of("verbs.device", " mlx5_0 ")).device());
+        assertEquals(null, VerbsSettings.from(Map.of("verbs.device", " ")).device(), "blank: every device");
+        assertEquals(10_000, VerbsSettings.from(Map.of("threadingMode", "INVOKER")).peerTimeoutMillis(),
                 "engine-level keys are not the provider's to judge");
     }
 }

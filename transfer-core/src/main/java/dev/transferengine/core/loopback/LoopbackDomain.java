@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.LoopbackOptions;
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.InvalidRequestException;
@@ -48,7 +49,7 @@ public final class LoopbackDomain implements ProviderDomain {
     private long writesPosted;
     private volatile boolean closed;
 
-    private LoopbackDomain(DomainInfo info, LoopbackOptions options, long reorderSeed) {
+    private LoopbackDomain(DomainInfo info, LoopbackSettings options, long reorderSeed) {
         this.id = LoopbackRegistry.newId();
         this.address = LoopbackAddress.of(id);
         this.info = info;
@@ -65,7 +66,7 @@ public final class LoopbackDomain implements ProviderDomain {
     }
 
     /** Creates a domain with a fresh id and makes it reachable through the process-wide registry. */
-    static LoopbackDomain open(DomainInfo info, LoopbackOptions options, long reorderSeed) {
+    static LoopbackDomain open(DomainInfo info, LoopbackSettings options, long reorderSeed) {
         LoopbackDomain domain = new LoopbackDomain(info, options, reorderSeed);
         LoopbackRegistry.add(domain.id, domain);
         return domain;

@@ -21,12 +21,12 @@ final class LoopbackFabric implements ProviderFabric {
      */
     static final long LINK_SPEED_BITS_PER_SEC = 0;
 
-    private final LoopbackOptions options;
+    private final LoopbackSettings options;
     private final List<DomainInfo> domains;
     private final List<LoopbackDomain> opened = new ArrayList<>();
     private boolean closed;
 
-    LoopbackFabric(LoopbackOptions options, int domainCount) {
+    LoopbackFabric(LoopbackSettings options, int domainCount) {
         this.options = options;
         List<DomainInfo> infos = new ArrayList<>(domainCount);
         for (int i = 0; i < domainCount; i++) {

@@ -11,7 +11,7 @@ import java.util.Map;
  * The in-process loopback transport: domains of the same JVM write into each other's registered memory
  * with {@link java.lang.foreign.MemorySegment#copy}. It is the engine's embedded default and the test
  * double for the real providers, with the same contract: manual progress, unordered delivery, bounded
- * queues, and switchable reordering, delays and injected failures (see {@link LoopbackOptions} and
+ * queues, and switchable reordering, delays and injected failures (see {@link LoopbackSettings} and
  * {@code docs/loopback.md}). Always available. Stateless; thread-safe.
  */
 public final class LoopbackProvider implements TransportProvider {
@@ -39,7 +39,7 @@ public final class LoopbackProvider implements TransportProvider {
             throw new InvalidRequestException("loopback offers at most " + MAX_DOMAINS + " domains, "
                     + domainsWanted + " wanted");
         }
-        LoopbackOptions parsed = LoopbackOptions.parse(options == null ? Map.of() : options);
+        LoopbackSettings parsed = LoopbackSettings.parse(options == null ? Map.of() : options);
         return new LoopbackFabric(parsed, Math.max(1, domainsWanted));
     }
 }

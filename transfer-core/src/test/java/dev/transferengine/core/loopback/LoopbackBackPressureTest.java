@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.LoopbackOptions;
 import dev.transferengine.core.loopback.Fixture.Endpoint;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;

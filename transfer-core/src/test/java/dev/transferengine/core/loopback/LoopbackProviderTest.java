@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.LoopbackOptions;
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.InvalidRequestException;
@@ -99,13 +100,13 @@ class LoopbackProviderTest {
 
     @Test
     void optionsAreParsedAndCheckedStrictly() {
-        LoopbackOptions options = LoopbackOptions.parse(Map.of(LoopbackOptions.REORDER, "TRUE",
+        LoopbackSettings options = LoopbackSettings.parse(Map.of(LoopbackOptions.REORDER, "TRUE",
                 LoopbackOptions.SEED, "-3", LoopbackOptions.DELAY_NANOS, "5", LoopbackOptions.FAIL_EVERY_NTH, "2",
                 LoopbackOptions.QUEUE_DEPTH, "8", LoopbackOptions.UNKEYED_ZERO_LENGTH, "true", "libfabric.provider", "tcp"));
-        assertEquals(new LoopbackOptions(true, -3, 5, 2, 8, LoopbackOptions.DEFAULT_MAX_MESSAGE_BYTES, true, true),
+        assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true),
                 options);
-        assertEquals(new LoopbackOptions(false, LoopbackOptions.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false),
-                LoopbackOptions.defaults());
+        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false),
+                LoopbackSettings.defaults());
 
         for (Map<String, String> bad : List.of(Map.of("loopback.reoder", "true"),
                 Map.of(LoopbackOptions.REORDER, "yes"),
@@ -128,7 +129,7 @@ class LoopbackProviderTest {
                 + "loopback.reorder, loopback.seed, loopback.unkeyedZeroLength]", e.getMessage());
         e = assertThrows(InvalidRequestException.class,
                 () -> provider.open(Map.of(LoopbackOptions.QUEUE_DEPTH, "99999999999"), 1));
-        assertEquals(LoopbackOptions.QUEUE_DEPTH + " must be in 1.." + LoopbackOptions.MAX_QUEUE_DEPTH
+        assertEquals(LoopbackOptions.QUEUE_DEPTH + " must be in 1.." + LoopbackSettings.MAX_QUEUE_DEPTH
                 + ", got 99999999999", e.getMessage());
     }
 
@@ -136,11 +137,11 @@ class LoopbackProviderTest {
     void aSystemPropertyStandsInForAMissingKeyAndTheMapWins() {
         System.setProperty("te." + LoopbackOptions.DELAY_NANOS, "250");
         try {
-            assertEquals(250, LoopbackOptions.parse(Map.of()).delayNanos());
-            assertEquals(3, LoopbackOptions.parse(Map.of(LoopbackOptions.DELAY_NANOS, "3")).delayNanos());
+            assertEquals(250, LoopbackSettings.parse(Map.of()).delayNanos());
+            assertEquals(3, LoopbackSettings.parse(Map.of(LoopbackOptions.DELAY_NANOS, "3")).delayNanos());
             System.setProperty("te." + LoopbackOptions.DELAY_NANOS, "-1");
             InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                    () -> LoopbackOptions.parse(Map.of()));
+                    () -> LoopbackSettings.parse(Map.of()));
             assertEquals(LoopbackOptions.DELAY_NANOS + " must be >= 0, got -1", e.getMessage());
         } finally {
             System.clearProperty("te." + LoopbackOptions.DELAY_NANOS);

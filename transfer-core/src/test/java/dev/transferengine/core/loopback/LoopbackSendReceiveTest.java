@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.LoopbackOptions;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.core.loopback.Fixture.Endpoint;

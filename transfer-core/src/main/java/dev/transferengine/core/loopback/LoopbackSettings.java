@@ -2,11 +2,14 @@ package dev.transferengine.core.loopback;
 
 import dev.transferengine.spi.ProviderOptions;
 
+import static dev.transferengine.core.LoopbackOptions.*;
+
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The loopback provider's switches, parsed once from the options map given to
+ * The loopback provider's switches (keys: {@link dev.transferengine.core.LoopbackOptions}), parsed once from the
+ * options map given to
  * {@link LoopbackProvider#open}. A key missing from the map falls back to the system property
  * {@code te.<key>} (so a whole test run can be switched to reorder mode from the command line), then to
  * the default. Unknown {@code loopback.*} keys and malformed values are rejected, because a misspelt
@@ -25,17 +28,8 @@ import java.util.Set;
  *                        their imm anyway, as InfiniBand lets a responder do (so the engine's handling of that
  *                        looseness is tested without a NIC); false: every write is checked
  */
-public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
+public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
                               long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength) {
-
-    public static final String REORDER = "loopback.reorder";
-    public static final String SEED = "loopback.seed";
-    public static final String DELAY_NANOS = "loopback.delayNanos";
-    public static final String FAIL_EVERY_NTH = "loopback.failEveryNth";
-    public static final String QUEUE_DEPTH = "loopback.queueDepth";
-    public static final String MAX_MESSAGE_BYTES = "loopback.maxMessageBytes";
-    public static final String DEVICE_MEMORY = "loopback.deviceMemory";
-    public static final String UNKEYED_ZERO_LENGTH = "loopback.unkeyedZeroLength";
 
     private static final Set<String> KEYS =
             Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY,
@@ -47,7 +41,7 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
     public static final int MAX_QUEUE_DEPTH = 1 << 20;
     public static final long DEFAULT_MAX_MESSAGE_BYTES = 1L << 30;
 
-    public LoopbackOptions {
+    public LoopbackSettings {
         ProviderOptions.checkRange(DELAY_NANOS, delayNanos, 0, Long.MAX_VALUE);
         ProviderOptions.checkRange(FAIL_EVERY_NTH, failEveryNth, 0, Long.MAX_VALUE);
         ProviderOptions.checkRange(QUEUE_DEPTH, queueDepth, 1, MAX_QUEUE_DEPTH);
@@ -55,7 +49,7 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
     }
 
     /** All defaults: in order, no delay, no injected failures. */
-    public static LoopbackOptions defaults() {
+    public static LoopbackSettings defaults() {
         return parse(Map.of());
     }
 
@@ -63,9 +57,9 @@ public record LoopbackOptions(boolean reorder, long seed, long delayNanos, long 
      * Parses {@code options}; keys outside {@code loopback.*} belong to others and are ignored. Ranges are checked
      * by the constructor (0 = never for {@code failEveryNth}).
      */
-    public static LoopbackOptions parse(Map<String, String> options) {
+    public static LoopbackSettings parse(Map<String, String> options) {
         ProviderOptions o = new ProviderOptions("loopback", options, KEYS);
-        return new LoopbackOptions(
+        return new LoopbackSettings(
                 o.bool(REORDER, false),
                 o.longValue(SEED, DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE),
                 o.longValue(DELAY_NANOS, 0, Long.MIN_VALUE, Long.MAX_VALUE),

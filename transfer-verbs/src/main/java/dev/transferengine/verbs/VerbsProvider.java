@@ -15,12 +15,12 @@ import java.util.Map;
  * FFM. Found with {@link java.util.ServiceLoader}; stateless apart from the cached availability probe, and
  * thread-safe.
  *
- * <p>Options ({@code verbs.*}, see {@link VerbsOptions}): {@code device}, {@code port}, {@code gidIndex},
+ * <p>Options ({@code verbs.*}, see {@link VerbsSettings}): {@code device}, {@code port}, {@code gidIndex},
  * {@code rmaQpsPerPeer}, {@code sendQueueDepth}, {@code completionQueueDepth}, {@code messageReceiveDepth},
  * {@code immReceiveDepth}, {@code signalInterval}, {@code handshakeTimeoutMillis},
  * {@code handshakeRetryMillis}, {@code peerTimeoutMillis}, {@code ackTimeout}, {@code retryCount}, {@code relaxedOrdering}.
  */
-public final class VerbsTransportProvider implements TransportProvider {
+public final class VerbsProvider implements TransportProvider {
     /** The provider name users pass to the builder. */
     public static final String NAME = "verbs";
 
@@ -45,7 +45,7 @@ public final class VerbsTransportProvider implements TransportProvider {
         if (!a.available()) {
             throw new ProviderUnavailableException("verbs provider unavailable: " + a.reason(), a.cause());
         }
-        return VerbsFabric.open(VerbsOptions.from(options), domainsWanted);
+        return VerbsFabric.open(VerbsSettings.from(options), domainsWanted);
     }
 
     private static Availability probe() {

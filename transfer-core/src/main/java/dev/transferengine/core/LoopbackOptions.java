@@ -1,0 +1,35 @@
+package dev.transferengine.core;
+
+/**
+ * The loopback provider's option keys ({@code TransferEngine.Builder.providerOption(key, value)}, or the system
+ * property {@code te.<key>}): fault injection and modelling switches for tests. An unknown {@code loopback.*} key is
+ * rejected when the engine is built, with the list of the known ones. docs/loopback.md describes each.
+ */
+public final class LoopbackOptions {
+    /** Apply pending operations and deliver inbound events in random order (default false). */
+    public static final String REORDER = "loopback.reorder";
+
+    /** Seed of the generator behind {@link #REORDER}. */
+    public static final String SEED = "loopback.seed";
+
+    /** Apply an operation no earlier than this long after it was posted (default 0). */
+    public static final String DELAY_NANOS = "loopback.delayNanos";
+
+    /** Every Nth posted WRITE fails with an injected PROVIDER error; 0 (default) = never. */
+    public static final String FAIL_EVERY_NTH = "loopback.failEveryNth";
+
+    /** Operations outstanding per domain before posts say RETRY (default 1024). */
+    public static final String QUEUE_DEPTH = "loopback.queueDepth";
+
+    /** The largest single WRITE or SEND a domain advertises (default 1 GiB). */
+    public static final String MAX_MESSAGE_BYTES = "loopback.maxMessageBytes";
+
+    /** Whether domains register GPU memory themselves (default true); false makes the engine stage it. */
+    public static final String DEVICE_MEMORY = "loopback.deviceMemory";
+
+    /** Zero-length writes skip the key checks and deliver their imm anyway, as InfiniBand allows (default false). */
+    public static final String UNKEYED_ZERO_LENGTH = "loopback.unkeyedZeroLength";
+
+    private LoopbackOptions() {
+    }
+}
