@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
- * Counts the context switches the hot path costs (docs/benchmarks.md, "The hot path"): N one-at-a-time 64-byte
+ * Counts the context switches the hot path costs (docs/benchmark-results.md, "The hot path"): N one-at-a-time 64-byte
  * loopback writes, then N writes submitted 64 back to back, each awaited on a TransferCounter; prints wall time and
  * the voluntary (blocked: a park that slept) and involuntary (preempted) context switches of the whole process per
  * write, summed over /proc/self/task. Context switches are a property of the code path (who parks, who is woken),

@@ -4,7 +4,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Spin, then yield, then park with doubling times; with transfers in flight, spin then yield but never park (a
- * park's wake-up latency would be added to every completion: 20-27% of a large tcp write, docs/benchmarks.md).
+ * park's wake-up latency would be added to every completion: 20-27% of a large tcp write, docs/benchmark-results.md).
  * Not thread-safe (one per worker).
  */
 final class BackoffIdleStrategy implements IdleStrategy {

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The default back-off parks an idle worker, but not within {@code idleGraceMicros} of its last work, nor while a
  * thread waits for imms that have not arrived: on tcp a parked target stalls the writer's byte stream (issue 10;
- * measured on the GPU machine, docs/benchmarks.md). Once the grace has passed and the wait ended, it parks again.
+ * measured on the GPU machine, docs/benchmark-results.md). Once the grace has passed and the wait ended, it parks again.
  */
 class AwaitedImmsIdleTest {
 
