@@ -15,9 +15,9 @@ for m in transfer-api transfer-cuda transfer-core transfer-efa transfer-verbs tr
   cp -r "$m/target/classes" "$KIT/classes/$m"
   [ -d "$m/target/test-classes" ] && cp -r "$m/target/test-classes" "$KIT/classes/$m-tests"
 done
-# The bench's and tests' third-party jars (picocli, HdrHistogram, Gson), and the JUnit console launcher.
+# The bench's and tests' third-party jars (picocli, HdrHistogram, Gson, JMH), and the JUnit console launcher.
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} -pl benchmarks dependency:copy-dependencies \
-  -DincludeScope=runtime -DexcludeGroupIds=dev.transferengine -DexcludeArtifactIds=jmh-core,commons-math3,jopt-simple,error_prone_annotations -DoutputDirectory="$PWD/$KIT/lib"
+  -DincludeScope=runtime -DexcludeGroupIds=dev.transferengine -DexcludeArtifactIds=error_prone_annotations -DoutputDirectory="$PWD/$KIT/lib"
 mvn -B -q -Dstyle.color=never ${TE_MVN_ARGS:-} dependency:copy -Dartifact=$JUNIT_CONSOLE \
   -DoutputDirectory="$PWD/$KIT/lib" -Dmdep.stripVersion=true
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.jfr,jdk.management,jdk.zipfs \
