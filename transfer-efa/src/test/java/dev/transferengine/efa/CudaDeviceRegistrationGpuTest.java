@@ -1,5 +1,6 @@
 package dev.transferengine.efa;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
@@ -150,7 +151,7 @@ class CudaDeviceRegistrationGpuTest {
                 cuda.toHost(back, devB + dst);
                 check(back, 0, len, 3, "GPU->GPU " + len);
             }
-            assertEquals(0, sinkA.duplicateReports + sinkB.duplicateReports);
+            assertEquals(0, sinkA.duplicates() + sinkB.duplicates());
             assertTrue(sinkA.errors.isEmpty() && sinkB.errors.isEmpty(), () -> "errors: " + sinkA.errors + sinkB.errors);
             a.deregister(devMemA);
             b.deregister(devMemB);

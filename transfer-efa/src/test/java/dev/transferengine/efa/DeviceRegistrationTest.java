@@ -1,5 +1,6 @@
 package dev.transferengine.efa;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;

@@ -1,5 +1,6 @@
 package dev.transferengine.efa;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.efa.internal.LibfabricFabric;
 import dev.transferengine.efa.internal.LibfabricLibrary;
 import dev.transferengine.efa.internal.LibfabricSettings;

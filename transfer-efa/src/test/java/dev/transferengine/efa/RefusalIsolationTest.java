@@ -102,7 +102,7 @@ class RefusalIsolationTest {
                 if (d.sinkB.imms.contains(badImm)) {
                     problems.add(where + ": the refused write delivered its imm");
                 }
-                assertEquals(0, d.sinkA.duplicateReports, where + ": an operation was reported twice");
+                assertEquals(0, d.sinkA.duplicates(), where + ": an operation was reported twice");
             }
             assertEquals(-1, closedMemory.mismatch(d.arena.allocate(closedMemory.byteSize())),
                     "a refused write changed the closed region");

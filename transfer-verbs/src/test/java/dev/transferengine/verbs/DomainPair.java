@@ -1,5 +1,6 @@
 package dev.transferengine.verbs;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
@@ -17,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Two verbs domains of one fabric in this process ("rxe0" and its extra endpoint "rxe0.1" on a one-device
- * machine), each with a {@link Recorder}, driven from the test thread: the SPI's single-threaded contract holds
+ * machine), each with a {@link RecordingSink}, driven from the test thread: the SPI's single-threaded contract holds
  * because only this thread touches them. Every wait has a deadline.
  */
 final class DomainPair implements AutoCloseable {
@@ -27,8 +28,8 @@ final class DomainPair implements AutoCloseable {
     final ProviderFabric fabric;
     final ProviderDomain a;
     final ProviderDomain b;
-    final Recorder ra = new Recorder();
-    final Recorder rb = new Recorder();
+    final RecordingSink ra = new RecordingSink();
+    final RecordingSink rb = new RecordingSink();
     final Arena arena = Arena.ofShared();
 
     DomainPair(Map<String, String> options) {

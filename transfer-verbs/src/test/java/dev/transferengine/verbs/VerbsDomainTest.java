@@ -46,13 +46,13 @@ class VerbsDomainTest {
             // one 64 KiB write with an immediate
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 65536, dstMr.remoteBase() + 4096,
                     dstMr.remoteKey(), true, 0x1234_5678, 1), "first write");
-            p.pollUntil(() -> p.ra.done(1) && p.rb.immCount(0x1234_5678) == 1, "write 1 and its imm");
+            p.pollUntil(() -> p.ra.finished(1) && p.rb.immCount(0x1234_5678) == 1, "write 1 and its imm");
             assertEquals(-1, src.asSlice(0, 65536).mismatch(dst.asSlice(4096, 65536)), "bytes of write 1");
 
             // a zero-length write still carries its immediate (big-endian on the wire, value preserved)
             p.post(() -> p.a.postWrite(peer, null, 0, 0, dstMr.remoteBase(), dstMr.remoteKey(), true, -2, 2),
                     "zero-length imm write");
-            p.pollUntil(() -> p.ra.done(2) && p.rb.immCount(-2) == 1, "zero-length imm");
+            p.pollUntil(() -> p.ra.finished(2) && p.rb.immCount(-2) == 1, "zero-length imm");
 
             // 256 pages of 4 KiB: chained, selectively signalled; every context completes exactly once
             int pages = 256;
@@ -79,7 +79,7 @@ class VerbsDomainTest {
             assertEquals(ProviderDomain.POSTED, p.b.postReceive(dstMr, dst.address(), 8192, 42));
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postSend(peer, srcMr, src.address() + 10, 3000, 7), "send");
-            p.pollUntil(() -> p.ra.done(7) && p.rb.done(42), "send and receive");
+            p.pollUntil(() -> p.ra.finished(7) && p.rb.finished(42), "send and receive");
             assertEquals(3000L, p.rb.received.get(42L));
             assertEquals(-1, src.asSlice(10, 3000).mismatch(dst.asSlice(0, 3000)), "message bytes");
         }
@@ -97,7 +97,7 @@ class VerbsDomainTest {
             long badKey = (dstMr.remoteKey() + 0x100) & 0xffff_ffffL;
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), badKey, true, 5, 1),
                     "write with a wrong rkey");
-            p.pollUntil(() -> p.ra.done(1), "the failing write");
+            p.pollUntil(() -> p.ra.finished(1), "the failing write");
             TransferException e = p.ra.errors.get(1L);
             assertEquals(ErrorCategory.REMOTE_ACCESS, e.category(), e::toString);
             assertTrue(e.getMessage().contains("remote access error"), e.getMessage()); // ibv_wc_status_str
@@ -106,7 +106,7 @@ class VerbsDomainTest {
             // the broken RC connection is replaced; the next write gets through
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 6, 2), "write after the failure");
-            p.pollUntil(() -> p.ra.done(2) && p.rb.immCount(6) == 1, "write after reconnect");
+            p.pollUntil(() -> p.ra.finished(2) && p.rb.immCount(6) == 1, "write after reconnect");
             assertTrue(p.ra.completed.contains(2L), () -> "second write: " + p.ra.errors.get(2L));
             assertEquals(-1, src.mismatch(dst), "bytes after reconnect");
         }
@@ -123,7 +123,7 @@ class VerbsDomainTest {
             long self = p.a.resolvePeer(p.a.address());
             p.post(() -> p.a.postWrite(self, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 9, 1), "write to self");
-            p.pollUntil(() -> p.ra.done(1) && p.ra.immCount(9) == 1, "self write");
+            p.pollUntil(() -> p.ra.finished(1) && p.ra.immCount(9) == 1, "self write");
             assertEquals(-1, src.mismatch(dst));
         }
     }
@@ -205,7 +205,7 @@ class VerbsDomainTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     false, 0, 1), "write while connected");
-            p.pollUntil(() -> p.ra.done(1), "the first write");
+            p.pollUntil(() -> p.ra.finished(1), "the first write");
             p.b.close(); // its queue pairs are gone: nothing acknowledges A's packets any more
             long start = System.nanoTime();
             for (int i = 0; i < 4; i++) {

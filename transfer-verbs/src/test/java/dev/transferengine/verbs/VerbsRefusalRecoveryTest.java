@@ -1,5 +1,6 @@
 package dev.transferengine.verbs;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.ProviderDomain;
@@ -72,11 +73,11 @@ class VerbsRefusalRecoveryTest {
                 }
                 p.pollUntil(() -> {
                     for (int n = 0; n < VALID; n++) {
-                        if (!p.ra.done(base + n) || p.rb.immCount((int) (base + n)) == 0) {
+                        if (!p.ra.finished(base + n) || p.rb.immCount((int) (base + n)) == 0) {
                             return false;
                         }
                     }
-                    return p.ra.done(badContext);
+                    return p.ra.finished(badContext);
                 }, "round " + round + ": 41 writes and 40 imms");
                 // a few more polls so that a duplicate imm, if any, would be seen
                 for (int i = 0; i < 2000; i++) {
@@ -130,7 +131,7 @@ class VerbsRefusalRecoveryTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), CHUNK, dstMr.remoteBase(), dstMr.remoteKey(),
                     false, 0, 1), "the first write");
-            p.pollUntil(() -> p.ra.done(1), "the first write");
+            p.pollUntil(() -> p.ra.finished(1), "the first write");
             assertTrue(p.ra.completed.contains(1L), () -> "first write: " + p.ra.errors.get(1L));
 
             int badAt = 4;
@@ -165,9 +166,9 @@ class VerbsRefusalRecoveryTest {
         }
     }
 
-    private static boolean allDone(Recorder r, long first, int count) {
+    private static boolean allDone(RecordingSink r, long first, int count) {
         for (int i = 0; i < count; i++) {
-            if (!r.done(first + i)) {
+            if (!r.finished(first + i)) {
                 return false;
             }
         }

@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.testing.RecordingSink;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.RegisteredMemory;

@@ -44,7 +44,7 @@ class LoopbackBackPressureTest {
 
         assertEquals(4, writer.domain().poll(writer.sink(), 100));
         assertEquals(ProviderDomain.POSTED, write(4));
-        Fixture.pollUntil(() -> writer.sink().finished() == 5 && target.sink().imms.size() == 5, "5 writes",
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 5 && target.sink().imms.size() == 5, "5 writes",
                 writer, target);
         assertEquals(LongStream.range(0, 5).boxed().toList(), writer.sink().completed);
         assertEquals(IntStream.range(0, 5).boxed().toList(), target.sink().imms);
@@ -81,10 +81,10 @@ class LoopbackBackPressureTest {
             assertEquals(ProviderDomain.POSTED, write(i));
         }
         assertEquals(0, writer.poll(), "no room at the target until it polls");
-        assertEquals(4, writer.sink().finished());
+        assertEquals(4, writer.sink().outcomes());
 
         assertEquals(4, target.poll());
-        Fixture.pollUntil(() -> target.sink().imms.size() == 8 && writer.sink().finished() == 8, "8 writes",
+        Fixture.pollUntil(() -> target.sink().imms.size() == 8 && writer.sink().outcomes() == 8, "8 writes",
                 writer, target);
         assertEquals(IntStream.range(0, 8).boxed().toList(), target.sink().imms);
         assertEquals(List.of(), List.copyOf(writer.sink().errors.keySet()));

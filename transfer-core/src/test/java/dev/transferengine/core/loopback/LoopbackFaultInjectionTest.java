@@ -42,7 +42,7 @@ class LoopbackFaultInjectionTest {
                 Fixture.postOrFail(() -> writer.domain().postWrite(peer, local, src.address() + imm, 1,
                         remote.remoteBase() + imm, remote.remoteKey(), true, imm, imm), writer);
             }
-            fixture.pollUntil(() -> writer.sink().finished() == WRITES
+            fixture.pollUntil(() -> writer.sink().outcomes() == WRITES
                     && target.sink().imms.size() + writer.sink().errors.size() == WRITES, "100 writes");
             return new Run(List.copyOf(target.sink().imms), List.copyOf(writer.sink().completed),
                     dst.toArray(ValueLayout.JAVA_BYTE));
@@ -95,7 +95,7 @@ class LoopbackFaultInjectionTest {
                 writer.domain().postWrite(writer.peer(target), local, src.address() + i, 1, remote.remoteBase() + i,
                         remote.remoteKey(), true, i, i);
             }
-            fixture.pollUntil(() -> writer.sink().finished() == 10 && target.sink().imms.size() == 7, "10 writes");
+            fixture.pollUntil(() -> writer.sink().outcomes() == 10 && target.sink().imms.size() == 7, "10 writes");
 
             assertEquals(Set.of(2L, 5L, 8L), writer.sink().errors.keySet(), "writes #3, #6, #9 (contexts 2, 5, 8)");
             writer.sink().errors.values().forEach(e -> {

@@ -49,7 +49,7 @@ class LoopbackRemoteErrorTest {
         int posted = writer.domain().postWrite(writer.peer(target), local, src.address(), length, remoteAddress,
                 key, true, 42, 5);
         assertEquals(ProviderDomain.POSTED, posted);
-        Fixture.pollUntil(() -> writer.sink().finished() == 1, "the write's outcome", writer);
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 1, "the write's outcome", writer);
         for (int i = 0; i < 5; i++) {
             target.poll();
         }
@@ -122,7 +122,7 @@ class LoopbackRemoteErrorTest {
         target.domain().close(); // idempotent
         writer.domain().postWrite(peer, local, src.address(), 16, remote.remoteBase(), remote.remoteKey(),
                 true, 1, 5);
-        Fixture.pollUntil(() -> writer.sink().finished() == 1, "the write's outcome", writer);
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 1, "the write's outcome", writer);
         assertEquals(ErrorCategory.PEER_UNREACHABLE, writer.sink().errors.get(5L).category());
         assertArrayEquals(dstBefore, dst.toArray(ValueLayout.JAVA_BYTE));
     }
@@ -133,7 +133,7 @@ class LoopbackRemoteErrorTest {
         target.domain().close();
         long peer = writer.domain().resolvePeer(address);
         writer.domain().postWrite(peer, null, 0, 0, remote.remoteBase(), remote.remoteKey(), true, 1, 5);
-        Fixture.pollUntil(() -> writer.sink().finished() == 1, "the write's outcome", writer);
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 1, "the write's outcome", writer);
         assertEquals(ErrorCategory.PEER_UNREACHABLE, writer.sink().errors.get(5L).category());
     }
 

@@ -40,18 +40,20 @@ class LoopbackSendReceiveTest {
         return receiver.domain().postReceive(receiveMemory, buffers.address() + offset, length, context);
     }
 
-    private static void assertReceived(List<long[]> received, long... contextLengthPairs) {
-        assertEquals(contextLengthPairs.length / 2, received.size());
-        for (int i = 0; i < received.size(); i++) {
-            assertArrayEquals(new long[] {contextLengthPairs[2 * i], contextLengthPairs[2 * i + 1]}, received.get(i));
+    /** The receives in delivery order, as (context, length) pairs. */
+    private static void assertReceived(java.util.Map<Long, Long> received, long... contextLengthPairs) {
+        java.util.Map<Long, Long> expected = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < contextLengthPairs.length; i += 2) {
+            expected.put(contextLengthPairs[i], contextLengthPairs[i + 1]);
         }
+        assertEquals(List.copyOf(expected.entrySet()), List.copyOf(received.entrySet()));
     }
 
     @Test
     void aSendFillsThePostedReceive() {
         assertEquals(ProviderDomain.POSTED, receive(100, 64, 500));
         assertEquals(ProviderDomain.POSTED, send(3, 10, 1));
-        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().finished() == 1, "one message");
+        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().outcomes() == 1, "one message");
 
         assertEquals(List.of(1L), sender.sink().completed);
         assertReceived(receiver.sink().received, 500, 10);
@@ -70,7 +72,7 @@ class LoopbackSendReceiveTest {
         assertEquals(0, sender.sink().events() + receiver.sink().events(), "nothing can happen without a receive");
 
         receive(0, 8, 500);
-        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().finished() == 1, "the message");
+        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().outcomes() == 1, "the message");
         assertEquals(List.of(1L), sender.sink().completed);
         assertReceived(receiver.sink().received, 500, 8);
         assertEquals(-1L, src.asSlice(0, 8).mismatch(buffers.asSlice(0, 8)));
@@ -82,7 +84,7 @@ class LoopbackSendReceiveTest {
         receive(16, 16, 501);
         send(0, 4, 1);
         send(4, 6, 2);
-        fixture.pollUntil(() -> receiver.sink().received.size() == 2 && sender.sink().finished() == 2, "2 messages");
+        fixture.pollUntil(() -> receiver.sink().received.size() == 2 && sender.sink().outcomes() == 2, "2 messages");
         assertReceived(receiver.sink().received, 500, 4, 501, 6);
         assertEquals(-1L, src.asSlice(4, 6).mismatch(buffers.asSlice(16, 6)));
     }
@@ -91,7 +93,7 @@ class LoopbackSendReceiveTest {
     void aMessageLongerThanTheBufferFailsBothSides() {
         receive(0, 8, 500);
         send(0, 16, 1);
-        fixture.pollUntil(() -> receiver.sink().errors.size() == 1 && sender.sink().finished() == 1, "the failure");
+        fixture.pollUntil(() -> receiver.sink().errors.size() == 1 && sender.sink().outcomes() == 1, "the failure");
 
         TransferException senderError = sender.sink().errors.get(1L);
         TransferException receiverError = receiver.sink().errors.get(500L);
@@ -99,7 +101,7 @@ class LoopbackSendReceiveTest {
         assertEquals(ErrorCategory.PROVIDER, receiverError.category());
         assertTrue(senderError.getMessage().contains("16") && senderError.getMessage().contains("8"),
                 senderError.getMessage());
-        assertEquals(List.of(), receiver.sink().received);
+        assertEquals(java.util.Map.of(), receiver.sink().received);
         assertArrayEquals(buffersBefore, buffers.toArray(ValueLayout.JAVA_BYTE));
     }
 
@@ -108,7 +110,7 @@ class LoopbackSendReceiveTest {
         receive(0, 8, 500);
         receiver.domain().deregister(receiveMemory);
         send(0, 8, 1);
-        fixture.pollUntil(() -> receiver.sink().errors.size() == 1 && sender.sink().finished() == 1, "the failure");
+        fixture.pollUntil(() -> receiver.sink().errors.size() == 1 && sender.sink().outcomes() == 1, "the failure");
         assertEquals(ErrorCategory.REMOTE_ACCESS, sender.sink().errors.get(1L).category());
         assertEquals(ErrorCategory.CLOSED, receiver.sink().errors.get(500L).category());
         assertArrayEquals(buffersBefore, buffers.toArray(ValueLayout.JAVA_BYTE));
@@ -118,7 +120,7 @@ class LoopbackSendReceiveTest {
     void aZeroLengthSendCompletesAReceiveWithLengthZero() {
         receive(0, 8, 500);
         sender.domain().postSend(sender.peer(receiver), null, 0, 0, 1);
-        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().finished() == 1, "the message");
+        fixture.pollUntil(() -> receiver.sink().received.size() == 1 && sender.sink().outcomes() == 1, "the message");
         assertReceived(receiver.sink().received, 500, 0);
         assertArrayEquals(buffersBefore, buffers.toArray(ValueLayout.JAVA_BYTE));
     }
@@ -129,7 +131,7 @@ class LoopbackSendReceiveTest {
         receive(0, 8, 500);
         receiver.domain().close();
         sender.domain().postSend(peer, local, src.address(), 8, 1);
-        Fixture.pollUntil(() -> sender.sink().finished() == 1, "the failure", sender);
+        Fixture.pollUntil(() -> sender.sink().outcomes() == 1, "the failure", sender);
         assertEquals(ErrorCategory.PEER_UNREACHABLE, sender.sink().errors.get(1L).category());
         assertArrayEquals(buffersBefore, buffers.toArray(ValueLayout.JAVA_BYTE));
     }
@@ -143,13 +145,17 @@ class LoopbackSendReceiveTest {
             RegisteredMemory sendMemory = Fixture.register(a, memory);
             RegisteredMemory recvMemory = Fixture.register(b, small.segment(8, 0));
             for (int round = 0; round < 5; round++) {
-                assertEquals(ProviderDomain.POSTED, b.domain().postReceive(recvMemory, recvMemory.address(), 8, round));
-                assertEquals(ProviderDomain.POSTED, b.domain().postReceive(recvMemory, recvMemory.address(), 8, round));
-                assertEquals(ProviderDomain.RETRY, b.domain().postReceive(recvMemory, recvMemory.address(), 8, round));
+                // one context per receive: the sink holds the SPI to one outcome each
+                long first = 100 + 2L * round;
+                assertEquals(ProviderDomain.POSTED, b.domain().postReceive(recvMemory, recvMemory.address(), 8, first));
+                assertEquals(ProviderDomain.POSTED, b.domain().postReceive(recvMemory, recvMemory.address(), 8,
+                        first + 1));
+                assertEquals(ProviderDomain.RETRY, b.domain().postReceive(recvMemory, recvMemory.address(), 8,
+                        first + 2));
                 a.domain().postSend(a.peer(b), sendMemory, memory.address(), 8, 2L * round);
                 a.domain().postSend(a.peer(b), sendMemory, memory.address(), 8, 2L * round + 1);
                 int expected = 2 * (round + 1);
-                small.pollUntil(() -> b.sink().received.size() == expected && a.sink().finished() == expected,
+                small.pollUntil(() -> b.sink().received.size() == expected && a.sink().outcomes() == expected,
                         "round " + round);
             }
         }

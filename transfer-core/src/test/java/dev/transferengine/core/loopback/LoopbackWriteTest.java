@@ -35,7 +35,7 @@ class LoopbackWriteTest {
         int posted = writer.domain().postWrite(writer.peer(target), local, src.address() + 10, 1000,
                 remote.remoteBase() + 2000, remote.remoteKey(), false, 0, 77);
         assertEquals(ProviderDomain.POSTED, posted);
-        Fixture.pollUntil(() -> writer.sink().finished() == 1, "write completion", writer);
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 1, "write completion", writer);
 
         assertEquals(List.of(77L), writer.sink().completed);
         byte[] expected = before.clone();
@@ -54,7 +54,7 @@ class LoopbackWriteTest {
 
         writer.domain().postWrite(writer.peer(target), local, src.address(), 64, remote.remoteBase(),
                 remote.remoteKey(), true, 0xCAFE, 1);
-        Fixture.pollUntil(() -> writer.sink().finished() == 1, "write completion", writer);
+        Fixture.pollUntil(() -> writer.sink().outcomes() == 1, "write completion", writer);
         assertEquals(List.of(1L), writer.sink().completed);
         assertEquals(List.of(), target.sink().imms, "the target has not polled yet");
         assertEquals(0, target.sink().events());
@@ -101,7 +101,7 @@ class LoopbackWriteTest {
         domain.postWrite(peer, null, 0, 0, remote.remoteBase() + 32, remote.remoteKey(), true, 12, 2);
         domain.postWrite(peer, null, 0, 0, remote.remoteBase() + 33, remote.remoteKey(), true, 13, 3);
         domain.postWrite(peer, null, 0, 0, remote.remoteBase() - 1, remote.remoteKey(), true, 14, 4);
-        fixture.pollUntil(() -> writer.sink().finished() == 4 && target.sink().imms.size() == 2, "4 writes");
+        fixture.pollUntil(() -> writer.sink().outcomes() == 4 && target.sink().imms.size() == 2, "4 writes");
 
         assertEquals(List.of(1L, 2L), writer.sink().completed);
         assertEquals(List.of(3L, 4L), List.copyOf(writer.sink().errors.keySet()));
@@ -118,7 +118,7 @@ class LoopbackWriteTest {
 
         writer.domain().postWrite(writer.peer(writer), local, src.address(), 8, remote.remoteBase(),
                 remote.remoteKey(), true, 3, 9);
-        Fixture.pollUntil(() -> writer.sink().imms.size() == 1 && writer.sink().finished() == 1, "self write", writer);
+        Fixture.pollUntil(() -> writer.sink().imms.size() == 1 && writer.sink().outcomes() == 1, "self write", writer);
         assertEquals(List.of(9L), writer.sink().completed);
         assertArrayEquals(src.toArray(ValueLayout.JAVA_BYTE), dst.toArray(ValueLayout.JAVA_BYTE));
     }
