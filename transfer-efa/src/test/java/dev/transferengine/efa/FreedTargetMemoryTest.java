@@ -41,7 +41,7 @@ class FreedTargetMemoryTest {
                 LibfabricDomainTest.fill(next, 0, bytes, (byte) 0x11);
                 LibfabricDomainTest.fill(d.bufA, 0, 8192, (byte) 0x77);
                 d.write(0, 8192, target.remoteBase(), target.remoteKey(), false, 0, 61);
-                d.pollUntil("outcome of the write into freed memory", () -> d.sinkA.finished(61));
+                d.pollUntil(() -> d.sinkA.finished(61), "outcome of the write into freed memory");
                 DomainPair.assertBytes(next, 0, bytes, (byte) 0x11);
                 assertTrue(d.sinkA.errors.containsKey(61L), "the write must fail, not land: reused="
                         + (next.address() == freedAddress));

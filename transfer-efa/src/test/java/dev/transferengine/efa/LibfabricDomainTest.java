@@ -44,7 +44,7 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.options)) {
             fill(d.bufA, 0, 64 * 1024, (byte) 0x5A);
             d.write(0, 64 * 1024, 4096, true, 0xCAFE_F00D, 1);
-            d.pollUntil("imm and local completion", () -> d.sinkB.imms.size() == 1 && d.sinkA.finished(1));
+            d.pollUntil(() -> d.sinkB.imms.size() == 1 && d.sinkA.finished(1), "imm and local completion");
             assertEquals(java.util.List.of(1L), d.sinkA.completed);
             assertEquals(java.util.List.of(0xCAFE_F00D), d.sinkB.imms, "the full 32-bit imm arrives");
             DomainPair.assertBytes(d.bufB, 4096, 64 * 1024, (byte) 0x5A);
@@ -59,7 +59,7 @@ class LibfabricDomainTest {
     void zeroLengthImmWriteDeliversTheImm(TestProviders p) {
         try (DomainPair d = new DomainPair(p.options)) {
             d.write(0, 0, 0, true, 77, 9);
-            d.pollUntil("imm of a zero-length write", () -> d.sinkB.imms.size() == 1 && d.sinkA.finished(9));
+            d.pollUntil(() -> d.sinkB.imms.size() == 1 && d.sinkA.finished(9), "imm of a zero-length write");
             assertEquals(java.util.List.of(77), d.sinkB.imms);
             assertTrue(d.sinkA.completed.contains(9L));
         }
@@ -71,7 +71,7 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.options)) {
             fill(d.bufA, 100, 3000, (byte) 0x11);
             d.write(100, 3000, 200, false, 0, 5);
-            d.pollUntil("bytes at the target", () -> d.sinkA.finished(5) && d.bufB.get(JAVA_BYTE, 3199) == 0x11);
+            d.pollUntil(() -> d.sinkA.finished(5) && d.bufB.get(JAVA_BYTE, 3199) == 0x11, "bytes at the target");
             assertTrue(d.sinkA.completed.contains(5L));
             DomainPair.assertBytes(d.bufB, 200, 3000, (byte) 0x11);
             assertTrue(d.sinkB.imms.isEmpty(), "a write without imm produces no imm");
@@ -89,8 +89,8 @@ class LibfabricDomainTest {
             for (int i = 0; i < writes; i++) {
                 d.write(i, 1, i, true, i, 1000 + i); // RETRY is handled by polling and posting again
             }
-            d.pollUntil("all completions and imms", () -> d.sinkA.completed.size() == writes
-                    && d.sinkB.imms.size() == writes);
+            d.pollUntil(() -> d.sinkA.completed.size() == writes
+                    && d.sinkB.imms.size() == writes, "all completions and imms");
             assertEquals(writes, new HashSet<>(d.sinkA.completed).size(), "one completion per context");
             assertEquals(writes, new HashSet<>(d.sinkB.imms).size(), "one imm per write");
             for (int i = 0; i < writes; i++) {
@@ -107,7 +107,7 @@ class LibfabricDomainTest {
             assertEquals(ProviderDomain.POSTED, d.b.postReceive(d.memB, d.memB.address() + 8192, 4096, 21));
             fill(d.bufA, 0, 1500, (byte) 0x42);
             postSend(d, 0, 1500, 22);
-            d.pollUntil("receive and send completion", () -> d.sinkB.received.containsKey(21L) && d.sinkA.finished(22));
+            d.pollUntil(() -> d.sinkB.received.containsKey(21L) && d.sinkA.finished(22), "receive and send completion");
             assertEquals(1500L, d.sinkB.received.get(21L));
             assertTrue(d.sinkA.completed.contains(22L));
             DomainPair.assertBytes(d.bufB, 8192, 1500, (byte) 0x42);
@@ -128,7 +128,7 @@ class LibfabricDomainTest {
             assertTrue(d.sinkB.received.isEmpty());
             // (shm completes the send only once a receive consumed it; tcp as soon as it is sent)
             d.b.postReceive(d.memB, d.memB.address(), 4096, 32);
-            d.pollUntil("late receive", () -> d.sinkB.received.containsKey(32L) && d.sinkA.finished(31));
+            d.pollUntil(() -> d.sinkB.received.containsKey(32L) && d.sinkA.finished(31), "late receive");
             assertTrue(d.sinkA.completed.contains(31L));
             assertEquals(100L, d.sinkB.received.get(32L));
             DomainPair.assertBytes(d.bufB, 0, 100, (byte) 0x24);
@@ -149,15 +149,15 @@ class LibfabricDomainTest {
                 RegisteredMemory memC = c.register(bufC, false);
                 long toB = c.resolvePeer(d.b.address());
                 RecordingSink sinkC = new RecordingSink();
-                d.pollUntil("the first post from the third endpoint", () -> {
+                d.pollUntil(() -> {
                     c.poll(sinkC, 16); // the first post to a new peer may return RETRY while it connects
                     return c.postWrite(toB, memC, memC.address(), 4096, d.memB.remoteBase() + 65536,
                             d.memB.remoteKey(), true, 3, 41) == ProviderDomain.POSTED;
-                });
-                d.pollUntil("write from the third endpoint", () -> {
+                }, "the first post from the third endpoint");
+                d.pollUntil(() -> {
                     c.poll(sinkC, 16);
                     return sinkC.finished(41) && d.sinkB.imms.contains(3);
-                });
+                }, "write from the third endpoint");
                 DomainPair.assertBytes(d.bufB, 65536, 4096, (byte) 0x3C);
                 assertTrue(d.sinkA.imms.isEmpty(), "the imm went to B only");
             } finally {
@@ -230,7 +230,7 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.options)) {
             fill(d.bufA, 0, 4096, (byte) 0x77);
             d.write(0, 4096, 0, d.memB.remoteKey() + 12345, true, 5, 51);
-            d.pollUntil("error of the forged write", () -> d.sinkA.finished(51));
+            d.pollUntil(() -> d.sinkA.finished(51), "error of the forged write");
             TransferException e = d.sinkA.errors.get(51L);
             assertNotNull(e, "a forged key must fail, not succeed silently");
             assertTrue(e.providerCode() < 0, "carries the negated FI_* code: " + e);
@@ -241,7 +241,7 @@ class LibfabricDomainTest {
 
             // tcp dropped the connection; the next write reconnects instead of failing into the dead one
             d.write(0, 4096, 0, true, 8, 53);
-            d.pollUntil("a valid write after the forged one", () -> d.sinkA.finished(53) && d.sinkB.imms.contains(8));
+            d.pollUntil(() -> d.sinkA.finished(53) && d.sinkB.imms.contains(8), "a valid write after the forged one");
             assertTrue(d.sinkA.completed.contains(53L), () -> "" + d.sinkA.errors.get(53L));
             DomainPair.assertBytes(d.bufB, 0, 4096, (byte) 0x77);
         }
@@ -253,7 +253,7 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.options)) {
             fill(d.bufA, 0, 4096, (byte) 0x78);
             d.write(0, 4096, DomainPair.BUFFER_BYTES - 1024, true, 6, 52);
-            d.pollUntil("error of the out-of-range write", () -> d.sinkA.finished(52));
+            d.pollUntil(() -> d.sinkA.finished(52), "error of the out-of-range write");
             assertNotNull(d.sinkA.errors.get(52L), "a write past the region must fail");
             DomainPair.assertBytes(d.bufB, 0, DomainPair.BUFFER_BYTES, (byte) 0);
             assertTrue(d.sinkB.imms.isEmpty());
@@ -270,7 +270,7 @@ class LibfabricDomainTest {
         try (DomainPair d = new DomainPair(p.with(LibfabricOptions.STAGED_RECEIVE_BYTES, "1024"))) {
             d.b.postReceive(d.memB, d.memB.address(), 65536, 61);
             postSend(d, 0, 4096, 62);
-            d.pollUntil("failed receive", () -> d.sinkB.finished(61));
+            d.pollUntil(() -> d.sinkB.finished(61), "failed receive");
             TransferException e = d.sinkB.errors.get(61L);
             assertNotNull(e, () -> "receive 61 should fail, got " + d.sinkB.received);
             assertEquals(-265, e.providerCode(), e::toString); // -FI_ETRUNC
@@ -282,7 +282,7 @@ class LibfabricDomainTest {
             while (!d.sinkB.finished(63)) {
                 long c = context++;
                 postSend(d, 0, 512, c);
-                d.pollUntil("send " + c, () -> d.sinkA.finished(c) || d.sinkB.finished(63));
+                d.pollUntil(() -> d.sinkA.finished(c) || d.sinkB.finished(63), "send " + c);
                 assertTrue(System.nanoTime() < deadline, "the domain never recovered");
             }
             assertEquals(512L, d.sinkB.received.get(63L), () -> "the domain keeps working: " + d.sinkB.errors);
@@ -343,10 +343,10 @@ class LibfabricDomainTest {
                         d.b.poll(d.sinkB, 16);
                         assertTrue(System.nanoTime() < deadline, "B unreachable over shm after GCs");
                     }
-                    d.pollUntil("write from a late endpoint", () -> {
+                    d.pollUntil(() -> {
                         late.poll(sink, 16);
                         return sink.finished(71) && d.sinkB.imms.contains(66);
-                    });
+                    }, "write from a late endpoint");
                     DomainPair.assertBytes(d.bufB, 0, 4096, (byte) 0x66);
                 } finally {
                     late.close();

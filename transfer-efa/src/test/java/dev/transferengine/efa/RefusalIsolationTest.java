@@ -69,8 +69,8 @@ class RefusalIsolationTest {
                     }
                 }
                 long bad = badContext;
-                d.pollUntil("all 41 writes", () -> validContexts.keySet().stream().allMatch(d.sinkA::finished)
-                        && d.sinkA.finished(bad));
+                d.pollUntil(() -> validContexts.keySet().stream().allMatch(d.sinkA::finished)
+                        && d.sinkA.finished(bad), "all 41 writes");
                 long settle = System.nanoTime() + 200_000_000L;
                 while (System.nanoTime() - settle < 0) {
                     d.a.poll(d.sinkA, 16);

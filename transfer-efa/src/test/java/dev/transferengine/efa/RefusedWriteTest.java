@@ -127,12 +127,12 @@ class RefusedWriteTest {
                 d.bufA.asSlice(0, length).fill((byte) (length % 251 + 1));
                 long ctx = 200 + length;
                 d.write(0, length, 0, false, 0, ctx);
-                d.pollUntil("write of " + length, () -> d.sinkA.finished(ctx));
+                d.pollUntil(() -> d.sinkA.finished(ctx), "write of " + length);
                 assertTrue(d.sinkA.completed.contains(ctx), () -> "" + d.sinkA.errors.get(ctx));
                 DomainPair.assertBytes(d.bufB, 0, length, (byte) (length % 251 + 1));
             }
             d.write(0, 8, 0, true, 0xFFFF_FFFF, 300); // a user imm with every bit set is still an imm
-            d.pollUntil("imm write", () -> d.sinkA.finished(300) && !d.sinkB.imms.isEmpty());
+            d.pollUntil(() -> d.sinkA.finished(300) && !d.sinkB.imms.isEmpty(), "imm write");
             for (int i = 0; i < 200; i++) {
                 d.a.poll(d.sinkA, 16);
                 d.b.poll(d.sinkB, 16);

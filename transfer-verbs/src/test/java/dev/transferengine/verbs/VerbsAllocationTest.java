@@ -35,7 +35,7 @@ class VerbsAllocationTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 64, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 1, 0), "connect");
-            p.pollUntil(() -> p.ra.finished(0), "connected");
+            p.pollUntil(() -> p.sinkA.finished(0), "connected");
             CountingSink a = new CountingSink();
             CountingSink b = new CountingSink();
             run(p, a, b, peer, srcMr, src.address(), dstMr, WARM_UP);

@@ -101,8 +101,8 @@ class VerbsDeviceMemoryTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 3 * 4096, dev.remoteBase(), dev.remoteKey(),
                     true, 0xD00D, 1), "write into device-registered memory");
-            p.pollUntil(() -> p.ra.finished(1) && p.rb.immCount(0xD00D) == 1, "write and imm");
-            assertTrue(p.ra.errors.isEmpty(), () -> "errors: " + p.ra.errors);
+            p.pollUntil(() -> p.sinkA.finished(1) && p.sinkB.immCount(0xD00D) == 1, "write and imm");
+            assertTrue(p.sinkA.errors.isEmpty(), () -> "errors: " + p.sinkA.errors);
             assertEquals(-1, src.mismatch(dst.asSlice(100, 3 * 4096)), "bytes landed at the device address");
             assertEquals(0, dst.get(JAVA_BYTE, 99), "nothing before the range");
             p.b.deregister(dev);

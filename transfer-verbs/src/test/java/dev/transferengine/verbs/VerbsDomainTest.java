@@ -46,13 +46,13 @@ class VerbsDomainTest {
             // one 64 KiB write with an immediate
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 65536, dstMr.remoteBase() + 4096,
                     dstMr.remoteKey(), true, 0x1234_5678, 1), "first write");
-            p.pollUntil(() -> p.ra.finished(1) && p.rb.immCount(0x1234_5678) == 1, "write 1 and its imm");
+            p.pollUntil(() -> p.sinkA.finished(1) && p.sinkB.immCount(0x1234_5678) == 1, "write 1 and its imm");
             assertEquals(-1, src.asSlice(0, 65536).mismatch(dst.asSlice(4096, 65536)), "bytes of write 1");
 
             // a zero-length write still carries its immediate (big-endian on the wire, value preserved)
             p.post(() -> p.a.postWrite(peer, null, 0, 0, dstMr.remoteBase(), dstMr.remoteKey(), true, -2, 2),
                     "zero-length imm write");
-            p.pollUntil(() -> p.ra.finished(2) && p.rb.immCount(-2) == 1, "zero-length imm");
+            p.pollUntil(() -> p.sinkA.finished(2) && p.sinkB.immCount(-2) == 1, "zero-length imm");
 
             // 256 pages of 4 KiB: chained, selectively signalled; every context completes exactly once
             int pages = 256;
@@ -62,8 +62,8 @@ class VerbsDomainTest {
                 p.post(() -> p.a.postWrite(peer, srcMr, src.address() + off, 4096, dstMr.remoteBase() + off,
                         dstMr.remoteKey(), true, 77, ctx), "page " + i);
             }
-            p.pollUntil(() -> p.rb.immCount(77) == pages && p.ra.completed.size() == pages + 2, "256 pages");
-            assertTrue(p.ra.errors.isEmpty(), () -> "errors: " + p.ra.errors);
+            p.pollUntil(() -> p.sinkB.immCount(77) == pages && p.sinkA.completed.size() == pages + 2, "256 pages");
+            assertTrue(p.sinkA.errors.isEmpty(), () -> "errors: " + p.sinkA.errors);
             assertEquals(-1, src.asSlice(0, 4096L * pages).mismatch(dst.asSlice(0, 4096L * pages)), "paged bytes");
         }
     }
@@ -79,8 +79,8 @@ class VerbsDomainTest {
             assertEquals(ProviderDomain.POSTED, p.b.postReceive(dstMr, dst.address(), 8192, 42));
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postSend(peer, srcMr, src.address() + 10, 3000, 7), "send");
-            p.pollUntil(() -> p.ra.finished(7) && p.rb.finished(42), "send and receive");
-            assertEquals(3000L, p.rb.received.get(42L));
+            p.pollUntil(() -> p.sinkA.finished(7) && p.sinkB.finished(42), "send and receive");
+            assertEquals(3000L, p.sinkB.received.get(42L));
             assertEquals(-1, src.asSlice(10, 3000).mismatch(dst.asSlice(0, 3000)), "message bytes");
         }
     }
@@ -97,17 +97,17 @@ class VerbsDomainTest {
             long badKey = (dstMr.remoteKey() + 0x100) & 0xffff_ffffL;
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), badKey, true, 5, 1),
                     "write with a wrong rkey");
-            p.pollUntil(() -> p.ra.finished(1), "the failing write");
-            TransferException e = p.ra.errors.get(1L);
+            p.pollUntil(() -> p.sinkA.finished(1), "the failing write");
+            TransferException e = p.sinkA.errors.get(1L);
             assertEquals(ErrorCategory.REMOTE_ACCESS, e.category(), e::toString);
             assertTrue(e.getMessage().contains("remote access error"), e.getMessage()); // ibv_wc_status_str
-            assertEquals(0, p.rb.immCount(5), "no imm for a rejected write");
+            assertEquals(0, p.sinkB.immCount(5), "no imm for a rejected write");
 
             // the broken RC connection is replaced; the next write gets through
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 6, 2), "write after the failure");
-            p.pollUntil(() -> p.ra.finished(2) && p.rb.immCount(6) == 1, "write after reconnect");
-            assertTrue(p.ra.completed.contains(2L), () -> "second write: " + p.ra.errors.get(2L));
+            p.pollUntil(() -> p.sinkA.finished(2) && p.sinkB.immCount(6) == 1, "write after reconnect");
+            assertTrue(p.sinkA.completed.contains(2L), () -> "second write: " + p.sinkA.errors.get(2L));
             assertEquals(-1, src.mismatch(dst), "bytes after reconnect");
         }
     }
@@ -123,7 +123,7 @@ class VerbsDomainTest {
             long self = p.a.resolvePeer(p.a.address());
             p.post(() -> p.a.postWrite(self, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     true, 9, 1), "write to self");
-            p.pollUntil(() -> p.ra.finished(1) && p.ra.immCount(9) == 1, "self write");
+            p.pollUntil(() -> p.sinkA.finished(1) && p.sinkA.immCount(9) == 1, "self write");
             assertEquals(-1, src.mismatch(dst));
         }
     }
@@ -154,7 +154,7 @@ class VerbsDomainTest {
             assertEquals(ErrorCategory.PEER_UNREACHABLE, thrown[0].category());
             assertTrue(thrown[0].getMessage().contains("did not complete the connection handshake within 1500 ms"),
                     thrown[0].getMessage());
-            assertTrue(p.ra.completed.isEmpty() && p.ra.errors.isEmpty(), "nothing was posted");
+            assertTrue(p.sinkA.completed.isEmpty() && p.sinkA.errors.isEmpty(), "nothing was posted");
             // once the failure is a handshake timeout old, the next post starts a new attempt (RETRY again)
             p.pollUntil(() -> {
                 try {
@@ -205,7 +205,7 @@ class VerbsDomainTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), 4096, dstMr.remoteBase(), dstMr.remoteKey(),
                     false, 0, 1), "write while connected");
-            p.pollUntil(() -> p.ra.finished(1), "the first write");
+            p.pollUntil(() -> p.sinkA.finished(1), "the first write");
             p.b.close(); // its queue pairs are gone: nothing acknowledges A's packets any more
             long start = System.nanoTime();
             for (int i = 0; i < 4; i++) {
@@ -214,13 +214,13 @@ class VerbsDomainTest {
                         dstMr.remoteBase(), dstMr.remoteKey(), false, 0, ctx));
             }
             long deadline = start + DomainPair.DEADLINE.toNanos();
-            while (p.ra.errors.size() < 4 && System.nanoTime() - deadline < 0) {
-                p.a.poll(p.ra, 64);
+            while (p.sinkA.errors.size() < 4 && System.nanoTime() - deadline < 0) {
+                p.a.poll(p.sinkA, 64);
             }
             System.out.printf("writes to a closed domain failed after %d ms: %s%n",
-                    (System.nanoTime() - start) / 1_000_000, p.ra.errors.values());
-            assertEquals(4, p.ra.errors.size(), "all four writes failed");
-            for (TransferException e : p.ra.errors.values()) {
+                    (System.nanoTime() - start) / 1_000_000, p.sinkA.errors.values());
+            assertEquals(4, p.sinkA.errors.size(), "all four writes failed");
+            for (TransferException e : p.sinkA.errors.values()) {
                 assertEquals(ErrorCategory.PEER_UNREACHABLE, e.category(), e::toString);
             }
         }
@@ -241,7 +241,7 @@ class VerbsDomainTest {
                 p.post(() -> p.a.postWrite(peer, srcMr, src.address() + off, 1024, dstMr.remoteBase() + off,
                         dstMr.remoteKey(), true, 3, ctx), "write " + i);
             }
-            p.pollUntil(() -> p.ra.completed.size() == 64 && p.rb.immCount(3) == 64, "64 writes over 3 QPs");
+            p.pollUntil(() -> p.sinkA.completed.size() == 64 && p.sinkB.immCount(3) == 64, "64 writes over 3 QPs");
             assertEquals(-1, src.mismatch(dst), "bytes");
         }
     }

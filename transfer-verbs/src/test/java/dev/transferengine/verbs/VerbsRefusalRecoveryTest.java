@@ -73,32 +73,32 @@ class VerbsRefusalRecoveryTest {
                 }
                 p.pollUntil(() -> {
                     for (int n = 0; n < VALID; n++) {
-                        if (!p.ra.finished(base + n) || p.rb.immCount((int) (base + n)) == 0) {
+                        if (!p.sinkA.finished(base + n) || p.sinkB.immCount((int) (base + n)) == 0) {
                             return false;
                         }
                     }
-                    return p.ra.finished(badContext);
+                    return p.sinkA.finished(badContext);
                 }, "round " + round + ": 41 writes and 40 imms");
                 // a few more polls so that a duplicate imm, if any, would be seen
                 for (int i = 0; i < 2000; i++) {
-                    p.a.poll(p.ra, 64);
-                    p.b.poll(p.rb, 64);
+                    p.a.poll(p.sinkA, 64);
+                    p.b.poll(p.sinkB, 64);
                 }
                 String where = rmaQps + " QP(s), round " + round + " (bad write at " + badAt + ")";
-                TransferException badError = p.ra.errors.get(badContext);
+                TransferException badError = p.sinkA.errors.get(badContext);
                 if (badError == null || badError.category() != ErrorCategory.REMOTE_ACCESS) {
                     problems.add(where + ": the refused write ended with " + badError);
                 }
-                if (p.rb.immCount(badImm) != 0) {
+                if (p.sinkB.immCount(badImm) != 0) {
                     problems.add(where + ": the refused write delivered its imm");
                 }
                 for (int n = 0; n < VALID; n++) {
                     long ctx = base + n;
-                    if (!p.ra.completed.contains(ctx)) {
-                        problems.add(where + ": valid write " + n + " failed: " + p.ra.errors.get(ctx));
+                    if (!p.sinkA.completed.contains(ctx)) {
+                        problems.add(where + ": valid write " + n + " failed: " + p.sinkA.errors.get(ctx));
                     }
-                    if (p.rb.immCount((int) ctx) != 1) {
-                        problems.add(where + ": valid write " + n + " delivered " + p.rb.immCount((int) ctx) + " imms");
+                    if (p.sinkB.immCount((int) ctx) != 1) {
+                        problems.add(where + ": valid write " + n + " delivered " + p.sinkB.immCount((int) ctx) + " imms");
                     }
                     long wrong = dst.asSlice((long) n * CHUNK, CHUNK).mismatch(src.asSlice((long) n * CHUNK, CHUNK));
                     if (wrong >= 0) {
@@ -131,8 +131,8 @@ class VerbsRefusalRecoveryTest {
             long peer = p.a.resolvePeer(p.b.address());
             p.post(() -> p.a.postWrite(peer, srcMr, src.address(), CHUNK, dstMr.remoteBase(), dstMr.remoteKey(),
                     false, 0, 1), "the first write");
-            p.pollUntil(() -> p.ra.finished(1), "the first write");
-            assertTrue(p.ra.completed.contains(1L), () -> "first write: " + p.ra.errors.get(1L));
+            p.pollUntil(() -> p.sinkA.finished(1), "the first write");
+            assertTrue(p.sinkA.completed.contains(1L), () -> "first write: " + p.sinkA.errors.get(1L));
 
             int badAt = 4;
             for (int i = 0; i < 12; i++) {
@@ -144,21 +144,21 @@ class VerbsRefusalRecoveryTest {
                 assertEquals(ProviderDomain.POSTED, rc, "post " + i + " (the connection is up, the ring has room)");
             }
             long deadline = System.nanoTime() + DomainPair.DEADLINE.toNanos();
-            while (!allDone(p.ra, 100, 12)) {
+            while (!allDone(p.sinkA, 100, 12)) {
                 if (System.nanoTime() - deadline > 0) {
-                    fail("deadline passed; completed " + p.ra.completed + ", errors " + p.ra.errors.keySet());
+                    fail("deadline passed; completed " + p.sinkA.completed + ", errors " + p.sinkA.errors.keySet());
                 }
-                p.a.poll(p.ra, 64); // only a: b never answers the reconnect
+                p.a.poll(p.sinkA, 64); // only a: b never answers the reconnect
             }
             for (int i = 0; i < 12; i++) {
                 long ctx = 100 + i;
                 if (i < badAt) {
-                    assertTrue(p.ra.completed.contains(ctx), () -> "write " + ctx + ": " + p.ra.errors.get(ctx));
+                    assertTrue(p.sinkA.completed.contains(ctx), () -> "write " + ctx + ": " + p.sinkA.errors.get(ctx));
                 } else if (i == badAt) {
-                    assertEquals(ErrorCategory.REMOTE_ACCESS, p.ra.errors.get(ctx).category(),
-                            () -> p.ra.errors.get(ctx).toString());
+                    assertEquals(ErrorCategory.REMOTE_ACCESS, p.sinkA.errors.get(ctx).category(),
+                            () -> p.sinkA.errors.get(ctx).toString());
                 } else {
-                    TransferException e = p.ra.errors.get(ctx);
+                    TransferException e = p.sinkA.errors.get(ctx);
                     assertEquals(ErrorCategory.PEER_UNREACHABLE, e.category(), e::toString);
                     assertTrue(e.getMessage().contains("reconnecting failed"), e.getMessage());
                 }
