@@ -35,6 +35,24 @@ public abstract class ProviderDomainContract {
         return true;
     }
 
+    /** A source buffer on A (filled with a pattern) and a remote-writable target on B, and B's handle at A. */
+    private record Link(MemorySegment src, MemorySegment dst, RegisteredMemory srcMr, RegisteredMemory dstMr,
+                        long peer) {
+        static Link open(DomainPair p, long bytes, int seed) {
+            MemorySegment src = p.buffer(bytes);
+            MemorySegment dst = p.buffer(bytes);
+            pattern(src, seed);
+            return new Link(src, dst, p.a.register(src, false), p.b.register(dst, true),
+                    p.a.resolvePeer(p.b.address()));
+        }
+
+        /** Posts a write with {@code imm} from {@code srcOffset} on A to {@code dstOffset} on B under {@code key}. */
+        int write(DomainPair p, long srcOffset, long length, long dstOffset, long key, int imm, long context) {
+            return p.a.postWrite(peer, srcMr, srcMr.address() + srcOffset, length, dstMr.remoteBase() + dstOffset, key,
+                    true, imm, context);
+        }
+    }
+
     private static void pattern(MemorySegment s, int seed) {
         for (long i = 0; i < s.byteSize(); i++) {
             s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
@@ -46,23 +64,17 @@ public abstract class ProviderDomainContract {
         try (DomainPair p = openPair()) {
             int writes = 200;
             int size = 256;
-            MemorySegment src = p.buffer((long) writes * size);
-            MemorySegment dst = p.buffer((long) writes * size);
-            pattern(src, 7);
-            RegisteredMemory srcMr = p.a.register(src, false);
-            RegisteredMemory dstMr = p.b.register(dst, true);
-            long peer = p.a.resolvePeer(p.b.address());
+            Link l = Link.open(p, (long) writes * size, 7);
             for (int i = 0; i < writes; i++) {
                 long off = (long) i * size;
                 long context = 1000 + i;
-                p.post(() -> p.a.postWrite(peer, srcMr, srcMr.address() + off, size, dstMr.remoteBase() + off,
-                        dstMr.remoteKey(), true, IMM, context), "write " + context);
+                p.post(() -> l.write(p, off, size, off, l.dstMr().remoteKey(), IMM, context), "write " + context);
             }
             p.pollUntil(() -> p.sinkA.outcomes() == writes && p.sinkB.immCount(IMM) == writes,
                     writes + " completions and imms");
             assertTrue(p.sinkA.errors.isEmpty(), () -> "errors: " + p.sinkA.errors);
             assertEquals(writes, new HashSet<>(p.sinkA.completed).size(), "one outcome per context");
-            assertEquals(-1, src.mismatch(dst), "every byte landed");
+            assertEquals(-1, l.src().mismatch(l.dst()), "every byte landed");
             assertEquals(0, p.sinkA.duplicates() + p.sinkB.duplicates());
         }
     }
@@ -70,22 +82,16 @@ public abstract class ProviderDomainContract {
     @Test
     void retryMeansNothingWasPosted() {
         try (DomainPair p = openPair()) {
-            MemorySegment src = p.buffer(64);
-            MemorySegment dst = p.buffer(64);
-            RegisteredMemory srcMr = p.a.register(src, false);
-            RegisteredMemory dstMr = p.b.register(dst, true);
-            long peer = p.a.resolvePeer(p.b.address());
+            Link l = Link.open(p, 64, 1);
             // One write first, so that a provider that connects while polling (verbs) is connected.
-            p.post(() -> p.a.postWrite(peer, srcMr, srcMr.address(), 64, dstMr.remoteBase(), dstMr.remoteKey(), true,
-                    IMM, 0), "the first write");
+            p.post(() -> l.write(p, 0, 64, 0, l.dstMr().remoteKey(), IMM, 0), "the first write");
             p.pollUntil(() -> p.sinkA.finished(0) && p.sinkB.immCount(IMM) == 1, "the first write");
             // Then post without polling until the provider pushes back (or a cap): RETRY must leave no trace.
             List<Long> posted = new ArrayList<>();
             posted.add(0L);
             Set<Long> refused = new HashSet<>();
             for (long context = 1; context <= 50_000 && refused.size() < 16; context++) {
-                int rc = p.a.postWrite(peer, srcMr, srcMr.address(), 64, dstMr.remoteBase(), dstMr.remoteKey(), true,
-                        IMM, context);
+                int rc = l.write(p, 0, 64, 0, l.dstMr().remoteKey(), IMM, context);
                 if (rc == ProviderDomain.RETRY) {
                     refused.add(context);
                 } else {
@@ -108,20 +114,16 @@ public abstract class ProviderDomainContract {
     @Test
     void sendsFillPostedReceivesAndZeroLengthWritesCarryImms() {
         try (DomainPair p = openPair()) {
-            MemorySegment src = p.buffer(4096);
-            MemorySegment dst = p.buffer(4096);
-            pattern(src, 3);
-            RegisteredMemory srcMr = p.a.register(src, false);
-            RegisteredMemory dstMr = p.b.register(dst, true);
-            long peer = p.a.resolvePeer(p.b.address());
-            p.post(() -> p.b.postReceive(dstMr, dstMr.address(), 4096, 500), "receive");
-            p.post(() -> p.a.postSend(peer, srcMr, srcMr.address(), 100, 501), "send");
-            p.post(() -> p.a.postWrite(peer, null, 0, 0, dstMr.remoteBase(), dstMr.remoteKey(), true, IMM + 1, 502),
+            Link l = Link.open(p, 4096, 3);
+            p.post(() -> p.b.postReceive(l.dstMr(), l.dstMr().address(), 4096, 500), "receive");
+            p.post(() -> p.a.postSend(l.peer(), l.srcMr(), l.srcMr().address(), 100, 501), "send");
+            p.post(() -> p.a.postWrite(l.peer(), null, 0, 0, l.dstMr().remoteBase(), l.dstMr().remoteKey(), true,
+                    IMM + 1, 502),
                     "zero-length write");
             p.pollUntil(() -> p.sinkB.received.containsKey(500L) && p.sinkA.finished(501) && p.sinkA.finished(502)
                     && p.sinkB.immCount(IMM + 1) == 1, "the message, the send and the imm-only write");
             assertEquals(100L, p.sinkB.received.get(500L), "the message's length");
-            assertEquals(-1, src.asSlice(0, 100).mismatch(dst.asSlice(0, 100)), "the message's bytes");
+            assertEquals(-1, l.src().asSlice(0, 100).mismatch(l.dst().asSlice(0, 100)), "the message's bytes");
             assertTrue(p.sinkA.errors.isEmpty(), () -> "errors: " + p.sinkA.errors);
         }
     }
@@ -141,22 +143,16 @@ public abstract class ProviderDomainContract {
     void aWriteWithAForgedKeyFailsWithATypedErrorAndChangesNothing() {
         org.junit.jupiter.api.Assumptions.assumeTrue(reportsRefusedWrites(), "this provider does not report refusals");
         try (DomainPair p = openPair()) {
-            MemorySegment src = p.buffer(4096);
-            MemorySegment dst = p.buffer(4096);
-            pattern(src, 5);
-            RegisteredMemory srcMr = p.a.register(src, false);
-            RegisteredMemory dstMr = p.b.register(dst, true);
-            long peer = p.a.resolvePeer(p.b.address());
-            long forged = dstMr.remoteKey() ^ 0x5A5A_0000L;
-            p.post(() -> p.a.postWrite(peer, srcMr, srcMr.address(), 1000, dstMr.remoteBase(), forged, true, IMM + 2,
-                    77), "a write with a forged key");
+            Link l = Link.open(p, 4096, 5);
+            long forged = l.dstMr().remoteKey() ^ 0x5A5A_0000L;
+            p.post(() -> l.write(p, 0, 1000, 0, forged, IMM + 2, 77), "a write with a forged key");
             p.pollUntil(() -> p.sinkA.finished(77), "the forged write's outcome");
             TransferException e = assertInstanceOf(TransferException.class, p.sinkA.errors.get(77L),
                     "the forged write must fail, not complete");
             assertEquals(ErrorCategory.REMOTE_ACCESS, e.category(), e::toString);
             assertEquals(0, p.sinkB.immCount(IMM + 2), "no imm for a refused write");
-            for (long i = 0; i < dst.byteSize(); i++) {
-                assertEquals(0, dst.get(ValueLayout.JAVA_BYTE, i), "byte " + i + " of the target changed");
+            for (long i = 0; i < l.dst().byteSize(); i++) {
+                assertEquals(0, l.dst().get(ValueLayout.JAVA_BYTE, i), "byte " + i + " of the target changed");
             }
         }
     }
