@@ -56,22 +56,6 @@ public abstract class ConformanceBase {
         return new int[] {1, 2, 4};
     }
 
-    /**
-     * Whether the provider reports a write the target refused (bad key, address outside the region) as an
-     * error at the initiator. Real RDMA NICs and libfabric tcp do; libfabric 1.17's shm does not (the
-     * target drops the write silently), so its subclass returns false and the tests that need the
-     * report are skipped with that reason.
-     */
-    protected boolean reportsRefusedRemoteWrites() {
-        return true;
-    }
-
-    /** Skips the calling test when the provider cannot report refused remote writes. */
-    protected final void assumeRefusedRemoteWritesReported() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(reportsRefusedRemoteWrites(),
-                "the provider does not report writes the target refused (see reportsRefusedRemoteWrites)");
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Parameter sources and fixtures
     // ---------------------------------------------------------------------------------------------

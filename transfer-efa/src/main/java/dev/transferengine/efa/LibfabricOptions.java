@@ -77,6 +77,16 @@ public final class LibfabricOptions {
      */
     public static final String VERIFY_REMOTE_KEYS = "libfabric.verifyRemoteKeys";
 
+    /**
+     * {@code auto} (default), {@code true} or {@code false}: each endpoint publishes its remote-writable
+     * registrations (key and range) in a file under {@code /dev/shm}, and a writer checks a write to a same-host
+     * peer against the peer's table before posting it, failing a stale, forged or out-of-range descriptor with
+     * REMOTE_ACCESS at once. libfabric 1.17's shm drops a write its target refuses without telling the writer (a
+     * small one "succeeds", a large one never completes); {@code auto} turns this on for shm. Both sides need it: a
+     * peer without a table is not checked. docs/reliability.md.
+     */
+    public static final String KEY_TABLE = "libfabric.keyTable";
+
     /** Environment variable naming the library, when no option or system property does. */
     public static final String LIBRARY_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_LIBRARY";
     /** Older environment variable for the library, read after {@link #LIBRARY_ENVIRONMENT_VARIABLE}. */

@@ -29,12 +29,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 9 through the engine, two engines in this JVM: a write the target must refuse never changes the target's
  * memory and never delivers an imm, and its outcome at the writer is one of the documented ones, within the
- * transfer deadline: tcp reports REMOTE_ACCESS; shm (libfabric 1.17) cannot report a refusal: a write of up to
- * 4 KiB completes normally, a larger one fails with TIMEOUT at the transfer deadline (docs/reliability.md).
- * Before the fix, every imm-less case here overwrote the target on shm.
+ * transfer deadline: tcp reports REMOTE_ACCESS; shm reports REMOTE_ACCESS at once from the writer's key check
+ * (the peer's published registrations, {@code KeyTable}). With that check off ({@link #SHM_TARGET_CHECK_ONLY}) only
+ * the target's verification is left, and libfabric 1.17's shm reports nothing: a write of up to 4 KiB completes
+ * normally, a larger one fails with TIMEOUT at the transfer deadline (docs/reliability.md); the bytes stay safe.
+ * Before issue 9's first fix, every imm-less case here overwrote the target on shm.
  */
 class RefusedWriteEngineTest {
     static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(3);
+    /** shm with the writer's key check off: only the target's verification, which reports nothing. */
+    static final String SHM_TARGET_CHECK_ONLY = "shm-target-check-only";
     static final int TARGET_BYTES = 256 * 1024;
     private static final AtomicInteger NEXT_IMM = new AtomicInteger(0x5E00_0000);
 
@@ -49,11 +53,16 @@ class RefusedWriteEngineTest {
     }
 
     private void open(String alias) {
-        target = TransferEngine.builder().provider(alias).groups(1, 1).name("refused-target")
-                .transferTimeout(TRANSFER_TIMEOUT).build();
-        writer = TransferEngine.builder().provider(alias).groups(1, 1).name("refused-writer")
-                .transferTimeout(TRANSFER_TIMEOUT).build();
+        target = builder(alias).name("refused-target").build();
+        writer = builder(alias).name("refused-writer").build();
         src = writer.register(arena.allocate(TARGET_BYTES, 4096).fill((byte) 0x5A), Access.LOCAL);
+    }
+
+    private static TransferEngine.Builder builder(String alias) {
+        TransferEngine.Builder b = TransferEngine.builder().groups(1, 1).transferTimeout(TRANSFER_TIMEOUT);
+        return alias.equals(SHM_TARGET_CHECK_ONLY)
+                ? b.provider("shm").providerOption(LibfabricOptions.KEY_TABLE, "false")
+                : b.provider(alias);
     }
 
     @AfterEach
@@ -68,7 +77,7 @@ class RefusedWriteEngineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp"})
+    @ValueSource(strings = {"shm", "tcp", SHM_TARGET_CHECK_ONLY})
     void wrongKeyWithoutImm(String alias) throws Exception {
         open(alias);
         MemorySegment memory = arena.allocate(TARGET_BYTES, 4096);
@@ -82,7 +91,7 @@ class RefusedWriteEngineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp"})
+    @ValueSource(strings = {"shm", "tcp", SHM_TARGET_CHECK_ONLY})
     void staleKeyWithoutImm(String alias) throws Exception {
         open(alias);
         MemorySegment memory = arena.allocate(TARGET_BYTES, 4096);
@@ -95,7 +104,7 @@ class RefusedWriteEngineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp"})
+    @ValueSource(strings = {"shm", "tcp", SHM_TARGET_CHECK_ONLY})
     void realKeyOutsideTheRegistrationWithoutImm(String alias) throws Exception {
         open(alias);
         MemorySegment memory = arena.allocate(TARGET_BYTES, 4096);
@@ -106,7 +115,7 @@ class RefusedWriteEngineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"shm", "tcp"})
+    @ValueSource(strings = {"shm", "tcp", SHM_TARGET_CHECK_ONLY})
     void immWritesToAClosedRegion(String alias) throws Exception {
         open(alias);
         MemorySegment memory = arena.allocate(TARGET_BYTES, 4096);
@@ -141,6 +150,10 @@ class RefusedWriteEngineTest {
             ErrorCategory c = error.category();
             assertTrue(c == ErrorCategory.REMOTE_ACCESS || length > 4096 && c == ErrorCategory.PEER_UNREACHABLE,
                     error::toString);
+        } else if (alias.equals("shm")) {
+            assertTrue(error != null && error.category() == ErrorCategory.REMOTE_ACCESS,
+                    () -> "shm: the writer's key check refuses it: " + f);
+            assertTrue(millis < 1_000, "refused at once, not at the deadline: " + millis + " ms");
         } else if (length <= 4096) {
             assertEquals(null, error, "shm 1.17: a refused write of up to 4 KiB completes at the writer");
         } else {

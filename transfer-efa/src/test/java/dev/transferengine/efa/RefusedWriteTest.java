@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * target; the engine now posts every shm write with remote CQ data so the target checks it (docs/reliability.md).
  *
  * <p>What the writer sees of a refusal is provider-specific and asserted per provider in
- * {@link #assertWriterOutcome}: tcp reports it (REMOTE_ACCESS); shm 1.17 cannot (see there).
+ * {@link #assertWriterOutcome}: REMOTE_ACCESS on both (on shm from the writer's key check, see there).
  *
  * <p>Before the fix (commit of this test), 8 of these failed on shm and shm with EFA paths: every imm-less case
  * changed the target's bytes and completed successfully.
@@ -143,10 +143,10 @@ class RefusedWriteTest {
 
     /**
      * What the writer learns of a refusal. tcp (with FI_DELIVERY_COMPLETE): an error completion, REMOTE_ACCESS.
-     * shm (libfabric 1.17): the target drops a refused command without answering and without any CQ entry; a write
-     * of up to 4 KiB (inline/inject) completed at the writer when it was queued, so it reports success; a larger
-     * one (CMA "iov" protocol) waits for an answer that never comes: no completion at all (the engine's transfer
-     * deadline fails it with TIMEOUT). Either way nothing was written and no imm delivered (asserted before this).
+     * shm: REMOTE_ACCESS from the writer's own check against the peer's published registrations ({@code KeyTable});
+     * libfabric 1.17's shm itself would drop the command at the target and tell no one (a write of up to 4 KiB
+     * "succeeded", a larger one never completed: see {@code ShmKeyTableTest} for the table switched off). Either
+     * way nothing was written and no imm delivered (asserted before this).
      */
     static void assertWriterOutcome(TestProviders p, Outcome o, long length, boolean withImm) {
         if (p.isTcp()) {
@@ -157,11 +157,9 @@ class RefusedWriteTest {
                     o.error::toString);
             return;
         }
-        if (length <= 4096) {
-            assertTrue(o.completed && o.error == null, () -> "shm 1.17: a refused inline/inject write completes: " + o);
-        } else {
-            assertTrue(!o.completed && o.error == null, () -> "shm 1.17: a refused CMA write never completes: " + o);
-        }
+        // shm: the writer's key check (KeyTable) refuses it before posting, whatever its size
+        assertTrue(o.error != null, () -> "shm reports a refused write through the writer's key check: " + o);
+        assertEquals(ErrorCategory.REMOTE_ACCESS, o.error.category(), o.error::toString);
     }
 
     record Outcome(boolean completed, TransferException error, long millis) {

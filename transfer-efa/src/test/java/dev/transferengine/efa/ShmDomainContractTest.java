@@ -3,7 +3,7 @@ package dev.transferengine.efa;
 import dev.transferengine.testing.ProviderDomainContract;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The SPI contract on libfabric shm, which does not report refused writes (docs/reliability.md). */
+/** The SPI contract on libfabric shm (refused writes reported through the writer's key check, docs/reliability.md). */
 class ShmDomainContractTest extends ProviderDomainContract {
     @BeforeAll
     static void libfabricPresent() {
@@ -13,10 +13,5 @@ class ShmDomainContractTest extends ProviderDomainContract {
     @Override
     protected dev.transferengine.testing.DomainPair openPair() {
         return new DomainPair(TestProviders.SHM.options);
-    }
-
-    @Override
-    protected boolean reportsRefusedWrites() {
-        return false;
     }
 }

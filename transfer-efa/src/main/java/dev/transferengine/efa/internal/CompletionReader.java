@@ -34,10 +34,12 @@ final class CompletionReader {
     private final boolean provErrnoIsErrno;
     private final NotConnectedRetries retries;
     private final RefusalTriage triage;
+    private final WriterRefusals refusals;
 
     CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
                      StagedReceives staged, NotConnectedRetries retries, RefusalTriage triage,
-                     boolean provErrnoIsErrno) {
+                     WriterRefusals refusals, boolean provErrnoIsErrno) {
+        this.refusals = refusals;
         this.retries = retries;
         this.triage = triage;
         this.library = library;
@@ -51,7 +53,7 @@ final class CompletionReader {
     }
 
     int poll(CompletionSink sink, int maxEntries) {
-        int delivered = 0;
+        int delivered = refusals.deliver(sink, maxEntries);
         long n = FiCalls.dataPath(endpoint.cqRead, endpoint.cq, entries, Math.min(Math.max(maxEntries, 1), BATCH),
                 endpoint.criticalCalls);
         if (n > 0) {

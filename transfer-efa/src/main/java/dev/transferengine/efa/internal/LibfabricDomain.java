@@ -45,6 +45,10 @@ final class LibfabricDomain implements ProviderDomain {
     private final CompletionReader reader;
     /** Connection-based providers: sorts out writes flushed with a dropped connection (null elsewhere). */
     private final RefusalTriage triage;
+    /** shm: this endpoint's registrations, published for same-host writers to check (null elsewhere). */
+    private final KeyTable keyTable;
+    /** Writes refused before posting by a peer's key table, reported at the next poll. */
+    private final WriterRefusals refusals = new WriterRefusals();
     private final Runnable onClose;
     /** Whether the fi_info entry grants FI_HMEM: only then is device memory registration tried. */
     private final boolean hmem;
@@ -60,21 +64,25 @@ final class LibfabricDomain implements ProviderDomain {
         this.arena = Arena.ofShared();
         FiEndpoint ep = null;
         MemoryRegistrations regs = null;
+        KeyTable keys = null;
         try {
             boolean stagedMode = settings.forceEfaPaths() || info.hasMode(FiConst.Mode.FI_RX_CQ_DATA);
             int queueDepth = (int) Math.min(Math.max(info.txSize(), 64) + Math.max(info.rxSize(), 64), MAX_CONTEXTS / 2);
             ep = new FiEndpoint(library, fabric, info, queueDepth);
             this.endpoint = ep;
             this.address = DomainAddress.of(ep.address);
+            boolean checkKeys = settings.keyTable(info.providerName(), info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY));
+            keys = checkKeys ? KeyTable.create(ep.address) : null;
+            this.keyTable = keys;
             int stagedCount = stagedMode ? settings.stagedReceives() : 0;
             this.contexts = new OpContexts(arena, Math.min(queueDepth + stagedCount, MAX_CONTEXTS));
             // Keys are always read back with fi_mr_key; only whether we request our own depends on PROV_KEY.
             regs = new MemoryRegistrations(library, ep, info.hasMrMode(FiConst.MrMode.FI_MR_VIRT_ADDR),
                     info.hasMrMode(FiConst.MrMode.FI_MR_PROV_KEY),
-                    settings.hmemDeviceOnly() ? FiConst.Cap.FI_HMEM_DEVICE_ONLY : 0);
+                    settings.hmemDeviceOnly() ? FiConst.Cap.FI_HMEM_DEVICE_ONLY : 0, keys);
             this.registrations = regs;
             long retryTimeoutNanos = settings.retryTimeoutMillis() * 1_000_000L;
-            this.peers = new PeerTable(library, ep, info.addrFormat(), retryTimeoutNanos);
+            this.peers = new PeerTable(library, ep, info.addrFormat(), retryTimeoutNanos, checkKeys ? arena : null);
             long completion = FiConst.Flag.FI_COMPLETION
                     | (settings.deliveryCompleteFor(info.providerName()) ? FiConst.Flag.FI_DELIVERY_COMPLETE : 0);
             boolean markImmless = settings.markImmlessWrites(info.providerName(), info.cqDataSize());
@@ -88,7 +96,7 @@ final class LibfabricDomain implements ProviderDomain {
             if (retries != null) {
                 retries.triage(triage);
             }
-            this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries, triage,
+            this.reader = new CompletionReader(arena, library, ep, contexts, staged, retries, triage, refusals,
                     FiErrors.provErrnoIsErrno(info.providerName()));
             // FI_HMEM granted: registerDevice may be tried (it may still find at run time that this libfabric
             // cannot register CUDA memory, e.g. Debian's shm without CUDA, and then reports UNAVAILABLE).
@@ -100,6 +108,9 @@ final class LibfabricDomain implements ProviderDomain {
                 RetiredEndpoints.opened(RetiredEndpoints.shmFileOf(ep.address));
             }
         } catch (RuntimeException | Error e) {
+            if (keys != null) {
+                keys.close();
+            }
             if (ep != null) {
                 ep.closeEndpoint();
             }
@@ -179,6 +190,13 @@ final class LibfabricDomain implements ProviderDomain {
             return RETRY; // the peer's dropped connection is being sorted out (RefusalTriage)
         }
         peers.requireLiveProcess(peerIndex); // shm: never post to a dead process (PeerProcesses)
+        if (length > 0) { // zero-length writes carry only an imm: RDMA checks no key for them either
+            TransferException refused = peers.refusedWrite(peerIndex, remoteKey, remoteAddress, length);
+            if (refused != null) {
+                refusals.refuse(context, refused); // shm would drop it at the target and tell no one
+                return POSTED;
+            }
+        }
         int slot = contexts.acquire(OpContexts.WRITE, context);
         if (slot < 0) {
             return RETRY;
@@ -291,6 +309,9 @@ final class LibfabricDomain implements ProviderDomain {
             closed = true;
         }
         try {
+            if (keyTable != null) {
+                keyTable.close(); // writers refuse this endpoint from now on, before its registrations go
+            }
             if (retire) {
                 RetiredEndpoints.closed(this::closeNative, RetiredEndpoints.shmFileOf(endpoint.address));
             } else {

@@ -31,11 +31,14 @@ import java.util.Set;
  *                              engines that write device memory over shm to a peer in the same process
  * @param verifyRemoteKeys      TRUE / FALSE, or null for automatic (post every write with remote CQ data on shm,
  *                              so the target checks its key; see {@link #markImmlessWrites})
+ * @param keyTable              TRUE / FALSE, or null for automatic (shm endpoints publish their registrations and
+ *                              writers check keys before posting; see {@link #keyTable})
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
                                 int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices,
-                                boolean hmemDeviceOnly, Boolean verifyRemoteKeys) {
+                                boolean hmemDeviceOnly, Boolean verifyRemoteKeys,
+                                Boolean keyTable) {
     public LibfabricSettings {
         cudaDevices = List.copyOf(cudaDevices);
     }
@@ -47,7 +50,7 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             LibfabricOptions.LIBRARY, LibfabricOptions.PATH, LibfabricOptions.FORCE_EFA_PATHS,
             LibfabricOptions.DELIVERY_COMPLETE, LibfabricOptions.STAGED_RECEIVES, LibfabricOptions.STAGED_RECEIVE_BYTES,
             LibfabricOptions.RETRY_TIMEOUT_MILLIS, LibfabricOptions.HMEM, LibfabricOptions.CUDA_DEVICES,
-            LibfabricOptions.HMEM_DEVICE_ONLY, LibfabricOptions.VERIFY_REMOTE_KEYS);
+            LibfabricOptions.HMEM_DEVICE_ONLY, LibfabricOptions.VERIFY_REMOTE_KEYS, LibfabricOptions.KEY_TABLE);
 
     /**
      * Reads {@code options} through {@link ProviderOptions} (the map, then system properties {@code te.<key>}, then
@@ -69,7 +72,8 @@ public record LibfabricSettings(String provider, String node, String libraryPath
                 autoBoolean(o, LibfabricOptions.HMEM),
                 ordinals(o.string(LibfabricOptions.CUDA_DEVICES, "")),
                 o.bool(LibfabricOptions.HMEM_DEVICE_ONLY, true),
-                autoBoolean(o, LibfabricOptions.VERIFY_REMOTE_KEYS));
+                autoBoolean(o, LibfabricOptions.VERIFY_REMOTE_KEYS),
+                autoBoolean(o, LibfabricOptions.KEY_TABLE));
     }
 
     /**
@@ -165,6 +169,19 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             return true;
         }
         return providerName != null && providerName.toLowerCase(Locale.ROOT).startsWith("shm");
+    }
+
+    /**
+     * Whether this domain publishes its remote-writable registrations in a {@link KeyTable} and checks writes to
+     * same-host peers against theirs before posting. Needed on libfabric 1.17's shm, which reports a write its
+     * target refused to nobody (docs/reliability.md). Automatic: on for shm; never with provider-chosen keys (the
+     * table's keys name their slot).
+     */
+    public boolean keyTable(String providerName, boolean providerKeys) {
+        if (providerKeys || Boolean.FALSE.equals(keyTable)) {
+            return false;
+        }
+        return keyTable != null || providerName != null && providerName.toLowerCase(Locale.ROOT).startsWith("shm");
     }
 
     /** tcp, and anything layered with ofi_rxm or on sockets: connections that a refused write tears down. */

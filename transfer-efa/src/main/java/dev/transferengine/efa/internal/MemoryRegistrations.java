@@ -41,8 +41,16 @@ final class MemoryRegistrations {
     /** fi_mr_regattr flags for CUDA memory: FI_HMEM_DEVICE_ONLY unless libfabric.hmemDeviceOnly=false. */
     private final long deviceRegistrationFlags;
 
+    /** shm: the remote-writable registrations published for same-host writers to check; null elsewhere. */
+    private final KeyTable keys;
+
+    /** @param keys the endpoint's published key table (requested keys only), or null */
     MemoryRegistrations(LibfabricLibrary library, FiEndpoint endpoint, boolean virtualAddressing, boolean providerKeys,
-                        long deviceRegistrationFlags) {
+                        long deviceRegistrationFlags, KeyTable keys) {
+        if (keys != null && providerKeys) {
+            throw new IllegalArgumentException("a key table needs requested keys (no FI_MR_PROV_KEY)");
+        }
+        this.keys = keys;
         this.deviceRegistrationFlags = deviceRegistrationFlags;
         this.library = library;
         this.endpoint = endpoint;
@@ -56,7 +64,7 @@ final class MemoryRegistrations {
         }
         long access = FiConst.Cap.FI_SEND | FiConst.Cap.FI_RECV | FiConst.Cap.FI_WRITE
                 | (remoteWrite ? FiConst.Cap.FI_REMOTE_WRITE : 0);
-        long requestedKey = providerKeys ? 0 : nextRequestedKey++;
+        long requestedKey = requestKey(remoteWrite);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             // By address: a segment of a confined arena may be registered, and this runs on the worker thread.
@@ -64,6 +72,7 @@ final class MemoryRegistrations {
                     segment.byteSize(), access, 0,
                     requestedKey, 0, out);
             if (rc != 0) {
+                unusedKey(requestedKey);
                 throw FiErrors.callFailed(library, "fi_mr_reg of " + segment.byteSize() + " bytes", rc);
             }
             MemorySegment mr = out.get(ADDRESS, 0).reinterpret(FiLayouts.FID_MR.byteSize());
@@ -75,6 +84,7 @@ final class MemoryRegistrations {
             if (remoteWrite) {
                 remoteWritable.add(m);
             }
+            publish(m, remoteWrite, requestedKey);
             return m;
         }
     }
@@ -108,7 +118,7 @@ final class MemoryRegistrations {
         }
         long access = FiConst.Cap.FI_SEND | FiConst.Cap.FI_RECV | FiConst.Cap.FI_WRITE
                 | (remoteWrite ? FiConst.Cap.FI_REMOTE_WRITE : 0);
-        long requestedKey = providerKeys ? 0 : nextRequestedKey++;
+        long requestedKey = requestKey(remoteWrite);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment iov = arena.allocate(FiLayouts.IOVEC);
             iov.set(JAVA_LONG, FiLayouts.IOV_BASE, memory.address());
@@ -126,6 +136,7 @@ final class MemoryRegistrations {
             // Device-only: cuMemAlloc memory is not host-accessible, and shm picks its CUDA IPC path only then.
             int rc = FiCalls.mrRegattr(regattr, endpoint.domain, attr, deviceRegistrationFlags, out);
             if (rc != 0) {
+                unusedKey(requestedKey);
                 String what = "fi_mr_regattr(FI_HMEM_CUDA, device " + memory.ordinal() + ") of "
                         + memory.lengthBytes() + " bytes at 0x" + Long.toHexString(memory.address()) + " on " + provider;
                 String text = library.strerror(-rc);
@@ -142,7 +153,41 @@ final class MemoryRegistrations {
             LibfabricMemory m = new LibfabricMemory(this, null, memory.ordinal(), memory.address(),
                     memory.lengthBytes(), key, virtualAddressing ? memory.address() : 0, mr, desc);
             live.add(m); // never in remoteWritable: no arena whose closing the freed-memory check could see
+            publish(m, remoteWrite, requestedKey);
             return m;
+        }
+    }
+
+    /** The key to request: 0 when the provider picks keys; with a key table, one that names a table slot. */
+    private long requestKey(boolean remoteWrite) {
+        if (providerKeys) {
+            return 0;
+        }
+        return keys != null ? keys.newKey(remoteWrite) : nextRequestedKey++;
+    }
+
+    private void unusedKey(long requestedKey) {
+        if (keys != null) {
+            keys.unused(requestedKey);
+        }
+    }
+
+    /**
+     * Publishes a remote-writable registration in the key table (after the MR exists, so a writer that passes the
+     * check finds it at the target). The key must be the one requested: it names the table slot.
+     */
+    private void publish(LibfabricMemory m, boolean remoteWrite, long requestedKey) {
+        if (keys == null) {
+            return;
+        }
+        if (m.remoteKey() != requestedKey) {
+            deregister(m);
+            unusedKey(requestedKey);
+            throw new TransferException(ErrorCategory.PROVIDER, "the provider gave key " + m.remoteKey()
+                    + " instead of the requested " + requestedKey + ": the key table cannot describe it");
+        }
+        if (remoteWrite) {
+            keys.publish(requestedKey, m.remoteBase(), m.remoteBase() + m.lengthBytes());
         }
     }
 
@@ -159,6 +204,9 @@ final class MemoryRegistrations {
 
     void deregister(RegisteredMemory memory) {
         if (memory instanceof LibfabricMemory m && m.owner() == this && m.isLive()) {
+            if (keys != null) {
+                keys.withdraw(m.remoteKey()); // writers refuse it before the target's MR is gone
+            }
             m.markDead();
             live.remove(m);
             remoteWritable.remove(m);

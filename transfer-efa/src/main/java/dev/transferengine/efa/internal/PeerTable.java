@@ -35,6 +35,8 @@ final class PeerTable {
     private final Map<DomainAddress, Integer> indexByAddress = new HashMap<>();
     /** shm peers' processes, checked before posts (a dead shm peer's lock wedges a post for good). */
     private final PeerProcesses processes = new PeerProcesses();
+    /** Where peers' key tables are mapped; null when this domain checks no keys before posting. */
+    private final Arena keyTableArena;
 
     private int count;
     private DomainAddress[] addresses = new DomainAddress[8];
@@ -43,8 +45,13 @@ final class PeerTable {
     private long[] refusedSince = new long[8];
     /** Known unreachable: its posts were refused past the retry timeout, and none was accepted since. */
     private boolean[] dead = new boolean[8];
+    /** The peer's published registrations ({@link PeerKeyTable}), or null: writes to it are not checked. */
+    private PeerKeyTable[] keyTables = new PeerKeyTable[8];
 
-    PeerTable(LibfabricLibrary library, FiEndpoint endpoint, int addrFormat, long retryTimeoutNanos) {
+    /** @param keyTableArena where same-host peers' key tables are mapped, or null to check no keys before posts */
+    PeerTable(LibfabricLibrary library, FiEndpoint endpoint, int addrFormat, long retryTimeoutNanos,
+              Arena keyTableArena) {
+        this.keyTableArena = keyTableArena;
         this.library = library;
         this.endpoint = endpoint;
         this.addrFormat = addrFormat;
@@ -65,12 +72,14 @@ final class PeerTable {
             fiAddr = Arrays.copyOf(fiAddr, n);
             refusedSince = Arrays.copyOf(refusedSince, n);
             dead = Arrays.copyOf(dead, n);
+            keyTables = Arrays.copyOf(keyTables, n);
         }
         int index = count++;
         addresses[index] = peer;
         fiAddr[index] = inserted;
         indexByAddress.put(peer, index);
         processes.add(index, peer.bytes());
+        keyTables[index] = keyTableArena == null ? null : PeerKeyTable.open(peer.bytes(), keyTableArena);
         return index;
     }
 
@@ -147,6 +156,26 @@ final class PeerTable {
                     + " (pid " + processes.pid(index) + ") is gone; nothing is posted to it (a post could wait forever"
                     + " on a lock the dead process held)", 0, "peer process gone", null);
         }
+    }
+
+    /**
+     * Checks a write of {@code length} (> 0) bytes against the peer's published registrations: null when it may be
+     * posted (or the peer publishes none), otherwise the typed error to report for it (REMOTE_ACCESS for a key or
+     * range the peer has not registered, PEER_UNREACHABLE when the peer's endpoint has closed). No allocation
+     * unless refused.
+     */
+    TransferException refusedWrite(int index, long key, long address, long length) {
+        PeerKeyTable table = keyTables[index];
+        int verdict = table == null ? PeerKeyTable.PERMITTED : table.check(key, address, length);
+        if (verdict == PeerKeyTable.PERMITTED) {
+            return null;
+        }
+        String what = "RMA write of " + length + " bytes at 0x" + Long.toHexString(address) + " with key 0x"
+                + Long.toHexString(key) + " to peer " + addresses[index] + " refused before posting: "
+                + PeerKeyTable.explain(verdict) + " (its published registrations, " + table.file() + ")";
+        ErrorCategory category = verdict == PeerKeyTable.CLOSED ? ErrorCategory.PEER_UNREACHABLE
+                : ErrorCategory.REMOTE_ACCESS;
+        return new TransferException(category, what, 0, "refused by the writer's key check", null);
     }
 
     /** Whether the peer was given up (posts refused past the retry timeout) and nothing was accepted since. */

@@ -63,7 +63,14 @@ final class RetiredEndpoints {
         now.forEach(Runnable::run);
     }
 
-    private static synchronized void forget(Path shmFile) {
+    /** {@code file} is removed at exit unless {@link #forget} was called for it first (key tables, {@link KeyTable}). */
+    static synchronized void unlinkAtExit(Path file) {
+        shmFiles.add(file);
+        installHook();
+    }
+
+    /** {@code shmFile} was removed by its owner: nothing to do at exit. */
+    static synchronized void forget(Path shmFile) {
         shmFiles.remove(shmFile);
     }
 

@@ -26,7 +26,7 @@ class LibfabricSettingsTest {
                 () -> LibfabricSettings.from(Map.of(LibfabricOptions.PROVIDER, "tcp", "libfabric.deliverycomplete",
                         "true")));
         assertEquals("unknown libfabric option 'libfabric.deliverycomplete'; known: [libfabric.cudaDevices, "
-                + "libfabric.deliveryComplete, libfabric.forceEfaPaths, libfabric.hmem, libfabric.hmemDeviceOnly, "
+                + "libfabric.deliveryComplete, libfabric.forceEfaPaths, libfabric.hmem, libfabric.hmemDeviceOnly, libfabric.keyTable, "
                 + "libfabric.library, libfabric.node, libfabric.path, libfabric.provider, libfabric.retryTimeoutMillis, "
                 + "libfabric.stagedReceiveBytes, libfabric.stagedReceives, libfabric.verifyRemoteKeys]", e.getMessage());
     }
@@ -65,6 +65,24 @@ class LibfabricSettingsTest {
         assertEquals(List.of(), s.cudaDevices());
         assertTrue(s.hmemDeviceOnly());
         assertNull(s.verifyRemoteKeys());
+        assertNull(s.keyTable());
+    }
+
+    /** The writer-side key check: automatic on shm only, never with provider-chosen keys, forced either way. */
+    @Test
+    void theKeyTableIsOnForShmUnlessTurnedOff() {
+        LibfabricSettings auto = LibfabricSettings.from(Map.of());
+        assertTrue(auto.keyTable("shm", false));
+        assertFalse(auto.keyTable("tcp;ofi_rxm", false));
+        assertFalse(auto.keyTable("efa", false));
+        assertFalse(auto.keyTable("shm", true), "provider keys cannot name a table slot");
+        LibfabricSettings off = LibfabricSettings.from(Map.of(LibfabricOptions.KEY_TABLE, "false"));
+        assertFalse(off.keyTable("shm", false));
+        LibfabricSettings on = LibfabricSettings.from(Map.of(LibfabricOptions.KEY_TABLE, "TRUE"));
+        assertTrue(on.keyTable("tcp;ofi_rxm", false));
+        assertFalse(on.keyTable("tcp;ofi_rxm", true));
+        assertMessage(Map.of(LibfabricOptions.KEY_TABLE, "on"),
+                "libfabric.keyTable must be one of [auto, true, false], got 'on'");
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.transferengine.kits.kv;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferEngine;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,11 +43,6 @@ public abstract class KvHandOffSuite {
 
     /** A fresh engine of the provider under test. */
     protected abstract TransferEngine.Builder engine(String name);
-
-    /** Whether the provider tells a writer that the target refused its write (libfabric 1.17 shm does not). */
-    protected boolean reportsRefusedRemoteWrites() {
-        return true;
-    }
 
     /**
      * The decoder's options in the silent-prefiller test: a 50 ms heartbeat and a 600 ms timeout, so that the test
@@ -162,8 +156,6 @@ public abstract class KvHandOffSuite {
 
     @Test
     void aFailedWriteCancelsTheRestAndFailsTheTransfer() throws Exception {
-        Assumptions.assumeTrue(reportsRefusedRemoteWrites(),
-                "the provider does not report refused writes to the writer");
         try (KvRig rig = rig(1, 1, KvDecoder.Options.defaults())) {
             int[] pages = rig.decoderPages(LAYOUT.pagesFor(TOKENS));
             KvTransfer t = rig.decoder.requestPrefill(rig.prefillAddresses(), TOKENS, pages, CONTEXT_OFFSET,

@@ -5,10 +5,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 import java.time.Duration;
 
-/**
- * The KV hand-off suite on libfabric's shm. libfabric 1.17's shm never tells the writer that the target refused
- * a write (docs/reliability.md), so the failed-write test is skipped here; tcp and loopback cover it.
- */
+/** The KV hand-off suite on libfabric's shm. */
 class ShmKvHandOffTest extends KvHandOffSuite {
     @BeforeAll
     static void libfabricPresent() {
@@ -18,10 +15,5 @@ class ShmKvHandOffTest extends KvHandOffSuite {
     @Override
     protected TransferEngine.Builder engine(String name) {
         return TransferEngine.builder().provider("shm").transferTimeout(Duration.ofSeconds(15));
-    }
-
-    @Override
-    protected boolean reportsRefusedRemoteWrites() {
-        return false;
     }
 }

@@ -3,7 +3,7 @@ package dev.transferengine.kits.weights;
 import dev.transferengine.api.TransferEngine;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The weight push on libfabric shm (which cannot report a write its target refused: that test is skipped). */
+/** The weight push on libfabric shm. */
 class ShmWeightPushTest extends WeightPushContract {
     @BeforeAll
     static void libfabricPresent() {
@@ -13,10 +13,5 @@ class ShmWeightPushTest extends WeightPushContract {
     @Override
     TransferEngine.Builder builder(int nics) {
         return TransferEngine.builder().provider("shm").groups(1, nics);
-    }
-
-    @Override
-    boolean reportsRefusedWrites() {
-        return false;
     }
 }
