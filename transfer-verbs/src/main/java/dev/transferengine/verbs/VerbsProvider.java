@@ -6,7 +6,9 @@ import dev.transferengine.spi.ProviderFabric;
 import dev.transferengine.spi.TransportProvider;
 import dev.transferengine.verbs.internal.DeviceList;
 import dev.transferengine.verbs.internal.NativeErrors;
+import dev.transferengine.verbs.internal.VerbsFabric;
 import dev.transferengine.verbs.internal.VerbsLibrary;
+import dev.transferengine.verbs.internal.VerbsSettings;
 
 import java.util.Map;
 
@@ -15,7 +17,8 @@ import java.util.Map;
  * FFM. Found with {@link java.util.ServiceLoader}; stateless apart from the cached availability probe, and
  * thread-safe.
  *
- * <p>Options ({@code verbs.*}, see {@link VerbsSettings}): {@code device}, {@code port}, {@code gidIndex},
+ * <p>Options ({@code verbs.*}, keys in {@link VerbsOptions}, parsed by the unexported
+ * {@code dev.transferengine.verbs.internal.VerbsSettings}): {@code device}, {@code port}, {@code gidIndex},
  * {@code rmaQpsPerPeer}, {@code sendQueueDepth}, {@code completionQueueDepth}, {@code messageReceiveDepth},
  * {@code immReceiveDepth}, {@code signalInterval}, {@code handshakeTimeoutMillis},
  * {@code handshakeRetryMillis}, {@code peerTimeoutMillis}, {@code ackTimeout}, {@code retryCount}, {@code relaxedOrdering}.

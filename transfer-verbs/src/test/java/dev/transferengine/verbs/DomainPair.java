@@ -10,15 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The shared {@link dev.transferengine.testing.DomainPair} on verbs: the two domains of one fabric ("rxe0" and its
- * extra endpoint "rxe0.1" on a one-device machine).
+ * extra endpoint "rxe0.1" on a one-device machine). Public for the tests in {@code verbs.internal}.
  */
-final class DomainPair extends dev.transferengine.testing.DomainPair {
+public final class DomainPair extends dev.transferengine.testing.DomainPair {
 
-    DomainPair(Map<String, String> options) {
+    public DomainPair(Map<String, String> options) {
         this(open(options));
     }
 
-    DomainPair() {
+    public DomainPair() {
         this(Map.of());
     }
 

@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * factories, and the ops-table function pointers the data path calls. One owner; {@link #close()} is
  * idempotent and must come after every object created from it is destroyed. Not thread-safe.
  */
-public final class DeviceContext implements AutoCloseable {
+final class DeviceContext implements AutoCloseable {
     /**
      * {@code struct verbs_context} sits in front of {@code struct ibv_context} and grows towards lower
      * addresses, so these offsets (from the {@code ibv_context} pointer) are stable across rdma-core versions.

@@ -12,7 +12,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * number and QKey, through an address handle. Owns the queue pair, its registered buffers and work request
  * templates. Single-threaded. Datagrams may be lost: the connection logic retransmits.
  */
-public final class HandshakeChannel implements AutoCloseable {
+final class HandshakeChannel implements AutoCloseable {
     /** Largest handshake message. */
     public static final int MAX_MESSAGE = 256;
     private static final int RECV_SLOTS = 64;

@@ -12,7 +12,7 @@ import java.util.Arrays;
  * the immediate exactly as it sits in the work request (big-endian). First in, first out. Single-threaded (the
  * domain's worker). Grows by doubling; it is used only after a failure, never on the ordinary data path.
  */
-public final class HeldRequests {
+final class HeldRequests {
     private long[] contexts = new long[16];
     private int[] opcodes = new int[16];
     private int[] lkeys = new int[16];

@@ -5,7 +5,7 @@ package dev.transferengine.verbs.internal;
  * every one of them, by name, against the C probe in {@code native-headers/verbs}.
  */
 @SuppressWarnings("unused") // every constant is checked against the header, used or not
-public final class Ibv {
+final class Ibv {
     private Ibv() {
     }
 

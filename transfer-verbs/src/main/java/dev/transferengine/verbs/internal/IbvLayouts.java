@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * names are the C names, so VerbsLayoutTest can compare each {@code offsetof} the C probe prints with
  * {@link #offset(String)}. Only members we touch are named; the rest is padding of the right size.
  */
-public final class IbvLayouts {
+final class IbvLayouts {
     private IbvLayouts() {
     }
 

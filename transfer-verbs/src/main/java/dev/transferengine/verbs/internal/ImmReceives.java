@@ -12,7 +12,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * receives are re-posted in batches, one {@code ibv_post_srq_recv} per batch. Single-threaded; no heap
  * allocation after construction.
  */
-public final class ImmReceives implements AutoCloseable {
+final class ImmReceives implements AutoCloseable {
     /** Receives posted per call; a chain of this many pre-linked templates. */
     private static final int BATCH = 64;
     private static final long WR_BYTES = IbvLayouts.IBV_RECV_WR.byteSize();

@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * message queue pair takes its receives from it). Slots of pre-built {@code ibv_recv_wr} + {@code ibv_sge}
  * in native memory and the engine context of each. Single-threaded; no heap allocation after construction.
  */
-public final class MessageReceives implements AutoCloseable {
+final class MessageReceives implements AutoCloseable {
     private static final long WR_BYTES = IbvLayouts.IBV_RECV_WR.byteSize();
     private static final long SGE_BYTES = IbvLayouts.IBV_SGE.byteSize();
     private static final long WR_ID = IbvLayouts.offset(IbvLayouts.IBV_RECV_WR, "wr_id");

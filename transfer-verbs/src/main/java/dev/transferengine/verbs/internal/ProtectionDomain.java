@@ -12,7 +12,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * pairs and address handles. The creators return raw pointers; their owners destroy them through the
  * matching static method before {@link #close()}. Not thread-safe.
  */
-public final class ProtectionDomain implements AutoCloseable {
+final class ProtectionDomain implements AutoCloseable {
     private static final long MR_LKEY = IbvLayouts.offset(IbvLayouts.IBV_MR, "lkey");
     private static final long MR_RKEY = IbvLayouts.offset(IbvLayouts.IBV_MR, "rkey");
     private static final long QP_NUM = IbvLayouts.offset(IbvLayouts.IBV_QP, "qp_num");

@@ -29,7 +29,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /** The {@code ibv_modify_qp} state transitions the provider uses, for RC and UD queue pairs. Stateless. */
-public final class QueuePairTransitions {
+final class QueuePairTransitions {
     /** RNR NAK timer code 12 = 0.64 ms, the usual default. */
     private static final int MIN_RNR_TIMER = 12;
     /** 7 = retry forever on "receiver not ready": a SEND waits until the peer posts a receive. */

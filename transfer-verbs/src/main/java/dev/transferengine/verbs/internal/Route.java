@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * @param sgidIndex  our GID table index
  * @param port       our port number
  */
-public record Route(boolean global, byte[] remoteGid, int remoteLid, int sgidIndex, int port) {
+record Route(boolean global, byte[] remoteGid, int remoteLid, int sgidIndex, int port) {
     /** Hop limit for RoCE v2 (an IP TTL); 64 like the reference. */
     static final int HOP_LIMIT = 64;
 

@@ -5,7 +5,7 @@ package dev.transferengine.verbs.internal;
  * each at worst: flushes complete every request) can never overflow the domain's completion queue, which also
  * holds the receive completions. Single-threaded.
  */
-public final class SendBudget {
+final class SendBudget {
     private final int limit;
     private int outstanding;
 

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Nothing here allocates on the Java heap after construction.
  */
-public final class SendQueue implements AutoCloseable {
+final class SendQueue implements AutoCloseable {
     /** Writes and sends of at least this many bytes are always signalled. */
     static final int SIGNAL_BYTES = 256 * 1024;
     private static final long WR_BYTES = IbvLayouts.IBV_SEND_WR.byteSize();

@@ -4,7 +4,7 @@ package dev.transferengine.verbs.internal;
  * The 64-bit {@code wr_id} every work request carries, so a completion finds its owner without a lookup
  * table: bits 63..60 the kind, 59..32 the owner (a send queue's index), 31..0 a sequence number or slot.
  */
-public final class WorkRequestId {
+final class WorkRequestId {
     public static final int SEND = 1;
     public static final int MESSAGE_RECEIVE = 2;
     public static final int IMM_RECEIVE = 3;

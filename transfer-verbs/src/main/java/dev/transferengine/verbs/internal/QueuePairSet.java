@@ -1,14 +1,7 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.TransferException;
-import dev.transferengine.verbs.internal.HeldRequests;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.ProtectionDomain.QueuePairHandle;
-import dev.transferengine.verbs.internal.QueuePairTransitions;
-import dev.transferengine.verbs.internal.Route;
-import dev.transferengine.verbs.internal.SendBudget;
-import dev.transferengine.verbs.internal.SendQueue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;

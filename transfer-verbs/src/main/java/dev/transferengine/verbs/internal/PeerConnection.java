@@ -1,9 +1,7 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.verbs.internal.HeldRequests;
-import dev.transferengine.verbs.internal.Route;
 
 import java.lang.foreign.MemorySegment;
 

@@ -1,17 +1,7 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
-import dev.transferengine.verbs.internal.DeviceContext;
-import dev.transferengine.verbs.internal.HandshakeChannel;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.IbvLayouts;
-import dev.transferengine.verbs.internal.ImmReceives;
-import dev.transferengine.verbs.internal.MessageReceives;
-import dev.transferengine.verbs.internal.NativeErrors;
-import dev.transferengine.verbs.internal.SendQueue;
-import dev.transferengine.verbs.internal.VerbsLibrary;
-import dev.transferengine.verbs.internal.WorkRequestId;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,9 +1,10 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import static dev.transferengine.verbs.VerbsOptions.*;
 
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.spi.ProviderOptions;
+import dev.transferengine.verbs.VerbsOptions;
 
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +32,7 @@ import java.util.Set;
  * @param retryCount             RC transport retries before a send fails (0..7)
  * @param relaxedOrdering        register memory with IBV_ACCESS_RELAXED_ORDERING (ignored where unsupported)
  */
-record VerbsSettings(String device, int port, int gidIndex, int rmaQpsPerPeer, int sendQueueDepth,
+public record VerbsSettings(String device, int port, int gidIndex, int rmaQpsPerPeer, int sendQueueDepth,
                     int completionQueueDepth, int messageReceiveDepth, int immReceiveDepth, int signalInterval,
                     long handshakeTimeoutMillis, long handshakeRetryMillis, long peerTimeoutMillis, int ackTimeout,
                     int retryCount,
@@ -45,7 +46,7 @@ record VerbsSettings(String device, int port, int gidIndex, int rmaQpsPerPeer, i
             COMPLETION_QUEUE_DEPTH, MESSAGE_RECEIVE_DEPTH, IMM_RECEIVE_DEPTH, SIGNAL_INTERVAL, HANDSHAKE_TIMEOUT_MILLIS,
             HANDSHAKE_RETRY_MILLIS, PEER_TIMEOUT_MILLIS, ACK_TIMEOUT, RETRY_COUNT, RELAXED_ORDERING);
 
-    static VerbsSettings from(Map<String, String> options) {
+    public static VerbsSettings from(Map<String, String> options) {
         ProviderOptions r = new ProviderOptions("verbs", options, KEYS);
         int sendDepth = r.intValue(SEND_QUEUE_DEPTH, 256, 16, 1 << 15);
         if (Integer.bitCount(sendDepth) != 1) {

@@ -1,13 +1,10 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.verbs.internal.DeviceContext;
 import dev.transferengine.verbs.internal.DeviceContext.DeviceAttributes;
 import dev.transferengine.verbs.internal.DeviceContext.GidEntry;
 import dev.transferengine.verbs.internal.DeviceContext.PortAttributes;
-import dev.transferengine.verbs.internal.DeviceList;
-import dev.transferengine.verbs.internal.Ibv;
 
 import java.io.IOException;
 import java.nio.file.Files;

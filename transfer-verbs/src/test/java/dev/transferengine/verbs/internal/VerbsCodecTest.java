@@ -1,9 +1,8 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.verbs.internal.DeviceContext.GidEntry;
-import dev.transferengine.verbs.internal.Ibv;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.DomainAddress;
@@ -10,17 +10,7 @@ import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.DomainCapabilities;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
-import dev.transferengine.verbs.PortDiscovery.VerbsPort;
-import dev.transferengine.verbs.internal.DeviceContext;
-import dev.transferengine.verbs.internal.HandshakeChannel;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.ImmReceives;
-import dev.transferengine.verbs.internal.MessageReceives;
-import dev.transferengine.verbs.internal.NativeErrors;
-import dev.transferengine.verbs.internal.ProtectionDomain;
-import dev.transferengine.verbs.internal.SendBudget;
-import dev.transferengine.verbs.internal.SendQueue;
-import dev.transferengine.verbs.internal.VerbsLibrary;
+import dev.transferengine.verbs.internal.PortDiscovery.VerbsPort;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.InvalidRequestException;

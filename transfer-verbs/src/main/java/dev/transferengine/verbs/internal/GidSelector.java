@@ -1,10 +1,8 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.verbs.internal.DeviceContext;
 import dev.transferengine.verbs.internal.DeviceContext.GidEntry;
-import dev.transferengine.verbs.internal.Ibv;
 
 /**
  * Picks the GID table entry a port's connections use. Stateless.

@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

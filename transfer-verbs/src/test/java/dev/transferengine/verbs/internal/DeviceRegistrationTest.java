@@ -1,12 +1,10 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.testing.LabellingDeviceBackend;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.DeviceMemory;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.NativeErrors;
 import dev.transferengine.verbs.internal.ProtectionDomain.Registration;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,7 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.VerbsLibrary;
 
 /**
  * Maps an error completion's {@code ibv_wc_status} to a typed {@link TransferException} carrying the status

@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
@@ -6,10 +6,7 @@ import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceMemory;
 import dev.transferengine.spi.RegisteredMemory;
-import dev.transferengine.verbs.internal.NativeErrors;
-import dev.transferengine.verbs.internal.ProtectionDomain;
 import dev.transferengine.verbs.internal.ProtectionDomain.Registration;
-import dev.transferengine.verbs.internal.VerbsLibrary;
 
 /**
  * How a verbs domain registers device (GPU) memory. Two paths, in this order:

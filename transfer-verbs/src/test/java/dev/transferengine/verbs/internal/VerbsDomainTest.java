@@ -1,4 +1,4 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
@@ -6,6 +6,8 @@ import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.RegisteredMemory;
+import dev.transferengine.verbs.DomainPair;
+import dev.transferengine.verbs.SoftRoce;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,4 @@
-package dev.transferengine.verbs;
-
-import dev.transferengine.verbs.internal.SendQueue;
-import dev.transferengine.verbs.internal.WorkRequestId;
+package dev.transferengine.verbs.internal;
 
 import java.util.Arrays;
 

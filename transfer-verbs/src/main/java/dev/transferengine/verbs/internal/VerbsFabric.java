@@ -1,12 +1,11 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.ClosedException;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.spi.DomainInfo;
 import dev.transferengine.spi.ProviderDomain;
 import dev.transferengine.spi.ProviderFabric;
-import dev.transferengine.verbs.PortDiscovery.VerbsPort;
-import dev.transferengine.verbs.internal.DeviceList;
+import dev.transferengine.verbs.internal.PortDiscovery.VerbsPort;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +19,7 @@ import java.util.Map;
  * protection domain, queues and address, so it behaves like another NIC on the same wire. Thread-safe for
  * {@link #domains()}; {@link #openDomain} and {@link #close()} are synchronised.
  */
-final class VerbsFabric implements ProviderFabric {
+public final class VerbsFabric implements ProviderFabric {
     private final DeviceList devices;
     private final VerbsSettings options;
     private final List<DomainInfo> domains;
@@ -44,7 +43,7 @@ final class VerbsFabric implements ProviderFabric {
         this.domains = List.copyOf(list);
     }
 
-    static VerbsFabric open(VerbsSettings options, int domainsWanted) {
+    public static VerbsFabric open(VerbsSettings options, int domainsWanted) {
         DeviceList devices = DeviceList.open();
         try {
             return new VerbsFabric(devices, options, PortDiscovery.discover(devices, options), domainsWanted);

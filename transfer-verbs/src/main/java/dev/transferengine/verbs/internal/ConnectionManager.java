@@ -1,15 +1,10 @@
-package dev.transferengine.verbs;
+package dev.transferengine.verbs.internal;
 
 import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
-import dev.transferengine.verbs.internal.HandshakeChannel;
-import dev.transferengine.verbs.internal.Ibv;
-import dev.transferengine.verbs.internal.ProtectionDomain;
-import dev.transferengine.verbs.internal.Route;
-import dev.transferengine.verbs.internal.SendQueue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
