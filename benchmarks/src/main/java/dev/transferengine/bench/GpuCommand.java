@@ -23,6 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,6 +40,12 @@ import java.util.function.LongFunction;
  * back to back (the reference), and the same moves as engine writes with imms (single writes, paged writes of
  * {@code --page} pages, and device-to-host writes staged through pinned bounce slots), each timed from the
  * first submit until the receiver counted every imm. Ratios are engine / reference of the same run.
+ *
+ * <p>With {@code --peer-process} the receiver is a second process ({@code gpu-target}); {@code --cuda-ipc} picks
+ * whether the writing engine uses its own same-host CUDA IPC path (engine option {@code cudaIpc}), the
+ * provider's path ({@code cudaIpc=false}: on shm, libfabric's own CUDA IPC), or both in the same run; and
+ * {@code --baseline-binary} adds the native baseline of the same case, {@code fi_write_bench -P -D cuda:N}
+ * (two processes, GPU to GPU, straight over libfabric), with the ratio of each engine GPU-to-GPU row to it.
  */
 @Command(name = "gpu", sortOptions = false, mixinStandardHelpOptions = true,
         description = "GPU memory through the engine vs CUDA stream copies in the same run (needs a GPU).")
@@ -72,13 +79,78 @@ final class GpuCommand implements Callable<Integer> {
     @Option(names = "--rows", split = ",", description = "rows to run: d2d,paged,h2d,d2h,staged (default all)")
     List<String> rows = List.of("d2d", "paged", "h2d", "d2h", "staged");
 
+    /** Which path the writing engine takes to GPU memory of another process on this host. */
+    enum CudaIpcMode {
+        /** The engine's default: its own CUDA IPC path where it applies (cudaIpc unset). */
+        ON,
+        /** {@code cudaIpc=false} in both processes: the provider's path (shm: libfabric's CUDA IPC). */
+        OFF,
+        /** Both in the same run: every GPU-destination row twice, the second from an engine with cudaIpc=false. */
+        BOTH
+    }
+
+    @Option(names = "--cuda-ipc", paramLabel = "MODE",
+            description = "Same-host GPU path of the writing engine: on (the engine's CUDA IPC path, its default), off "
+                    + "(engine option cudaIpc=false: through the provider, on shm libfabric's own CUDA IPC) or both "
+                    + "(each row twice in the same run; needs --peer-process) (default: ${DEFAULT-VALUE}).")
+    CudaIpcMode cudaIpc = CudaIpcMode.ON;
+
+    @Option(names = "--baseline-binary", paramLabel = "FILE",
+            description = "A prebuilt fi_write_bench (benchmarks/native): with --peer-process and a libfabric provider "
+                    + "(shm), runs `fi_write_bench -p PROVIDER -P -D cuda:DEVICE` for each size with the same writes, "
+                    + "warm-up and window, and prints its rate and each engine GPU->GPU row's ratio to it. It runs on "
+                    + "the engine's libfabric (libfabric.library / -Dte.libfabric.library / TE_LIBFABRIC_LIBRARY, "
+                    + "through LD_PRELOAD).")
+    Path baselineBinary;
+
+    @Option(names = "--baseline-idle", paramLabel = "MODE",
+            description = "The C baseline's threads after 100 empty CQ polls in a row: spin on (like fi_rma_bw), or "
+                    + "yield the core (fi_write_bench -y) (default: ${DEFAULT-VALUE}).")
+    CompareCommand.BaselineIdle baselineIdle = CompareCommand.BaselineIdle.SPIN;
+
     @Spec
     CommandSpec spec;
 
     private final Duration timeout = Duration.ofSeconds(60);
+    /** One baseline process (CUDA and libfabric set-up, warm-up, the timed writes). */
+    private static final Duration BASELINE_TIMEOUT = Duration.ofSeconds(180);
+
+    /** The option the engine reads to turn its same-host GPU path off (transfer-core DefaultTransferEngine). */
+    static final String CUDA_IPC_OPTION = "cudaIpc";
+
+    /** Usage errors, found before anything touches a GPU. */
+    void validate() {
+        if (cudaIpc == CudaIpcMode.BOTH && !peerProcess) {
+            throw new IllegalArgumentException("--cuda-ipc both needs --peer-process: the engine's CUDA IPC path only "
+                    + "applies between processes");
+        }
+        if (baselineBinary != null && (!peerProcess || provider.startsWith("loopback") || provider.equals("efa"))) {
+            throw new IllegalArgumentException("--baseline-binary runs fi_write_bench -P -D cuda (two processes, GPU "
+                    + "to GPU, straight over libfabric): it needs --peer-process and a libfabric provider it can run "
+                    + "(--provider shm)");
+        }
+    }
+
+    /** The baseline's settings: the engine's libfabric provider and node, FI_HMEM, two processes, device memory. */
+    NativeBaseline.Settings baselineSettings() {
+        String deliveryComplete = options.get("libfabric.deliveryComplete");
+        // The engine's automatic choice: on for socket providers (tcp), off for shm (LibfabricSettings).
+        boolean dc = CompareCommand.flag("libfabric.deliveryComplete", deliveryComplete,
+                !provider.equals("shm"));
+        return new NativeBaseline.Settings(provider, options.get("libfabric.node"), dc, true,
+                baselineIdle == CompareCommand.BaselineIdle.YIELD, false, true, device);
+    }
+
+    /** LD_PRELOAD of the libfabric the engine is pointed at, if it is. */
+    Map<String, String> baselineEnvironment() {
+        return NativeBaseline.libfabricEnvironment(
+                NativeBaseline.libfabricLibrary(options, System::getProperty, System::getenv), System.getenv("LD_PRELOAD"));
+    }
 
     @Override
     public Integer call() {
+        validate();
+        NativeBaseline baseline = baselineBinary == null ? null : NativeBaseline.prebuilt(baselineBinary);
         if (!Cuda.isAvailable()) {
             throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause().getMessage(), null);
         }
@@ -87,22 +159,34 @@ final class GpuCommand implements Callable<Integer> {
         long pageBytes = ByteSize.parse(page);
         List<Long> sizeList = ByteSize.parseList(sizes);
         long maxSize = sizeList.stream().mapToLong(Long::longValue).max().orElseThrow();
-        out.printf(Locale.ROOT, "transfer-bench gpu: %s, device %d (%s), provider %s %s, window %d%n",
-                Runtime.version(), device, Cuda.deviceName(device), provider, options, window);
+        out.printf(Locale.ROOT, "transfer-bench gpu: %s, device %d (%s), provider %s %s, window %d, cuda-ipc %s%n",
+                Runtime.version(), device, Cuda.deviceName(device), provider, options, window,
+                cudaIpc.name().toLowerCase(Locale.ROOT));
+        NativeBaseline.Settings baselineSettings = baseline == null ? null : baselineSettings();
+        Map<String, String> baselineEnvironment = baseline == null ? Map.of() : baselineEnvironment();
+        if (baseline != null) {
+            out.println("native baseline: " + (baselineEnvironment.isEmpty() ? "" : baselineEnvironment + " ")
+                    + baseline.binary() + " " + String.join(" ", baselineSettings.flags()) + " (rates in GB/s here;"
+                    + " its own output is Gbps)");
+        }
         out.printf(Locale.ROOT, "%-8s %-34s %12s %12s %7s%n", "size", "row", "engine GB/s", "ref GB/s", "ratio");
         List<String> failures = new ArrayList<>();
         try (CudaDeviceMemory src = CudaDeviceMemory.allocate(device, maxSize);
              CudaDeviceMemory dst = CudaDeviceMemory.allocate(device, maxSize);
              PinnedBuffer hostSrc = new PinnedBuffer(backend, maxSize);
              PinnedBuffer hostDst = new PinnedBuffer(backend, maxSize);
-             TransferEngine a = engine(backend, "gpu-a", true);
-             TransferEngine b = engine(backend, "gpu-b", true);
-             TransferEngine staged = rows.contains("staged") ? engine(backend, "gpu-staged", false) : null;
+             TransferEngine a = engine(backend, "gpu-a", true, cudaIpc == CudaIpcMode.OFF);
+             TransferEngine noIpc = cudaIpc == CudaIpcMode.BOTH ? engine(backend, "gpu-a-no-ipc", true, true) : null;
+             TransferEngine b = engine(backend, "gpu-b", true, cudaIpc == CudaIpcMode.OFF);
+             TransferEngine staged = rows.contains("staged") ? engine(backend, "gpu-staged", false, false) : null;
              DeviceCopyQueue stream = backend.openCopyQueue(device)) {
             src.fill((byte) 7);
             MemoryRegion devSrc = a.registerDevice(src.address(), maxSize, device, Access.LOCAL);
             RemoteRegion devDst0 = b.registerDevice(dst.address(), maxSize, device, Access.REMOTE_WRITE).descriptor();
             MemoryRegion pinnedSrc = a.register(hostSrc.segment, Access.LOCAL);
+            MemoryRegion noIpcDevSrc = noIpc == null ? null : noIpc.registerDevice(src.address(), maxSize, device,
+                    Access.LOCAL);
+            MemoryRegion noIpcPinnedSrc = noIpc == null ? null : noIpc.register(hostSrc.segment, Access.LOCAL);
             RemoteRegion pinnedDst = b.register(hostDst.segment, Access.REMOTE_WRITE).descriptor();
             MemoryRegion stagedSrc = staged == null ? null
                     : staged.registerDevice(src.address(), maxSize, device, Access.LOCAL);
@@ -119,10 +203,17 @@ final class GpuCommand implements Callable<Integer> {
                 double refD2D = reference(stream, dst.address(), src.address(), size, n);
                 double refH2D = reference(stream, dst.address(), hostSrc.segment.address(), size, n);
                 double refD2H = reference(stream, hostDst.segment.address(), src.address(), size, n);
+                double d2d = Double.NaN;
+                double d2dNoIpc = Double.NaN;
                 if (rows.contains("d2d")) {
-                    row(out, size, "single write GPU->GPU", rate(a, imms, n, size,
-                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0))),
-                            refD2D);
+                    d2d = rate(a, imms, n, size,
+                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0)));
+                    row(out, size, "single write GPU->GPU", d2d, refD2D);
+                    if (noIpc != null) {
+                        d2dNoIpc = rate(noIpc, imms, n, size, i -> SingleWrite.withImm(noIpcDevSrc, 0, size, devDst,
+                                0, IMM).routed(Routing.pinned(0)));
+                        row(out, size, NO_IPC_ROW, d2dNoIpc, refD2D);
+                    }
                 }
                 if (rows.contains("paged") && size >= pageBytes) {
                     int pages = (int) (size / pageBytes);
@@ -136,11 +227,43 @@ final class GpuCommand implements Callable<Integer> {
                     double refPages = reference(stream, dst.address(), src.address(), pageBytes, n * pages);
                     row(out, size, "paged " + ByteSize.format(pageBytes) + " pages GPU->GPU",
                             rate(a, imms, Math.max(1, n), size, pages, i -> pw), refPages);
+                    if (noIpc != null) {
+                        PagedWrite pwNoIpc = new PagedWrite(pageBytes, noIpcDevSrc, idx, pageBytes, 0, devDst, idx,
+                                pageBytes, 0, OptionalInt.of(IMM));
+                        row(out, size, NO_IPC_ROW, rate(noIpc, imms, Math.max(1, n), size, pages, i -> pwNoIpc),
+                                refPages);
+                    }
                 }
                 if (rows.contains("h2d")) {
                     row(out, size, "single write pinned host->GPU", rate(a, imms, n, size,
                             i -> SingleWrite.withImm(pinnedSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0))),
                             refH2D);
+                    if (noIpc != null) {
+                        row(out, size, NO_IPC_ROW, rate(noIpc, imms, n, size, i -> SingleWrite.withImm(noIpcPinnedSrc,
+                                0, size, devDst, 0, IMM).routed(Routing.pinned(0))), refH2D);
+                    }
+                }
+                if (baseline != null) {
+                    // The same writes straight over libfabric, two processes, GPU to GPU: count, warm-up, window.
+                    try {
+                        RateSample c = baseline.run(baselineSettings, size, Math.min(n, window * 2), n, window,
+                                BASELINE_TIMEOUT, baselineEnvironment);
+                        double nativeRate = gigabytesPerSecond(c);
+                        row(out, size, NATIVE_ROW, nativeRate, refD2D);
+                        if (!Double.isNaN(d2d)) {
+                            row(out, size, cudaIpc == CudaIpcMode.OFF ? "  engine cudaIpc=false / native"
+                                    : "  engine IPC path / native", d2d, nativeRate);
+                        }
+                        if (!Double.isNaN(d2dNoIpc)) {
+                            row(out, size, "  engine cudaIpc=false / native", d2dNoIpc, nativeRate);
+                        }
+                    } catch (BenchFailure e) {
+                        // The engine's rows go on; the run's exit status says that the baseline failed.
+                        out.println("native baseline failed, not run again: " + e.getMessage());
+                        out.flush();
+                        failures.add(e.getMessage());
+                        baseline = null;
+                    }
                 }
                 if (rows.contains("d2h") && peer == null) {
                     row(out, size, "single write GPU->pinned host", rate(a, imms, n, size,
@@ -187,6 +310,10 @@ final class GpuCommand implements Callable<Integer> {
             args.add("--spin");
         }
         options.forEach((k, v) -> args.addAll(List.of("--option", k + "=" + v)));
+        if (cudaIpc == CudaIpcMode.OFF) {
+            // No share in the child's descriptor either: every write goes through the provider.
+            args.addAll(List.of("--option", CUDA_IPC_OPTION + "=false"));
+        }
         return new PeerProcess(BenchChild.start("gpu-target", args));
     }
 
@@ -243,7 +370,7 @@ final class GpuCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private TransferEngine engine(DeviceBackend backend, String name, boolean deviceMemory) {
+    private TransferEngine engine(DeviceBackend backend, String name, boolean deviceMemory, boolean withoutCudaIpc) {
         TransferEngine.Builder builder = TransferEngine.builder().name(name).provider(provider.startsWith("loopback")
                         ? "loopback" : "libfabric")
                 .addGroup(GroupSpec.ofNics(1).withCudaDevice(device)).deviceBackend(backend)
@@ -258,6 +385,9 @@ final class GpuCommand implements Callable<Integer> {
             builder.providerOption("libfabric.hmemDeviceOnly", "false");
         }
         options.forEach(builder::providerOption);
+        if (withoutCudaIpc) {
+            builder.providerOption(CUDA_IPC_OPTION, "false");
+        }
         if (!deviceMemory) {
             if (provider.equals("loopback")) {
                 builder.providerOption("loopback.deviceMemory", "false");
@@ -397,6 +527,16 @@ final class GpuCommand implements Callable<Integer> {
         while (!stream.isDone(last)) {
             Thread.onSpinWait();
         }
+    }
+
+    /** The row of an engine with cudaIpc=false, after the same row of the engine with its IPC path. */
+    static final String NO_IPC_ROW = "  same, cudaIpc=false";
+    /** The native baseline's row: its GB/s against the device copy of the same size. */
+    static final String NATIVE_ROW = "native fi_write_bench -P -D cuda";
+
+    /** The baseline's rate in the table's unit, GB/s (10^9 bytes; fi_write_bench prints Gbps, 8 times that). */
+    static double gigabytesPerSecond(RateSample sample) {
+        return sample.gbps() / 8;
     }
 
     private static void row(PrintWriter out, long size, String name, double engine, double reference) {

@@ -9,7 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The C baseline, {@code benchmarks/native/fi_write_bench.c}: compiled with gcc into {@code benchmarks/target/}
@@ -99,8 +101,9 @@ final class NativeBaseline {
         Files.createDirectories(binary.getParent());
         // Compile next to the target and rename: a concurrent compare never runs a half-written binary.
         Path partial = binary.resolveSibling(BINARY_NAME + ".tmp" + ProcessHandle.current().pid());
+        // -ldl: the source dlopens libcuda.so.1 for -D cuda (glibc >= 2.34 has dlopen in libc and ignores it).
         List<String> cmd = List.of(compiler, "-O2", "-Wall", "-o", partial.toString(), source.toString(), "-lfabric",
-                "-lpthread");
+                "-lpthread", "-ldl");
         Result r;
         try {
             r = exec(cmd, BUILD_TIMEOUT);
@@ -133,9 +136,30 @@ final class NativeBaseline {
      * @param hmem             ask for FI_HMEM first (without: {@code -H})
      * @param yieldWhenIdle    {@code -y}: the baseline's threads yield after 100 empty polls in a row
      * @param noImm            {@code -I}: writes without FI_REMOTE_CQ_DATA, done at the last local completion
+     * @param twoProcesses     {@code -P}: the target in a forked child process (same host), as GPU-to-GPU over shm
+     *                         needs (CUDA IPC cannot open a handle in the process that exported it)
+     * @param cudaDevice       {@code -D cuda:N}: both buffers in CUDA device memory of this ordinal;
+     *                         {@link #HOST_MEMORY} for host memory
      */
     record Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle,
-                    boolean noImm) {
+                    boolean noImm, boolean twoProcesses, int cudaDevice) {
+        /** {@link #cudaDevice} of host-memory runs. */
+        static final int HOST_MEMORY = -1;
+
+        Settings {
+            if (cudaDevice < HOST_MEMORY) {
+                throw new IllegalArgumentException("CUDA ordinal " + cudaDevice);
+            }
+            if (cudaDevice != HOST_MEMORY && !hmem) {
+                throw new IllegalArgumentException("device memory needs FI_HMEM (hmem true)");
+            }
+        }
+
+        Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle,
+                 boolean noImm) {
+            this(provider, node, deliveryComplete, hmem, yieldWhenIdle, noImm, false, HOST_MEMORY);
+        }
+
         Settings(String provider, String node, boolean deliveryComplete, boolean hmem, boolean yieldWhenIdle) {
             this(provider, node, deliveryComplete, hmem, yieldWhenIdle, false);
         }
@@ -158,28 +182,84 @@ final class NativeBaseline {
             if (noImm) {
                 f.add("-I");
             }
+            if (twoProcesses) {
+                f.add("-P");
+            }
+            if (cudaDevice != HOST_MEMORY) {
+                f.addAll(List.of("-D", "cuda:" + cudaDevice)); // "-D" alone (above) is FI_DELIVERY_COMPLETE
+            }
             return f;
         }
     }
 
     /** Runs the baseline for one size. */
     RateSample run(Settings settings, long size, int warmup, int iterations, int window, Duration timeout) {
+        return run(settings, size, warmup, iterations, window, timeout, Map.of());
+    }
+
+    /** The command line of one run. */
+    List<String> command(Settings settings, long size, int warmup, int iterations, int window) {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary.toString());
         cmd.addAll(settings.flags());
         cmd.addAll(List.of("-s", Long.toString(size), "-u", Integer.toString(warmup), "-i", Integer.toString(iterations),
                 "-w", Integer.toString(window)));
+        return cmd;
+    }
+
+    /**
+     * Runs the baseline for one size with {@code environment} added to this process's environment (e.g.
+     * {@link #libfabricEnvironment}).
+     */
+    RateSample run(Settings settings, long size, int warmup, int iterations, int window, Duration timeout,
+                   Map<String, String> environment) {
+        List<String> cmd = command(settings, size, warmup, iterations, window);
         Result r;
         try {
-            r = exec(cmd, timeout);
+            r = exec(cmd, timeout, environment);
         } catch (IOException e) {
             throw new BenchFailure("could not run the C baseline " + binary + ": " + e.getMessage(), e);
         }
         if (r.exitCode() != 0) {
-            throw new BenchFailure("the C baseline failed (exit " + r.exitCode() + "): " + String.join(" ", cmd)
+            String env = environment.isEmpty() ? "" : environment + " ";
+            throw new BenchFailure("the C baseline failed (exit " + r.exitCode() + "): " + env + String.join(" ", cmd)
                     + "\n" + r.output().strip());
         }
         return parse(r.stdout(), size);
+    }
+
+    /**
+     * The libfabric the Java engine loads when it is named, as transfer-efa's {@code LibfabricSettings} looks for
+     * it: options {@code libfabric.library}, {@code libfabric.path}; system properties {@code te.libfabric.library},
+     * {@code te.libfabric.path}; env {@code TE_LIBFABRIC_LIBRARY}, {@code TE_LIBFABRIC_PATH}. Null when none is set
+     * (the dynamic linker's search, as for the baseline).
+     */
+    static String libfabricLibrary(Map<String, String> options, UnaryOperator<String> systemProperties,
+                                   UnaryOperator<String> environment) {
+        String[] candidates = {options.get("libfabric.library"), options.get("libfabric.path"),
+            systemProperties.apply("te.libfabric.library"), systemProperties.apply("te.libfabric.path"),
+            environment.apply("TE_LIBFABRIC_LIBRARY"), environment.apply("TE_LIBFABRIC_PATH")};
+        for (String c : candidates) {
+            if (c != null && !c.isBlank()) {
+                return c.trim();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What puts the baseline on {@code library} (null: nothing, the linker's search): {@code LD_PRELOAD} of the file,
+     * ahead of any {@code existingPreload}. The baseline links {@code libfabric.so.1}; a preloaded object of that
+     * soname satisfies it, whatever the file is called (the CUDA-enabled build in the GPU kit is
+     * {@code libfabric.so.1.20.0}, and its {@code libfabric.so.1} may be a text file left by a lost symlink, so
+     * {@code LD_LIBRARY_PATH} cannot be relied on).
+     */
+    static Map<String, String> libfabricEnvironment(String library, String existingPreload) {
+        if (library == null) {
+            return Map.of();
+        }
+        String preload = existingPreload == null || existingPreload.isBlank() ? library : library + ":" + existingPreload;
+        return Map.of("LD_PRELOAD", preload);
     }
 
     /** Reads the one result line {@code size ops seconds gbps mops} for {@code size}. */
@@ -204,7 +284,12 @@ final class NativeBaseline {
     }
 
     private static Result exec(List<String> cmd, Duration timeout) throws IOException {
+        return exec(cmd, timeout, Map.of());
+    }
+
+    private static Result exec(List<String> cmd, Duration timeout, Map<String, String> environment) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(environment);
         // Debian's libfabric pulls in libpsm-infinipath, whose constructor installs a SIGSEGV handler unless told not to.
         pb.environment().put("IPATH_NO_BACKTRACE", "1");
         Path out = Files.createTempFile("fi_write_bench", ".out");
