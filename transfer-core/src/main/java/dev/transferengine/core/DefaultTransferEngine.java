@@ -21,6 +21,7 @@ import dev.transferengine.api.TransferCallback;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.api.TransferRequest;
 import dev.transferengine.core.counters.CountersBlock;
 import dev.transferengine.core.counters.CountersFile;
@@ -78,6 +79,7 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.operationTimeoutNanos = config.operationTimeout().toNanos();
         this.threadingMode = threadingMode(config);
         this.idleGraceNanos = idleGraceNanos(config); // before anything native is opened: a bad value leaks nothing
+        this.copyStreams = copyStreams(config);
         Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config));
         this.providerName = selected.provider().name();
         int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
@@ -126,16 +128,17 @@ public final class DefaultTransferEngine implements TransferEngine {
 
     /**
      * The provider options plus {@code libfabric.cudaDevices}: the CUDA ordinals of the groups, so the libfabric
-     * provider asks for {@code FI_HMEM} when device memory will be registered (an explicit value wins).
+     * provider asks for {@code FI_HMEM} when device memory will be registered, and {@code loopback.copyStreams}
+     * from the engine's {@code copyStreams} (an explicit value wins).
      */
     private static java.util.Map<String, String> withCudaDevices(EngineConfig config) {
         String ordinals = config.groups().stream().mapToInt(GroupSpec::cudaDevice).filter(d -> d >= 0).distinct()
                 .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
-        if (ordinals.isEmpty()) {
-            return config.providerOptions();
-        }
         java.util.Map<String, String> options = new java.util.LinkedHashMap<>(config.providerOptions());
-        options.putIfAbsent("libfabric.cudaDevices", ordinals);
+        if (!ordinals.isEmpty()) {
+            options.putIfAbsent("libfabric.cudaDevices", ordinals);
+        }
+        options.putIfAbsent(LoopbackOptions.COPY_STREAMS, config.option(COPY_STREAMS, DEFAULT_COPY_STREAMS).trim());
         return options;
     }
 
@@ -204,6 +207,36 @@ public final class DefaultTransferEngine implements TransferEngine {
             throw new InvalidRequestException("unknown threading mode '" + mode + "'; one of "
                     + java.util.Arrays.toString(ThreadingMode.values()));
         }
+    }
+
+    /**
+     * Engine option: CUDA streams per GPU group that device-memory copies are dealt over (same-host GPU writes,
+     * loopback device copies), 1..16, default 4. Copies on one stream run one after another; with a window of
+     * writes in flight, several streams let them overlap (docs/gpu.md has the measurement).
+     */
+    static final String COPY_STREAMS = "copyStreams";
+    private static final String DEFAULT_COPY_STREAMS = Integer.toString(StripedCopyQueue.DEFAULT_STREAMS);
+
+    private final int copyStreams;
+
+    private static int copyStreams(EngineConfig config) {
+        String v = config.option(COPY_STREAMS, DEFAULT_COPY_STREAMS);
+        int n;
+        try {
+            n = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > StripedCopyQueue.MAX_STREAMS) {
+            throw new InvalidRequestException(COPY_STREAMS + " must be an integer in 1.." + StripedCopyQueue.MAX_STREAMS
+                    + ", got '" + v + "'");
+        }
+        return n;
+    }
+
+    /** {@link #COPY_STREAMS}. */
+    int copyStreams() {
+        return copyStreams;
     }
 
     /** Engine option: {@code cudaIpc=false} turns the same-host GPU path off (default on). */

@@ -4,6 +4,7 @@ import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.RemoteRegion.DeviceShare;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
@@ -27,7 +28,8 @@ import java.util.Map;
  * The writer's side of the same-host GPU path (in the spirit of UCX's {@code cuda_ipc}): a write whose
  * destination carries a {@link DeviceShare} of this host is a copy on this group's stream into the owner's
  * allocation, mapped once with CUDA IPC; its imm, if any, then goes through the NIC as a zero-length write once
- * the copy's event completed, so the receiver's count still means "the bytes are in place". Before each copy
+ * the copy's event completed, so the receiver's count still means "the bytes are in place". Copies are dealt over
+ * the engine's {@code copyStreams} streams and complete in write order. Before each copy
  * the owner's liveness word must still hold the share's generation; otherwise the write fails with
  * {@link ErrorCategory#REMOTE_ACCESS} and no byte is written. A share that cannot be used here (the handle does
  * not open: the owner is this process, or gone, or on another host) is remembered and its writes go through
@@ -46,6 +48,7 @@ final class IpcWrites {
 
     private final DeviceBackend backend;
     private final int ordinal;
+    private final int streams;
     private final Arena arena = Arena.ofShared();
     private DeviceCopyQueue copies;
     /** Per share object, and per handle for equal shares decoded again: the mapped base, or 0 when declined. */
@@ -78,7 +81,9 @@ final class IpcWrites {
         }
     }
 
-    IpcWrites(DeviceBackend backend, int ordinal) {
+    /** @param streams CUDA streams the copies are dealt over ({@link StripedCopyQueue}) */
+    IpcWrites(DeviceBackend backend, int ordinal, int streams) {
+        this.streams = streams;
         this.backend = backend;
         this.ordinal = ordinal;
     }
@@ -182,7 +187,7 @@ final class IpcWrites {
 
     private DeviceCopyQueue copyQueue() {
         if (copies == null) {
-            copies = backend.openCopyQueue(ordinal);
+            copies = StripedCopyQueue.open(backend, ordinal, streams);
         }
         return copies;
     }

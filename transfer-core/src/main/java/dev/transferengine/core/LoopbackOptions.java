@@ -30,6 +30,12 @@ public final class LoopbackOptions {
     /** Zero-length writes skip the key checks and deliver their imm anyway, as InfiniBand allows (default false). */
     public static final String UNKEYED_ZERO_LENGTH = "loopback.unkeyedZeroLength";
 
+    /**
+     * CUDA streams per device that a domain's device-memory copies are dealt over (1..16); the engine sets it from
+     * its {@code copyStreams} option unless given here.
+     */
+    public static final String COPY_STREAMS = "loopback.copyStreams";
+
     private LoopbackOptions() {
     }
 }

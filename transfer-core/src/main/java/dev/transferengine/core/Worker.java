@@ -122,7 +122,8 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         this.deviceBackend = deviceBackend;
         this.cudaDevice = cudaDevice;
         this.staging = staging;
-        this.ipc = deviceBackend != null && engine.deviceShares() != null ? new IpcWrites(deviceBackend, cudaDevice)
+        this.ipc = deviceBackend != null && engine.deviceShares() != null ? new IpcWrites(deviceBackend, cudaDevice,
+                engine.copyStreams())
                 : null;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);

@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
 
@@ -9,9 +10,12 @@ import java.util.List;
 /**
  * The copy queues (CUDA streams) one loopback domain uses for writes that touch device memory, one per
  * (backend, device), opened lazily on the domain's worker thread and closed with the domain. A copy runs on
- * the source device's queue, or the destination's when the source is host memory.
+ * the source device's queue, or the destination's when the source is host memory; each queue deals its copies
+ * over {@code loopback.copyStreams} streams.
  */
 final class DeviceCopies {
+    /** CUDA streams per (backend, device) queue ({@link StripedCopyQueue}). */
+    private final int streams;
     private final List<DeviceBackend> backends = new ArrayList<>();
     private final List<DeviceCopyQueue> queues = new ArrayList<>();
     private final List<Integer> ordinals = new ArrayList<>();
@@ -21,6 +25,10 @@ final class DeviceCopies {
      */
     private long[] notDoneFrom = new long[0];
 
+    DeviceCopies(int streams) {
+        this.streams = streams;
+    }
+
     /** The queue for {@code ordinal} of {@code backend}, opened on first use. */
     DeviceCopyQueue queue(DeviceBackend backend, int ordinal) {
         for (int i = 0; i < queues.size(); i++) {
@@ -28,7 +36,7 @@ final class DeviceCopies {
                 return queues.get(i);
             }
         }
-        DeviceCopyQueue q = backend.openCopyQueue(ordinal);
+        DeviceCopyQueue q = StripedCopyQueue.open(backend, ordinal, streams);
         backends.add(backend);
         ordinals.add(ordinal);
         queues.add(q);

@@ -44,7 +44,7 @@ public final class LoopbackDomain implements ProviderDomain {
     private final EventQueue receives;
     private final Outbound outbound;
     /** Copy queues for writes that touch device memory; opened on this domain's worker thread when needed. */
-    private final DeviceCopies deviceCopies = new DeviceCopies();
+    private final DeviceCopies deviceCopies;
     private int receivesOutstanding;
     private long writesPosted;
     private volatile boolean closed;
@@ -56,6 +56,7 @@ public final class LoopbackDomain implements ProviderDomain {
         this.capabilities = new DomainCapabilities(options.maxMessageBytes(), true, !options.deviceMemory(),
                 info.linkSpeedBitsPerSec());
         this.queueDepth = options.queueDepth();
+        this.deviceCopies = new DeviceCopies(options.copyStreams());
         this.failEveryNth = options.failEveryNth();
         this.registrations = new RegistrationTable(KEY_SEEDS.nextLong());
         RandomGenerator reorder = options.reorder() ? new SplittableRandom(reorderSeed) : null;

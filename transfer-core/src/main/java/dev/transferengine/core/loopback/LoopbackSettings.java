@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.spi.ProviderOptions;
 
 import static dev.transferengine.core.LoopbackOptions.*;
@@ -27,13 +28,15 @@ import java.util.Set;
  * @param unkeyedZeroLength whether zero-length writes skip the key, permission and bounds checks and deliver
  *                        their imm anyway, as InfiniBand lets a responder do (so the engine's handling of that
  *                        looseness is tested without a NIC); false: every write is checked
+ * @param copyStreams     CUDA streams per device for device-memory copies (striped, see StripedCopyQueue)
  */
 public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
-                              long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength) {
+                              long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength,
+                              int copyStreams) {
 
     private static final Set<String> KEYS =
             Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY,
-                    UNKEYED_ZERO_LENGTH);
+                    UNKEYED_ZERO_LENGTH, COPY_STREAMS);
 
     public static final long DEFAULT_SEED = 0x5EED_2026L;
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
@@ -46,6 +49,7 @@ public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long
         ProviderOptions.checkRange(FAIL_EVERY_NTH, failEveryNth, 0, Long.MAX_VALUE);
         ProviderOptions.checkRange(QUEUE_DEPTH, queueDepth, 1, MAX_QUEUE_DEPTH);
         ProviderOptions.checkRange(MAX_MESSAGE_BYTES, maxMessageBytes, 1, Long.MAX_VALUE);
+        ProviderOptions.checkRange(COPY_STREAMS, copyStreams, 1, StripedCopyQueue.MAX_STREAMS);
     }
 
     /** All defaults: in order, no delay, no injected failures. */
@@ -67,6 +71,7 @@ public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long
                 o.intValue(QUEUE_DEPTH, DEFAULT_QUEUE_DEPTH, 1, MAX_QUEUE_DEPTH),
                 o.longValue(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, Long.MIN_VALUE, Long.MAX_VALUE),
                 o.bool(DEVICE_MEMORY, true),
-                o.bool(UNKEYED_ZERO_LENGTH, false));
+                o.bool(UNKEYED_ZERO_LENGTH, false),
+                o.intValue(COPY_STREAMS, StripedCopyQueue.DEFAULT_STREAMS, 1, StripedCopyQueue.MAX_STREAMS));
     }
 }

@@ -103,10 +103,11 @@ class LoopbackProviderTest {
         LoopbackSettings options = LoopbackSettings.parse(Map.of(LoopbackOptions.REORDER, "TRUE",
                 LoopbackOptions.SEED, "-3", LoopbackOptions.DELAY_NANOS, "5", LoopbackOptions.FAIL_EVERY_NTH, "2",
                 LoopbackOptions.QUEUE_DEPTH, "8", LoopbackOptions.UNKEYED_ZERO_LENGTH, "true", "libfabric.provider", "tcp"));
-        assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true),
+        assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true, 4),
                 options);
-        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false),
+        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false, 4),
                 LoopbackSettings.defaults());
+        assertEquals(16, LoopbackSettings.parse(Map.of(LoopbackOptions.COPY_STREAMS, "16")).copyStreams());
 
         for (Map<String, String> bad : List.of(Map.of("loopback.reoder", "true"),
                 Map.of(LoopbackOptions.REORDER, "yes"),
@@ -114,7 +115,9 @@ class LoopbackProviderTest {
                 Map.of(LoopbackOptions.QUEUE_DEPTH, "-9223372036854775808"),
                 Map.of(LoopbackOptions.QUEUE_DEPTH, "99999999999"),
                 Map.of(LoopbackOptions.DELAY_NANOS, "-1"),
-                Map.of(LoopbackOptions.FAIL_EVERY_NTH, "x"))) {
+                Map.of(LoopbackOptions.FAIL_EVERY_NTH, "x"),
+                Map.of(LoopbackOptions.COPY_STREAMS, "0"),
+                Map.of(LoopbackOptions.COPY_STREAMS, "17"))) {
             assertThrows(InvalidRequestException.class, () -> provider.open(bad, 1), bad.toString());
         }
         assertThrows(InvalidRequestException.class, () -> provider.open(Map.of(), 100_000));
@@ -124,7 +127,7 @@ class LoopbackProviderTest {
     void aMisspeltOptionIsRejectedWithTheKnownKeys() {
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
                 () -> provider.open(Map.of("loopback.failEveryNht", "2", "threadingMode", "INVOKER"), 1));
-        assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.delayNanos, "
+        assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.copyStreams, loopback.delayNanos, "
                 + "loopback.deviceMemory, loopback.failEveryNth, loopback.maxMessageBytes, loopback.queueDepth, "
                 + "loopback.reorder, loopback.seed, loopback.unkeyedZeroLength]", e.getMessage());
         e = assertThrows(InvalidRequestException.class,
