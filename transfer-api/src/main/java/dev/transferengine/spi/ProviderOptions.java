@@ -22,6 +22,8 @@ import java.util.TreeSet;
  */
 public final class ProviderOptions {
     private final String provider;
+    /** The keys this reader judges start with it; null for the engine's reader ({@link #forEngine}). */
+    private final String prefix;
     private final Map<String, String> options;
     private final Set<String> knownKeys;
 
@@ -33,21 +35,39 @@ public final class ProviderOptions {
      * @throws IllegalArgumentException when a known key lacks the prefix (a bug in the provider)
      */
     public ProviderOptions(String provider, Map<String, String> options, Set<String> knownKeys) {
+        this(provider, provider + ".", options, knownKeys);
+    }
+
+    /**
+     * The reader of the engine's own options: keys without a dot ({@code threadingMode}, {@code copyStreams}, ...)
+     * and the {@code staging.*} keys. The same rules as a provider's: an unknown key of that kind is rejected,
+     * listing the known ones.
+     */
+    public static ProviderOptions forEngine(Map<String, String> options, Set<String> knownKeys) {
+        return new ProviderOptions("engine", null, options, knownKeys);
+    }
+
+    /** @param prefix the keys this reader judges; null: the engine's (no dot, or {@code staging.}) */
+    private ProviderOptions(String provider, String prefix, Map<String, String> options, Set<String> knownKeys) {
         this.provider = provider;
+        this.prefix = prefix;
         this.options = options == null ? Map.of() : options;
         this.knownKeys = new TreeSet<>(knownKeys);
-        String prefix = provider + ".";
         for (String key : this.knownKeys) {
-            if (!key.startsWith(prefix)) {
-                throw new IllegalArgumentException("option key " + key + " lacks the prefix " + prefix);
+            if (!judges(key)) {
+                throw new IllegalArgumentException("option key " + key + " is not a " + provider + " key");
             }
         }
         for (String key : this.options.keySet()) {
-            if (key != null && key.startsWith(prefix) && !this.knownKeys.contains(key)) {
+            if (key != null && judges(key) && !this.knownKeys.contains(key)) {
                 throw new InvalidRequestException("unknown " + provider + " option '" + key + "'; known: "
                         + this.knownKeys);
             }
         }
+    }
+
+    private boolean judges(String key) {
+        return prefix != null ? key.startsWith(prefix) : key.indexOf('.') < 0 || key.startsWith("staging.");
     }
 
     /** The provider prefix this reader judges. */

@@ -66,6 +66,7 @@ public final class DefaultTransferEngine implements TransferEngine {
     private final RequestValidator validator = new RequestValidator(this);
     private final long operationTimeoutNanos;
     private final ThreadingMode threadingMode;
+    private final EngineSettings settings;
     private final CountersBlock counters;
     /** The memory-mapped counters file, or null (counters in this process only). Deleted by close. */
     private final CountersFile countersFile;
@@ -77,10 +78,10 @@ public final class DefaultTransferEngine implements TransferEngine {
     DefaultTransferEngine(EngineConfig config) {
         this.config = config;
         this.operationTimeoutNanos = config.operationTimeout().toNanos();
-        this.threadingMode = threadingMode(config);
-        this.idleGraceNanos = idleGraceNanos(config); // before anything native is opened: a bad value leaks nothing
-        this.copyStreams = copyStreams(config);
-        Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config));
+        // Every engine option is read and checked before anything native is opened: a bad value leaks nothing.
+        this.settings = EngineSettings.from(config);
+        this.threadingMode = settings.threadingMode();
+        Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config, settings));
         this.providerName = selected.provider().name();
         int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
         this.fabric = selected.provider().open(selected.options(), totalNics);
@@ -89,12 +90,11 @@ public final class DefaultTransferEngine implements TransferEngine {
         this.cudaGroups = groups.stream().mapToInt(GroupSpec::cudaDevice).toArray();
         this.maxMessageBytes = new long[groups.size()];
         this.devices = DeviceBackends.forGroups(config);
-        this.deviceShares = devices.isAvailable() && !"false".equals(config.option(CUDA_IPC, "true"))
-                ? new DeviceShares() : null;
-        StagingSettings staging = StagingSettings.from(config);
+        this.deviceShares = devices.isAvailable() && settings.cudaIpc() ? new DeviceShares() : null;
+        StagingSettings staging = settings.staging();
         try {
             List<List<DomainInfo>> assignment = assignDomains(fabric.domains(), groups);
-            this.countersFile = openCountersFile(config, assignment, providerName);
+            this.countersFile = openCountersFile(config, settings, assignment, providerName);
             this.counters = countersFile != null ? countersFile.counters()
                     : CountersBlock.inMemory(layout(assignment), config.name(), providerName);
             for (int g = 0; g < workers.length; g++) {
@@ -131,14 +131,14 @@ public final class DefaultTransferEngine implements TransferEngine {
      * provider asks for {@code FI_HMEM} when device memory will be registered, and {@code loopback.copyStreams}
      * from the engine's {@code copyStreams} (an explicit value wins).
      */
-    private static java.util.Map<String, String> withCudaDevices(EngineConfig config) {
+    private static java.util.Map<String, String> withCudaDevices(EngineConfig config, EngineSettings settings) {
         String ordinals = config.groups().stream().mapToInt(GroupSpec::cudaDevice).filter(d -> d >= 0).distinct()
                 .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
         java.util.Map<String, String> options = new java.util.LinkedHashMap<>(config.providerOptions());
         if (!ordinals.isEmpty()) {
             options.putIfAbsent("libfabric.cudaDevices", ordinals);
         }
-        options.putIfAbsent(LoopbackOptions.COPY_STREAMS, config.option(COPY_STREAMS, DEFAULT_COPY_STREAMS).trim());
+        options.putIfAbsent(LoopbackOptions.COPY_STREAMS, Integer.toString(settings.copyStreams()));
         return options;
     }
 
@@ -187,9 +187,9 @@ public final class DefaultTransferEngine implements TransferEngine {
     }
 
     /** The counters file the builder asked for ({@code countersFile}), or null. */
-    private static CountersFile openCountersFile(EngineConfig config, List<List<DomainInfo>> assignment,
-                                                 String provider) {
-        String path = config.option(TransferEngine.Builder.COUNTERS_FILE_OPTION, null);
+    private static CountersFile openCountersFile(EngineConfig config, EngineSettings settings,
+                                                 List<List<DomainInfo>> assignment, String provider) {
+        String path = settings.countersFile();
         return path == null ? null
                 : CountersFile.create(java.nio.file.Path.of(path), layout(assignment), config.name(), provider);
     }
@@ -199,79 +199,19 @@ public final class DefaultTransferEngine implements TransferEngine {
         return counters;
     }
 
-    private static ThreadingMode threadingMode(EngineConfig config) {
-        String mode = config.option(TransferEngine.Builder.THREADING_MODE_OPTION, ThreadingMode.DEDICATED.name());
-        try {
-            return ThreadingMode.valueOf(mode.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("unknown threading mode '" + mode + "'; one of "
-                    + java.util.Arrays.toString(ThreadingMode.values()));
-        }
+    /** The engine's options as read at construction ({@link EngineSettings}). */
+    EngineSettings settings() {
+        return settings;
     }
 
-    /**
-     * Engine option: CUDA streams per GPU group that device-memory copies are dealt over (same-host GPU writes,
-     * loopback device copies), 1..16, default 4. Copies on one stream run one after another; with a window of
-     * writes in flight, several streams let them overlap (docs/gpu.md has the measurement).
-     */
-    static final String COPY_STREAMS = "copyStreams";
-    private static final String DEFAULT_COPY_STREAMS = Integer.toString(StripedCopyQueue.DEFAULT_STREAMS);
-
-    private final int copyStreams;
-
-    private static int copyStreams(EngineConfig config) {
-        String v = config.option(COPY_STREAMS, DEFAULT_COPY_STREAMS);
-        int n;
-        try {
-            n = Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > StripedCopyQueue.MAX_STREAMS) {
-            throw new InvalidRequestException(COPY_STREAMS + " must be an integer in 1.." + StripedCopyQueue.MAX_STREAMS
-                    + ", got '" + v + "'");
-        }
-        return n;
-    }
-
-    /** {@link #COPY_STREAMS}. */
+    /** CUDA streams per device copy queue (engine option {@code copyStreams}). */
     int copyStreams() {
-        return copyStreams;
+        return settings.copyStreams();
     }
 
-    /** Engine option: {@code cudaIpc=false} turns the same-host GPU path off (default on). */
-    static final String CUDA_IPC = "cudaIpc";
-
-    /**
-     * Engine option: how long a dedicated worker keeps polling (spinning, then yielding) after its last work
-     * before its idle strategy may park it, in microseconds; default 10,000 (10 ms), 0 to park as soon as the
-     * strategy says. Why: on providers with manual progress (tcp above all) the bytes of a large inbound write
-     * arrive only while the target polls, yet complete only at its end; a target that parked between completions
-     * throttled 16 MiB writes to about 0.6-0.7 of the C baseline on the GPU machine.
-     */
-    static final String IDLE_GRACE_MICROS = "idleGraceMicros";
-    private static final long MAX_IDLE_GRACE_MICROS = 10_000_000;
-
-    private final long idleGraceNanos;
-
-    private static long idleGraceNanos(EngineConfig config) {
-        String v = config.option(IDLE_GRACE_MICROS, "10000");
-        long micros;
-        try {
-            micros = Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            micros = -1;
-        }
-        if (micros < 0 || micros > MAX_IDLE_GRACE_MICROS) {
-            throw new InvalidRequestException(IDLE_GRACE_MICROS + " must be an integer in 0.." + MAX_IDLE_GRACE_MICROS
-                    + " (microseconds), got '" + v + "'");
-        }
-        return micros * 1_000;
-    }
-
-    /** {@link #IDLE_GRACE_MICROS} in nanoseconds. */
+    /** How long a dedicated worker keeps polling after its last work (engine option {@code idleGraceMicros}). */
     long idleGraceNanos() {
-        return idleGraceNanos;
+        return settings.idleGraceNanos();
     }
 
     DeviceShares deviceShares() {

@@ -1,13 +1,13 @@
 package dev.transferengine.core;
 
 import dev.transferengine.api.InvalidRequestException;
-import dev.transferengine.spi.EngineConfig;
 
 /**
  * Sizes of the pinned host bounce buffers a group stages device memory through ({@link StagingDomain}).
  *
  * @param slotBytes the largest piece one staged write moves at once; longer writes go in pieces
  * @param slots     pieces staged at once per NIC (bounce memory per NIC = slots x slotBytes)
+ *                  (engine options {@code staging.slotBytes} and {@code staging.slots}: {@link EngineSettings})
  */
 record StagingSettings(long slotBytes, int slots) {
     static final long DEFAULT_SLOT_BYTES = 4L << 20;
@@ -22,25 +22,4 @@ record StagingSettings(long slotBytes, int slots) {
 
     static final String SLOT_BYTES = "staging.slotBytes";
     static final String SLOTS = "staging.slots";
-
-    /**
-     * From the engine's options {@code staging.slotBytes} and {@code staging.slots} (or system properties
-     * {@code te.staging.*}), else the defaults (8 x 4 MiB per NIC).
-     */
-    static StagingSettings from(EngineConfig config) {
-        return new StagingSettings(number(config, SLOT_BYTES, DEFAULT_SLOT_BYTES),
-                (int) Math.min(Integer.MAX_VALUE, number(config, SLOTS, DEFAULT_SLOTS)));
-    }
-
-    private static long number(EngineConfig config, String key, long fallback) {
-        String value = config.option(key, null);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidRequestException(key + " must be an integer, got '" + value + "'");
-        }
-    }
 }
