@@ -13,10 +13,15 @@ import dev.transferengine.spi.DeviceCopyQueue;
 import java.time.Duration;
 
 /**
- * {@link DeviceCopyQueue} on one non-blocking stream with a ring of timing-free events: copy {@code t} is
- * {@code cuMemcpyAsync} then {@code cuEventRecord} of event {@code t % ring}. Stream order means that when
- * ticket {@code t}'s event has completed every earlier copy has too, so one counter ({@code doneThrough})
- * tracks completion and an event is reused only after its ticket is known done.
+ * {@link DeviceCopyQueue} on one non-blocking stream. Copy {@code t} is one {@code cuMemcpyAsync}; completion is
+ * tracked with timing-free events recorded <b>lazily</b>: when {@link #isDone} is asked about a copy no event covers
+ * yet, one {@code cuEventRecord} after the newest copy covers every copy queued so far. Stream order means that
+ * when an event has completed every copy before it has too, so one counter ({@code doneThrough}) tracks
+ * completion, and a window of copies queued in one worker iteration costs one record and one query instead of one
+ * of each per copy. At most {@code ring} copies are outstanding (then {@link #copy} answers FULL), and at most
+ * {@code ring} events.
+ *
+ * <p>{@code te.cuda.eventPerCopy=true} records an event after every copy, as before (measurements only).
  *
  * <p>Single-threaded, like the interface says: no synchronisation inside.
  */
@@ -24,18 +29,26 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     static final int DEFAULT_RING = 256;
     /** How long close() waits for queued copies before it frees the stream anyway (the driver then defers). */
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    private static final boolean EVENT_PER_COPY = Boolean.getBoolean("te.cuda.eventPerCopy");
 
     private final int ordinal;
     private final long stream;
+    /** A FIFO of recorded events ({@code eventHead}, {@code eventCount}), each covering copies through its ticket. */
     private final long[] events;
+    private final long[] eventTicket;
+    private int eventHead;
+    private int eventCount;
     private long nextTicket;
     private long doneThrough = -1;
+    /** The newest ticket an event has been recorded after. */
+    private long recordedThrough = -1;
     private boolean closed;
 
     CudaCopyQueue(int ordinal, long stream, long[] events) {
         this.ordinal = ordinal;
         this.stream = stream;
         this.events = events;
+        this.eventTicket = new long[events.length];
     }
 
     /** Opens a queue on {@code ordinal}; the caller has checked the ordinal and availability. */
@@ -66,8 +79,10 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         long ticket = nextTicket;
         CudaErrors.check(CudaDriver.cuMemcpyAsync(destination, source, lengthBytes, stream),
                 "cuMemcpyAsync(" + lengthBytes + " bytes, device " + ordinal + ")");
-        CudaErrors.check(CudaDriver.cuEventRecord(events[slot(ticket)], stream), "cuEventRecord");
         nextTicket = ticket + 1;
+        if (EVENT_PER_COPY) {
+            record();
+        }
         return ticket;
     }
 
@@ -81,11 +96,38 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         }
         ensureOpen();
         PrimaryContexts.makeCurrent(ordinal);
-        if (!DriverCalls.done(CudaDriver.cuEventQuery(events[slot(ticket)]), "copy queue on device " + ordinal)) {
-            return false;
+        if (ticket > recordedThrough) {
+            if (eventCount == events.length) {
+                retireCompleted(); // make room; if none completed, a later call records
+            }
+            record();
         }
-        doneThrough = ticket;
-        return true;
+        retireCompleted();
+        return ticket <= doneThrough;
+    }
+
+    /** Records an event after the newest copy, if a slot is free. */
+    private void record() {
+        if (eventCount == events.length || recordedThrough == nextTicket - 1) {
+            return;
+        }
+        int slot = (eventHead + eventCount) % events.length;
+        CudaErrors.check(CudaDriver.cuEventRecord(events[slot], stream), "cuEventRecord");
+        eventTicket[slot] = nextTicket - 1;
+        eventCount++;
+        recordedThrough = nextTicket - 1;
+    }
+
+    /** Moves {@code doneThrough} past every recorded event that has completed, oldest first. */
+    private void retireCompleted() {
+        while (eventCount > 0) {
+            if (!DriverCalls.done(CudaDriver.cuEventQuery(events[eventHead]), "copy queue on device " + ordinal)) {
+                return;
+            }
+            doneThrough = eventTicket[eventHead];
+            eventHead = (eventHead + 1) % events.length;
+            eventCount--;
+        }
     }
 
     @Override
@@ -107,10 +149,6 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         } finally {
             destroy(stream, events);
         }
-    }
-
-    private int slot(long ticket) {
-        return (int) (ticket % events.length);
     }
 
     private void ensureOpen() {
