@@ -36,6 +36,13 @@ public final class LoopbackOptions {
      */
     public static final String COPY_STREAMS = "loopback.copyStreams";
 
+    /**
+     * Operations to a closed peer neither complete nor fail (default false: they fail at once with
+     * PEER_UNREACHABLE): a killed process or a cut link that nobody reports, as libfabric shm and tcp can behave, so
+     * the engine's deadlines are what ends them. Read by the writing domain.
+     */
+    public static final String SILENT_PEERS = "loopback.silentPeers";
+
     private LoopbackOptions() {
     }
 }

@@ -55,6 +55,7 @@ final class PiecedWrites {
         w.imm = imm;
         w.context = context;
         w.pieces = pieces;
+        w.startNanos = System.nanoTime();
         active[activeCount++] = w.index;
         return w;
     }
@@ -76,8 +77,8 @@ final class PiecedWrites {
 
     /**
      * Hands out the writes whose pieces are all accounted for: after an error once no piece is outstanding,
-     * otherwise once every piece completed; one {@code onComplete} or {@code onError} each, with the context
-     * the worker gave. Returns how many were handed out.
+     * otherwise once every piece completed, and abandoned ones at once; one {@code onComplete} or {@code onError}
+     * each, with the context the worker gave. Returns how many were handed out.
      */
     int finish(CompletionSink sink) {
         int finished = 0;
@@ -85,7 +86,7 @@ final class PiecedWrites {
         int n = activeCount;
         for (int k = 0; k < n; k++) {
             PiecedWrite w = writes[active[k]];
-            boolean done = w.error != null ? w.outstanding == 0 : w.completed == w.pieces;
+            boolean done = w.abandoned || (w.error != null ? w.outstanding == 0 : w.completed == w.pieces);
             if (!done) {
                 active[kept++] = w.index;
                 continue;
@@ -124,6 +125,12 @@ final class PiecedWrites {
         long outstanding;
         long completed;
         TransferException error;
+        /** When {@link PiecedWrites#start} took it (System.nanoTime). */
+        long startNanos;
+        /** Bumped each time the write is freed: pieces of an earlier use carry an older value. */
+        int generation;
+        /** Given up with pieces outstanding that may never be reported (a silent peer): freed at the next finish. */
+        boolean abandoned;
 
         PiecedWrite(int index) {
             this.index = index;
@@ -136,7 +143,18 @@ final class PiecedWrites {
             }
         }
 
+        /**
+         * Gives the write up with {@code e}: it is handed back at the next {@link PiecedWrites#finish} even with
+         * pieces outstanding, whose late reports must then be recognised by {@link #generation} and ignored.
+         */
+        void abandon(TransferException e) {
+            fail(e);
+            abandoned = true;
+        }
+
         void clear() {
+            generation++;
+            abandoned = false;
             src = null;
             nextPiece = 0;
             outstanding = 0;

@@ -3,6 +3,7 @@ package dev.transferengine.core;
 import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.api.TransferTimeoutException;
 import dev.transferengine.core.PiecedWrites.PiecedWrite;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DomainCapabilities;
@@ -44,8 +45,12 @@ final class SplittingDomain extends ForwardingDomain {
     /** Pieces posted per {@link #poll} at most, so one huge write cannot keep the worker from its other work. */
     static final int PIECES_PER_POLL = 64;
     private static final long ALIGN = 4096;
+    private static final int INDEX_BITS = 24;
+    private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    private static final long GENERATION_MASK = (1L << 24) - 1;
 
     private final long limit;
+    private final long abandonNanos;
     private final long pieceBytes;
     private final DomainCapabilities capabilities;
     private final Interceptor interceptor = new Interceptor();
@@ -54,13 +59,24 @@ final class SplittingDomain extends ForwardingDomain {
     private final PiecedWrites writes;
 
     SplittingDomain(ProviderDomain inner) {
-        this(inner, DEFAULT_MAX_WRITES);
+        this(inner, DEFAULT_MAX_WRITES, Long.MAX_VALUE);
     }
 
+    /** Split writes are never given up (tests). */
     SplittingDomain(ProviderDomain inner, int maxWrites) {
+        this(inner, maxWrites, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param abandonNanos how long a split write may wait for its pieces before it is given up (the engine's
+     *                     transfer timeout: by then the engine has failed the transfer with TIMEOUT), so that
+     *                     pieces a silent peer never answers cannot hold the table forever
+     */
+    SplittingDomain(ProviderDomain inner, int maxWrites, long abandonNanos) {
         super(inner);
-        if (maxWrites < 1) {
-            throw new IllegalArgumentException("maxWrites must be >= 1, got " + maxWrites);
+        this.abandonNanos = abandonNanos;
+        if (maxWrites < 1 || maxWrites > INDEX_MASK) {
+            throw new IllegalArgumentException("maxWrites must be in 1.." + INDEX_MASK + ", got " + maxWrites);
         }
         DomainCapabilities caps = inner.capabilities();
         this.limit = caps.maxMessageBytes();
@@ -112,7 +128,7 @@ final class SplittingDomain extends ForwardingDomain {
         // The first piece goes out now, so a full queue or a synchronous error is reported to the caller with
         // nothing posted, exactly as for a write that is not split.
         int rc = inner.postWrite(peer, src, srcAddress, pieceBytes, remoteAddress, remoteKey, false, 0,
-                SPLIT_FLAG | index);
+                pieceContext(writes.byIndex(index)));
         if (rc == RETRY) {
             return RETRY;
         }
@@ -131,6 +147,7 @@ final class SplittingDomain extends ForwardingDomain {
         interceptor.target = sink;
         int work = inner.poll(interceptor, maxEntries);
         boolean waiting = postPieces();
+        abandonExpired();
         work += writes.finish(sink);
         // Pieces that could be posted but were not (budget) are work in progress: keep the worker polling.
         return waiting ? Math.max(work, 1) : work;
@@ -171,7 +188,7 @@ final class SplittingDomain extends ForwardingDomain {
                 int rc;
                 try {
                     rc = inner.postWrite(w.peer, w.src, w.srcAddress + offset, length, w.remoteAddress + offset,
-                            w.remoteKey, imm, imm ? w.imm : 0, SPLIT_FLAG | w.index);
+                            w.remoteKey, imm, imm ? w.imm : 0, pieceContext(w));
                 } catch (TransferException e) {
                     w.fail(e);
                     break;
@@ -191,6 +208,43 @@ final class SplittingDomain extends ForwardingDomain {
         return false;
     }
 
+    /** A piece's context: the flag, the write's generation (bits 24..47) and its pool index (bits 0..23). */
+    private static long pieceContext(PiecedWrite w) {
+        return SPLIT_FLAG | (w.generation & GENERATION_MASK) << INDEX_BITS | w.index;
+    }
+
+    /** The write a piece context names, or null when that use of the write is over (abandoned, freed). */
+    private PiecedWrite writeOf(long context) {
+        PiecedWrite w = writes.byIndex((int) (context & INDEX_MASK));
+        boolean current = (w.generation & GENERATION_MASK) == (context >>> INDEX_BITS & GENERATION_MASK);
+        return current && !w.abandoned ? w : null;
+    }
+
+    /**
+     * Gives up the oldest split writes whose pieces have been outstanding for longer than the transfer timeout:
+     * a peer that went silent (a killed process, a cut link) never answers them, and without this they would
+     * hold the table until every split write on this NIC answered RETRY. The engine failed their transfers with
+     * TIMEOUT already; their late piece reports are ignored by generation. Writes start in order, so only the
+     * oldest need looking at.
+     */
+    private void abandonExpired() {
+        if (abandonNanos == Long.MAX_VALUE) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (int k = 0; k < writes.activeCount(); k++) {
+            PiecedWrite w = writes.active(k);
+            if (now - w.startNanos - abandonNanos < 0) {
+                return;
+            }
+            if (!w.abandoned) {
+                w.abandon(new TransferTimeoutException("a split write's pieces were not all reported within "
+                        + abandonNanos / 1_000_000 + " ms (" + w.completed + " of " + w.pieces + " completed, "
+                        + w.outstanding + " outstanding): given up"));
+            }
+        }
+    }
+
     /** Routes completions of pieces to their writes and everything else to the worker. */
     private final class Interceptor extends ForwardingDomain.Interceptor {
         Interceptor() {
@@ -199,14 +253,20 @@ final class SplittingDomain extends ForwardingDomain {
 
         @Override
         void ownComplete(long context) {
-            PiecedWrite w = writes.byIndex((int) context);
+            PiecedWrite w = writeOf(context);
+            if (w == null) {
+                return; // a piece of a write given up earlier
+            }
             w.outstanding--;
             w.completed++;
         }
 
         @Override
         void ownError(long context, TransferException error) {
-            PiecedWrite w = writes.byIndex((int) context);
+            PiecedWrite w = writeOf(context);
+            if (w == null) {
+                return;
+            }
             w.outstanding--;
             w.fail(error);
         }

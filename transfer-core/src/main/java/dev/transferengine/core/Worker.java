@@ -203,7 +203,8 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
                 // the staging decorator keeps seeing plain completions for the contexts it posted (its own
                 // piece flag, bit 63, is distinct from the splitter's bits 63+62); and the staging
                 // decorator's instanceof checks on registrations stay untouched.
-                SplittingDomain splitting = new SplittingDomain(opened[i]);
+                SplittingDomain splitting = new SplittingDomain(opened[i], SplittingDomain.DEFAULT_MAX_WRITES,
+                        transferTimeoutNanos);
                 opened[i] = splitting;
                 limit = Math.min(limit, splitting.messageLimit());
                 if (deviceBackend != null) {

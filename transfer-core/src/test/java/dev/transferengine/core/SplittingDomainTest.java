@@ -180,6 +180,38 @@ class SplittingDomainTest {
         assertEquals(List.of(11L, 12L, 13L), sink.completed, "completions pass through with the engine's contexts");
     }
 
+    /**
+     * A split write whose pieces are never reported (a silent peer) is given up after the abandon time with
+     * TIMEOUT, once; its slot serves the next write; a late report of an old piece is ignored (the strict sink
+     * would throw on a second outcome, and the new write would be miscounted).
+     */
+    @Test
+    void aSplitWriteWhosePiecesNeverReturnIsGivenUpAndItsLateReportsIgnored() throws Exception {
+        RecordingDomain silent = new RecordingDomain(LIMIT);
+        SplittingDomain s = new SplittingDomain(silent, 1, java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20));
+        assertEquals(ProviderDomain.POSTED, s.postWrite(1, src, SRC, 3 * LIMIT, DST, 9, true, 4, 31));
+        s.poll(sink, 64); // the second piece goes out; the imm piece waits for the first two
+        assertEquals(2, silent.posts.size());
+        long oldPiece = silent.posts.get(0).context();
+        assertEquals(ProviderDomain.RETRY, s.postWrite(1, src, SRC, 3 * LIMIT, DST, 9, true, 5, 32), "table full");
+        Thread.sleep(40);
+        s.poll(sink, 64);
+        assertEquals(1, sink.errors.size());
+        assertEquals(ErrorCategory.TIMEOUT, sink.errors.get(31L).category());
+        assertEquals(0, s.splitWritesInFlight());
+        assertTrue(silent.posts.stream().noneMatch(p -> p.withImm()), "no imm piece for a write given up");
+
+        assertEquals(ProviderDomain.POSTED, s.postWrite(1, src, SRC, 2 * LIMIT, DST, 9, false, 0, 33));
+        s.poll(sink, 64);
+        silent.toComplete.add(oldPiece); // the silent peer answers after all
+        silent.toComplete.add(silent.posts.get(2).context());
+        s.poll(sink, 64);
+        assertTrue(sink.completed.isEmpty(), "one of two pieces of the new write done: " + sink.completed);
+        silent.toComplete.add(silent.posts.get(3).context());
+        s.poll(sink, 64);
+        assertEquals(List.of(33L), sink.completed);
+    }
+
     @Test
     void capabilitiesReportNoLimitButTheRealOneIsKept() {
         DomainCapabilities caps = splitting.capabilities();

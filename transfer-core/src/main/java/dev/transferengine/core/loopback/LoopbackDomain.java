@@ -63,7 +63,8 @@ public final class LoopbackDomain implements ProviderDomain {
         this.inbound = new Inbound(queueDepth, reorder);
         this.receives = new EventQueue(queueDepth);
         this.outbound = new Outbound(queueDepth, options.delayNanos(), reorder,
-                new OperationApplier(peers, failEveryNth, deviceCopies, options.unkeyedZeroLength()));
+                new OperationApplier(peers, failEveryNth, deviceCopies, options.unkeyedZeroLength(),
+                        options.silentPeers()));
     }
 
     /** Creates a domain with a fresh id and makes it reachable through the process-wide registry. */

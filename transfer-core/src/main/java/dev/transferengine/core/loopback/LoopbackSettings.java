@@ -29,14 +29,15 @@ import java.util.Set;
  *                        their imm anyway, as InfiniBand lets a responder do (so the engine's handling of that
  *                        looseness is tested without a NIC); false: every write is checked
  * @param copyStreams     CUDA streams per device for device-memory copies (striped, see StripedCopyQueue)
+ * @param silentPeers     operations to a closed peer never complete (a black hole) instead of failing at once
  */
 public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
                               long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength,
-                              int copyStreams) {
+                              int copyStreams, boolean silentPeers) {
 
     private static final Set<String> KEYS =
             Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY,
-                    UNKEYED_ZERO_LENGTH, COPY_STREAMS);
+                    UNKEYED_ZERO_LENGTH, COPY_STREAMS, SILENT_PEERS);
 
     public static final long DEFAULT_SEED = 0x5EED_2026L;
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
@@ -72,6 +73,7 @@ public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long
                 o.longValue(MAX_MESSAGE_BYTES, DEFAULT_MAX_MESSAGE_BYTES, Long.MIN_VALUE, Long.MAX_VALUE),
                 o.bool(DEVICE_MEMORY, true),
                 o.bool(UNKEYED_ZERO_LENGTH, false),
-                o.intValue(COPY_STREAMS, StripedCopyQueue.DEFAULT_STREAMS, 1, StripedCopyQueue.MAX_STREAMS));
+                o.intValue(COPY_STREAMS, StripedCopyQueue.DEFAULT_STREAMS, 1, StripedCopyQueue.MAX_STREAMS),
+                o.bool(SILENT_PEERS, false));
     }
 }

@@ -37,6 +37,8 @@ final class Operation {
      * a receive failure) that waits for room there and is never dropped.
      */
     boolean applied;
+    /** Its target closed and the domain models silent peers: it ends without any local completion. */
+    boolean silent;
     long noticeKind;
     long noticeA;
     long noticeB;
@@ -74,6 +76,7 @@ final class Operation {
         injectFailure = false;
         writeOrdinal = 0;
         applied = false;
+        silent = false;
         noticeKind = Inbound.NONE;
         noticeA = 0;
         noticeB = 0;

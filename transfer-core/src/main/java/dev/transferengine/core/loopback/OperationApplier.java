@@ -15,8 +15,11 @@ final class OperationApplier {
     private final long[] receive = new long[EventQueue.ENTRY_LONGS];
     private final DeviceCopies deviceCopies;
     private final boolean unkeyedZeroLength;
+    private final boolean silentPeers;
 
-    OperationApplier(PeerTable peers, long failEveryNth, DeviceCopies deviceCopies, boolean unkeyedZeroLength) {
+    OperationApplier(PeerTable peers, long failEveryNth, DeviceCopies deviceCopies, boolean unkeyedZeroLength,
+                     boolean silentPeers) {
+        this.silentPeers = silentPeers;
         this.peers = peers;
         this.failEveryNth = failEveryNth;
         this.deviceCopies = deviceCopies;
@@ -44,7 +47,9 @@ final class OperationApplier {
         }
         LoopbackDomain target = peers.target(op.peer);
         if (target == null) {
-            if (op.error == null) {
+            if (silentPeers) {
+                op.silent = true; // the notice goes nowhere and nobody answers
+            } else if (op.error == null) {
                 op.error = LoopbackErrors.peerUnreachable(peers.id(op.peer), op);
             }
             return true;
@@ -64,7 +69,11 @@ final class OperationApplier {
         }
         LoopbackDomain target = peers.target(op.peer);
         if (target == null) {
-            op.error = LoopbackErrors.peerUnreachable(peers.id(op.peer), op);
+            if (silentPeers) {
+                op.silent = true;
+            } else {
+                op.error = LoopbackErrors.peerUnreachable(peers.id(op.peer), op);
+            }
             return true;
         }
         if (op.kind == Operation.WRITE) {

@@ -70,8 +70,9 @@ final class Outbound {
         for (int attempts = ready.size(); attempts > 0 && delivered < budget; attempts--) {
             Operation operation = operations[ready.take(reorder)];
             if (applier.apply(operation)) {
-                complete(operation, sink);
-                delivered++;
+                if (complete(operation, sink)) {
+                    delivered++;
+                }
             } else {
                 copying |= operation.copyQueue != null;
                 ready.add(operation.slot);
@@ -100,16 +101,22 @@ final class Outbound {
         }
     }
 
-    private void complete(Operation operation, CompletionSink sink) {
+    /** Frees the operation's slot and reports its outcome; false for a silent one (nothing reported). */
+    private boolean complete(Operation operation, CompletionSink sink) {
         long context = operation.context;
         TransferException error = operation.error;
+        boolean silent = operation.silent;
         operation.reset();
         free[freeCount++] = operation.slot;
+        if (silent) {
+            return false;
+        }
         // The slot is free before the sink runs, so a sink that posts from inside the callback finds room.
         if (error == null) {
             sink.onComplete(context);
         } else {
             sink.onError(context, error);
         }
+        return true;
     }
 }

@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * regions but not yet closed its domains) and left no imm; writes to C keep landing during and after; a restarted
  * B (a new engine, so a new address) is reachable from the same A.
  *
- * <p>Not modelled: a peer that goes silent (killed process, cut link), whose writes neither complete nor fail until
- * the engine's deadline; loopback fails every operation to a closed domain at once.
+ * <p>A peer that goes silent instead (killed process, cut link), whose writes neither complete nor fail until the
+ * engine's deadline, is {@code loopback.silentPeers}: {@link LoopbackSilentPeerTest}.
  */
 class LoopbackPeerDeathTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);

@@ -103,9 +103,10 @@ class LoopbackProviderTest {
         LoopbackSettings options = LoopbackSettings.parse(Map.of(LoopbackOptions.REORDER, "TRUE",
                 LoopbackOptions.SEED, "-3", LoopbackOptions.DELAY_NANOS, "5", LoopbackOptions.FAIL_EVERY_NTH, "2",
                 LoopbackOptions.QUEUE_DEPTH, "8", LoopbackOptions.UNKEYED_ZERO_LENGTH, "true", "libfabric.provider", "tcp"));
-        assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true, 4),
+        assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true, 4,
+                false),
                 options);
-        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false, 4),
+        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false, 4, false),
                 LoopbackSettings.defaults());
         assertEquals(16, LoopbackSettings.parse(Map.of(LoopbackOptions.COPY_STREAMS, "16")).copyStreams());
 
@@ -129,7 +130,7 @@ class LoopbackProviderTest {
                 () -> provider.open(Map.of("loopback.failEveryNht", "2", "threadingMode", "INVOKER"), 1));
         assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.copyStreams, loopback.delayNanos, "
                 + "loopback.deviceMemory, loopback.failEveryNth, loopback.maxMessageBytes, loopback.queueDepth, "
-                + "loopback.reorder, loopback.seed, loopback.unkeyedZeroLength]", e.getMessage());
+                + "loopback.reorder, loopback.seed, loopback.silentPeers, loopback.unkeyedZeroLength]", e.getMessage());
         e = assertThrows(InvalidRequestException.class,
                 () -> provider.open(Map.of(LoopbackOptions.QUEUE_DEPTH, "99999999999"), 1));
         assertEquals(LoopbackOptions.QUEUE_DEPTH + " must be in 1.." + LoopbackSettings.MAX_QUEUE_DEPTH
