@@ -69,7 +69,7 @@ class PartitionTest {
                 .providerOption(LibfabricOptions.NODE, veth.hostAddress)
                 .groups(1, 1).name("partition").transferTimeout(TRANSFER_TIMEOUT).build();
              Arena arena = Arena.ofShared();
-             ChildJvm child = new ChildJvm(veth.execPrefix(), List.of("-Dte.libfabric.provider=tcp;ofi_rxm",
+             TargetProcess child = new TargetProcess(veth.execPrefix(), List.of("-Dte.libfabric.provider=tcp;ofi_rxm",
                      "-Dte.libfabric.node=" + veth.peerAddress), "libfabric", 1, REGION, true, DURING_IMM, AFTER_IMM)) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x47), Access.LOCAL);
             // the link works: the child, in its own namespace, is reached through the veth pair

@@ -73,14 +73,14 @@ class PeerDeathTest {
         try (TransferEngine engine = TransferEngine.builder().provider(alias).groups(1, 1).name("survivor-" + alias)
                 .transferTimeout(TRANSFER_TIMEOUT).build();
              Arena arena = Arena.ofShared();
-             ChildJvm bystander = new ChildJvm(alias, 1, REGION, true, BYSTANDER_IMM)) {
+             TargetProcess bystander = new TargetProcess(alias, 1, REGION, true, BYSTANDER_IMM)) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x3C), Access.LOCAL);
             int liveBytes = LIVE_BYTES;
             BystanderStream stream = new BystanderStream(engine, src, bystander, liveBytes);
             List<CompletableFuture<Outcome>> pending = new ArrayList<>();
             long killedAt;
             int afterKill;
-            try (ChildJvm doomed = new ChildJvm(alias, 1, REGION, true, DOOMED_IMM)) {
+            try (TargetProcess doomed = new TargetProcess(alias, 1, REGION, true, DOOMED_IMM)) {
                 stream.start();
                 // keep WINDOW writes in flight to the doomed peer until enough have landed, then kill it
                 Semaphore window = new Semaphore(WINDOW);
@@ -145,7 +145,7 @@ class PeerDeathTest {
             assertEquals(TargetProcessMain.crc(expected), bystander.checksum(0, REGION));
 
             // a restarted peer: new process, new address, same surviving engine
-            try (ChildJvm reborn = new ChildJvm(alias, 1, REGION, true, REBORN_IMM)) {
+            try (TargetProcess reborn = new TargetProcess(alias, 1, REGION, true, REBORN_IMM)) {
                 engine.submit(SingleWrite.withImm(src, 0, liveBytes, reborn.region, 4096, REBORN_IMM))
                         .get(60, TimeUnit.SECONDS);
                 assertEquals(1, reborn.count(REBORN_IMM, 1));
@@ -175,9 +175,9 @@ class PeerDeathTest {
         try (TransferEngine engine = TransferEngine.builder().provider(alias).groups(1, 1).name("survivor-idle")
                 .transferTimeout(TRANSFER_TIMEOUT).build();
              Arena arena = Arena.ofShared();
-             ChildJvm bystander = new ChildJvm(alias, 1, REGION, true, BYSTANDER_IMM)) {
+             TargetProcess bystander = new TargetProcess(alias, 1, REGION, true, BYSTANDER_IMM)) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x5D), Access.LOCAL);
-            try (ChildJvm doomed = new ChildJvm(alias, 1, REGION, true, DOOMED_IMM)) {
+            try (TargetProcess doomed = new TargetProcess(alias, 1, REGION, true, DOOMED_IMM)) {
                 engine.submit(SingleWrite.withImm(src, 0, 65536, doomed.region, 0, DOOMED_IMM))
                         .get(60, TimeUnit.SECONDS);
                 assertEquals(1, doomed.count(DOOMED_IMM, 1));
@@ -204,7 +204,7 @@ class PeerDeathTest {
             byte[] expected = new byte[REGION];
             Arrays.fill(expected, 0, MIB, (byte) 0x5D);
             assertEquals(TargetProcessMain.crc(expected), bystander.checksum(0, REGION));
-            try (ChildJvm reborn = new ChildJvm(alias, 1, REGION, true, REBORN_IMM)) {
+            try (TargetProcess reborn = new TargetProcess(alias, 1, REGION, true, REBORN_IMM)) {
                 engine.submit(SingleWrite.withImm(src, 0, MIB, reborn.region, 0, REBORN_IMM)).get(60, TimeUnit.SECONDS);
                 assertEquals(1, reborn.count(REBORN_IMM, 1));
                 assertEquals(TargetProcessMain.crc(expected), reborn.checksum(0, REGION));
@@ -240,7 +240,7 @@ class PeerDeathTest {
     private static final class BystanderStream {
         private final TransferEngine engine;
         private final MemoryRegion src;
-        private final ChildJvm child;
+        private final TargetProcess child;
         private final int bytes;
         private final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong succeeded = new AtomicLong();
@@ -248,7 +248,7 @@ class PeerDeathTest {
         private final List<Long> completionTimes = new ArrayList<>();
         private Thread thread;
 
-        BystanderStream(TransferEngine engine, MemoryRegion src, ChildJvm child, int bytes) {
+        BystanderStream(TransferEngine engine, MemoryRegion src, TargetProcess child, int bytes) {
             this.engine = engine;
             this.bytes = bytes;
             this.src = src;

@@ -4,6 +4,7 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.testing.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -61,7 +62,7 @@ class SoakTest {
         try (TransferEngine engine = TransferEngine.builder().provider(alias).groups(1, 1).name("soak-" + alias)
                 .transferTimeout(Duration.ofSeconds(60)).build();
              Arena arena = Arena.ofShared();
-             ChildJvm child = new ChildJvm(alias, 1, region, true, IMM)) {
+             TargetProcess child = new TargetProcess(alias, 1, region, true, IMM)) {
             byte[] pattern = new byte[(int) sourceBytes];
             new SplittableRandom(SEED).nextBytes(pattern);
             MemorySegment srcBuf = arena.allocate(sourceBytes, 4096);
@@ -134,7 +135,7 @@ class SoakTest {
     }
 
     /** {parent rss, parent C heap, parent NMT committed or -1, child rss, child C heap}, KiB (-1: not available). */
-    private static long[] memory(ChildJvm child) {
+    private static long[] memory(TargetProcess child) {
         System.gc();
         String mem = child.ask("MEMORY", "MEM");
         long childRss = Long.parseLong(ChildJvm.field(mem, "rss"));

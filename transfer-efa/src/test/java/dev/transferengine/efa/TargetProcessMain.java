@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The other process of the two-process tests: an engine with a registered target region and posted
- * receives, driven by one-line commands on stdin, answering on stdout. Started by {@link ChildJvm}.
+ * receives, driven by one-line commands on stdin, answering on stdout. Started by {@link TargetProcess}.
  *
  * <p>With {@code -Dte.test.targetDevice=cuda} the region is GPU memory of device 0 (a CUDA group; checksums
  * copy it back to the host first): the two-process GPU test.

@@ -70,7 +70,7 @@ class TwoProcessGpuTest {
 
     @Test
     void shmGpuToGpuAndHostToGpuAcrossProcesses() throws Exception {
-        ChildJvm child = new ChildJvm(childArgs(true), "shm", 1, REGION, true, IMM);
+        TargetProcess child = new TargetProcess(childArgs(true), "shm", 1, REGION, true, IMM);
         try (Arena arena = Arena.ofShared();
              TransferEngine engine = gpuEngine("shm");
              CudaDeviceMemory src = CudaDeviceMemory.allocate(0, REGION)) {
@@ -128,7 +128,7 @@ class TwoProcessGpuTest {
 
     @Test
     void tcpStagedGpuToHostAcrossProcesses() throws Exception {
-        ChildJvm child = new ChildJvm(childArgs(false), "tcp", 1, REGION, true, IMM);
+        TargetProcess child = new TargetProcess(childArgs(false), "tcp", 1, REGION, true, IMM);
         try (TransferEngine engine = TransferEngine.builder().provider("tcp").name("gpu-parent")
                 .providerOption("libfabric.hmem", "false")
                 .addGroup(GroupSpec.ofNics(1).withCudaDevice(0)).build();

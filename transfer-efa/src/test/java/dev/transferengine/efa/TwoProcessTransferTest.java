@@ -57,7 +57,7 @@ class TwoProcessTransferTest {
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "shm"})
     void singlePagedAndScatterWritesWithImmsAndSendsReachAnotherProcess(String alias) throws Exception {
-        try (ChildJvm child = new ChildJvm(alias, 2, REGION, false, 1, 2, 3);
+        try (TargetProcess child = new TargetProcess(alias, 2, REGION, false, 1, 2, 3);
              TransferEngine engine = engine(alias, 2);
              Arena arena = Arena.ofShared()) {
             assertTrue(child.sigsegvOwner.contains("libjvm"), "child's SIGSEGV handler: " + child.sigsegvOwner);
@@ -116,7 +116,7 @@ class TwoProcessTransferTest {
     @ParameterizedTest
     @ValueSource(strings = {"tcp"})
     void forgedDescriptorsFromAnotherProcessFailAndLeaveTheTargetUntouched(String alias) throws Exception {
-        try (ChildJvm child = new ChildJvm(alias, 1, REGION, false, 4);
+        try (TargetProcess child = new TargetProcess(alias, 1, REGION, false, 4);
              TransferEngine engine = engine(alias, 1);
              Arena arena = Arena.ofShared()) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x5A), Access.LOCAL);
@@ -148,7 +148,7 @@ class TwoProcessTransferTest {
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "shm"})
     void staleAndForgedWritesWithoutImmFromAnotherProcessLeaveTheTargetUntouched(String alias) throws Exception {
-        try (ChildJvm child = new ChildJvm(alias, 1, REGION, false, 5);
+        try (TargetProcess child = new TargetProcess(alias, 1, REGION, false, 5);
              TransferEngine engine = engine(alias, 1);
              Arena arena = Arena.ofShared()) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x6B), Access.LOCAL);
@@ -178,7 +178,7 @@ class TwoProcessTransferTest {
     @ParameterizedTest
     @ValueSource(strings = {"shm"})
     void aProcessThatRanGcsAfterOpeningShmIsStillReachable(String alias) throws Exception {
-        try (ChildJvm child = new ChildJvm(alias, 2, REGION, false, 5);
+        try (TargetProcess child = new TargetProcess(alias, 2, REGION, false, 5);
              TransferEngine engine = engine(alias, 1);
              Arena arena = Arena.ofShared()) {
             String gc = child.ask("GC", "GC-DONE");
@@ -205,7 +205,7 @@ class TwoProcessTransferTest {
              Arena arena = Arena.ofShared()) {
             MemoryRegion src = engine.register(arena.allocate(MIB, 4096).fill((byte) 0x3C), Access.LOCAL);
             List<CompletableFuture<Void>> pending = new ArrayList<>();
-            try (ChildJvm doomed = new ChildJvm(alias, 1, REGION, true, 6)) {
+            try (TargetProcess doomed = new TargetProcess(alias, 1, REGION, true, 6)) {
                 for (int i = 0; i < 3000; i++) {
                     pending.add(engine.submit(SingleWrite.withImm(src, 0, MIB, doomed.region, (i % 4) * (long) MIB, 6)));
                 }
@@ -231,7 +231,7 @@ class TwoProcessTransferTest {
             // unanswered ones block it for good, so over shm another peer is served by a fresh engine; tcp keeps
             // serving from the same one. See docs/libfabric.md.
             boolean wedged = alias.equals("shm");
-            try (ChildJvm survivor = new ChildJvm(alias, 1, REGION, true, 7);
+            try (TargetProcess survivor = new TargetProcess(alias, 1, REGION, true, 7);
                  TransferEngine next = wedged ? engine(alias, 1) : null) {
                 TransferEngine sender = wedged ? next : engine;
                 MemoryRegion from = wedged ? next.register(arena.allocate(MIB, 4096).fill((byte) 0x3C), Access.LOCAL)
@@ -244,7 +244,7 @@ class TwoProcessTransferTest {
         }
     }
 
-    private static void submitAndCount(TransferEngine engine, ChildJvm child, TransferRequest request, int imm)
+    private static void submitAndCount(TransferEngine engine, TargetProcess child, TransferRequest request, int imm)
             throws Exception {
         engine.submit(request).get(WAIT.toSeconds(), TimeUnit.SECONDS);
         long n = ImmAccounting.immsProduced(request, engine.nicCount(0));

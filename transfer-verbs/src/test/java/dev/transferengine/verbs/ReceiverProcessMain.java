@@ -4,8 +4,10 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.ImmCounter;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.TransferEngine;
+import dev.transferengine.testing.ChildJvm;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The other process of {@link VerbsTwoProcessTest}: an engine on the verbs provider with one registered
@@ -31,12 +34,36 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *   MESSAGE              -> "@MSG length crc" of the next received message (60 s) | "@ERR msg"
  *   HALT                 -> exits at once without closing anything, like a crash
  * </pre>
+ * End of input closes the engine and exits. The parent's side: {@link #start}, {@link #answer}, {@link #call}.
  */
 public final class ReceiverProcessMain {
     static final int REGION_BYTES = 1 << 20;
     private static final Duration WAIT = Duration.ofSeconds(60);
+    /** For the parent: JVM start-up in the guest takes seconds; a command's own wait is at most 60 s. */
+    static final Duration DEADLINE = Duration.ofSeconds(120);
 
     private ReceiverProcessMain() {
+    }
+
+    /** Starts a receiver in a child JVM (C1 only and the serial collector: the guest runs under TCG). */
+    static ChildJvm start() throws IOException {
+        return ChildJvm.builder(ReceiverProcessMain.class)
+                .jvmArgs("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m")
+                .deadline(DEADLINE).exitWait(DEADLINE).start();
+    }
+
+    /** The receiver's next answer, without its '@' (the first one is its READY line). */
+    static String answer(ChildJvm receiver) {
+        return receiver.expect("@").substring(1);
+    }
+
+    /** Sends {@code command} to the receiver and returns its answer; an ERR answer fails the test. */
+    static String call(ChildJvm receiver, String command) {
+        String a = receiver.ask(command, "@").substring(1);
+        if (a.startsWith("ERR")) {
+            fail(receiver + ": " + command + " -> " + a + "; stderr:\n" + receiver.stderrTail());
+        }
+        return a;
     }
 
     public static void main(String[] args) throws Exception {

@@ -7,6 +7,7 @@ import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.testing.ChildJvm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.transferengine.verbs.ReceiverProcessMain.answer;
+import static dev.transferengine.verbs.ReceiverProcessMain.call;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -56,14 +59,14 @@ class VerbsPeerDeathTest {
                 .providerOption("verbs.peerTimeoutMillis", "4000")
                 .providerOption("verbs.handshakeTimeoutMillis", "5000").build();
              Arena arena = Arena.ofShared();
-             PeerProcess bystander = new PeerProcess(ReceiverProcessMain.class)) {
+             ChildJvm bystander = ReceiverProcessMain.start()) {
             MemorySegment source = arena.allocate(ReceiverProcessMain.REGION_BYTES, 4096);
             for (long i = 0; i < source.byteSize(); i++) {
                 source.set(JAVA_BYTE, i, (byte) (i * 13 + 5));
             }
             MemoryRegion src = engine.register(source, Access.LOCAL);
-            RemoteRegion bystanderRegion = RemoteRegion.fromHex(bystander.answer("start-up").split(" ")[2]);
-            bystander.call("COUNT " + BYSTANDER_IMM);
+            RemoteRegion bystanderRegion = RemoteRegion.fromHex(answer(bystander).split(" ")[2]);
+            call(bystander, "COUNT " + BYSTANDER_IMM);
 
             // The bystander: one 16 KiB write at a time, to offset 0, until stopped.
             AtomicLong bystanderDone = new AtomicLong();
@@ -85,8 +88,8 @@ class VerbsPeerDeathTest {
             List<CompletableFuture<Outcome>> pending = new ArrayList<>();
             long killedAt;
             int submittedBeforeKill;
-            try (PeerProcess doomed = new PeerProcess(ReceiverProcessMain.class)) {
-                RemoteRegion doomedRegion = RemoteRegion.fromHex(doomed.answer("start-up").split(" ")[2]);
+            try (ChildJvm doomed = ReceiverProcessMain.start()) {
+                RemoteRegion doomedRegion = RemoteRegion.fromHex(answer(doomed).split(" ")[2]);
                 Semaphore window = new Semaphore(WINDOW);
                 AtomicLong landed = new AtomicLong();
                 long feedUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -138,18 +141,18 @@ class VerbsPeerDeathTest {
             assertNull(bystanderError.get(), () -> "a write to the live peer failed: " + bystanderError.get());
             assertTrue(bystanderDone.get() >= atEnd + 10, "the live peer got " + (bystanderDone.get() - atEnd)
                     + " writes after the dead peer's writes ended");
-            bystander.call("AWAIT " + BYSTANDER_IMM + " " + bystanderDone.get());
-            assertEquals("CRC " + ReceiverProcessMain.crc(source.asSlice(0, 16384)), bystander.call("CRC 0 16384"));
+            call(bystander, "AWAIT " + BYSTANDER_IMM + " " + bystanderDone.get());
+            assertEquals("CRC " + ReceiverProcessMain.crc(source.asSlice(0, 16384)), call(bystander, "CRC 0 16384"));
 
             // A restarted peer: new process, new address, the same surviving engine.
-            try (PeerProcess reborn = new PeerProcess(ReceiverProcessMain.class)) {
-                RemoteRegion rebornRegion = RemoteRegion.fromHex(reborn.answer("start-up").split(" ")[2]);
-                reborn.call("COUNT " + REBORN_IMM);
+            try (ChildJvm reborn = ReceiverProcessMain.start()) {
+                RemoteRegion rebornRegion = RemoteRegion.fromHex(answer(reborn).split(" ")[2]);
+                call(reborn, "COUNT " + REBORN_IMM);
                 engine.submit(SingleWrite.withImm(src, 4096, WRITE, rebornRegion, 8192, REBORN_IMM))
                         .get(60, TimeUnit.SECONDS);
-                reborn.call("AWAIT " + REBORN_IMM + " 1");
+                call(reborn, "AWAIT " + REBORN_IMM + " 1");
                 assertEquals("CRC " + ReceiverProcessMain.crc(source.asSlice(4096, WRITE)),
-                        reborn.call("CRC 8192 " + WRITE));
+                        call(reborn, "CRC 8192 " + WRITE));
             }
             System.out.printf("verbs peer death: %d writes to the killed peer, %d failed, all ended %d ms after the"
                             + " kill; live peer: %d writes%n", pending.size(), failed, (lastEnd - killedAt) / 1_000_000,

@@ -15,6 +15,7 @@ import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.api.TransferRequest;
+import dev.transferengine.testing.ChildJvm;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,6 +36,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import static dev.transferengine.verbs.ReceiverProcessMain.answer;
+import static dev.transferengine.verbs.ReceiverProcessMain.call;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -53,7 +56,7 @@ class VerbsTwoProcessTest {
     private static final long SECONDS = 60;
     private static final int IMM_BASE = 0x5EED_0000;
 
-    private PeerProcess peer;
+    private ChildJvm peer;
     private TransferEngine engine;
     private Arena arena;
     private MemorySegment source;
@@ -64,7 +67,7 @@ class VerbsTwoProcessTest {
     @BeforeAll
     void start() throws Exception {
         SoftRoce.requireDevice();
-        peer = new PeerProcess(ReceiverProcessMain.class);
+        peer = ReceiverProcessMain.start();
         // a dead peer is noticed after 4 s without acknowledgements, and reconnecting gives up after 5 s: both
         // well inside the engine's 30 s transfer timeout, so the requests fail as PEER_UNREACHABLE, not TIMEOUT
         engine = TransferEngine.builder().provider("verbs").groups(1, 1).name("sender")
@@ -76,7 +79,7 @@ class VerbsTwoProcessTest {
         new Random(20261128).nextBytes(random);
         MemorySegment.copy(random, 0, source, JAVA_BYTE, 0, random.length);
         src = engine.register(source, Access.LOCAL);
-        String[] ready = peer.answer("start-up").split(" ");
+        String[] ready = answer(peer).split(" ");
         assertEquals("READY", ready[0]);
         peerAddress = DomainAddress.fromHex(ready[1]);
         dst = RemoteRegion.fromHex(ready[2]);
@@ -118,7 +121,7 @@ class VerbsTwoProcessTest {
         requests.add(new Scatter(src, targets, OptionalInt.of(IMM_BASE + 3), ScatterRouting.SHARD_PEERS));
         requests.add(ImmWrite.of(dst, IMM_BASE + 4));
         for (int i = 1; i <= 4; i++) {
-            peer.call("COUNT " + (IMM_BASE + i));
+            call(peer, "COUNT " + (IMM_BASE + i));
         }
         List<CompletableFuture<Void>> done = new ArrayList<>();
         for (TransferRequest r : requests) {
@@ -129,7 +132,7 @@ class VerbsTwoProcessTest {
             f.get(SECONDS, TimeUnit.SECONDS);
         }
         for (int i = 0; i < requests.size(); i++) {
-            peer.call("AWAIT " + (IMM_BASE + i + 1) + " " + ImmAccounting.immsProduced(requests.get(i), 1));
+            call(peer, "AWAIT " + (IMM_BASE + i + 1) + " " + ImmAccounting.immsProduced(requests.get(i), 1));
         }
         assertRemoteBytes(0, 0, 65536, "single write");
         for (int i = 0; i < 16; i++) {
@@ -138,13 +141,13 @@ class VerbsTwoProcessTest {
         for (int i = 0; i < 4; i++) {
             assertRemoteBytes(200_000 + 10_000L * i, 200_000 + 10_000L * i, 10_000, "scatter target " + i);
         }
-        assertEquals("MSG 1000 " + ReceiverProcessMain.crc(source.asSlice(300_000, 1000)), peer.call("MESSAGE"),
+        assertEquals("MSG 1000 " + ReceiverProcessMain.crc(source.asSlice(300_000, 1000)), call(peer, "MESSAGE"),
                 "the message's length and bytes");
     }
 
     private void assertRemoteBytes(long srcOffset, long dstOffset, long length, String what) {
         assertEquals("CRC " + ReceiverProcessMain.crc(source.asSlice(srcOffset, length)),
-                peer.call("CRC " + dstOffset + " " + length), what);
+                call(peer, "CRC " + dstOffset + " " + length), what);
     }
 
     @Test
@@ -152,7 +155,7 @@ class VerbsTwoProcessTest {
     void requestsToAPeerThatDiedFailWithinTheDeadline() throws Exception {
         // connected (the first test, or this write when run alone)
         engine.submit(SingleWrite.of(src, 0, 4096, dst, 0)).get(SECONDS, TimeUnit.SECONDS);
-        peer.tell("HALT");
+        peer.send("HALT");
         peer.awaitExit();
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (int i = 0; i < 20; i++) {

@@ -5,8 +5,8 @@ import dev.transferengine.api.DomainAddress;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.efa.LibfabricProvider;
-import dev.transferengine.kits.testing.ChildProcess;
 import dev.transferengine.spi.Availability;
+import dev.transferengine.testing.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.BufferedReader;
@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
  * its own engine, caches holding {@link KvPattern} as in {@link KvRig}) in a child JVM that prints
  * {@code READY <rank addresses in hex>} and then runs every job it receives, chunk by chunk and layer by layer,
  * printing {@code DONE <id>}; with a stall layer it runs only the layers below it and prints {@code STALLED <id>}.
- * {@link Child} starts it with this JVM's java and class path and reads its stdout with a deadline on every wait.
+ * {@link Child} starts it in a {@link ChildJvm}, which reads its stdout with a deadline on every wait.
  */
 final class KvProcesses {
     static final Duration DEADLINE = Duration.ofSeconds(90);
@@ -97,7 +97,7 @@ final class KvProcesses {
 
     /** A prefill side in a child JVM. Not thread-safe: one test thread talks to it. */
     static final class Child implements AutoCloseable {
-        private final ChildProcess child;
+        private final ChildJvm child;
         final List<DomainAddress> addresses = new ArrayList<>();
 
         Child(String provider, int prefillTp, int capacity, int chunkTokens, int stallLayer, KvLayout layout)
@@ -108,7 +108,8 @@ final class KvProcesses {
                     layout.pageTokens()}) {
                 args.add(Integer.toString(v));
             }
-            child = ChildProcess.start(KvProcesses.class, args, List.of("-Xmx256m"), "quit");
+            child = ChildJvm.builder(KvProcesses.class).jvmArgs("-Xmx256m").args(args)
+                    .env("IPATH_NO_BACKTRACE", "1").quitLine("quit").deadline(DEADLINE).start();
             try {
                 String[] ready = expect("READY").split(" ");
                 for (int i = 1; i < ready.length; i++) {
@@ -122,7 +123,7 @@ final class KvProcesses {
 
         /** The next line starting with {@code prefix}; fails after {@link #DEADLINE}, on an ERROR line or on EOF. */
         String expect(String prefix) {
-            return child.await(DEADLINE, prefix);
+            return child.expect(prefix);
         }
 
         /** Kills the child at once (SIGKILL), waits for it to be gone and removes its shm files. */

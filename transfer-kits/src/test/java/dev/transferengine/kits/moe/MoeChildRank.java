@@ -2,7 +2,7 @@ package dev.transferengine.kits.moe;
 
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.TransferEngine;
-import dev.transferengine.kits.testing.ChildProcess;
+import dev.transferengine.testing.ChildJvm;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,12 +24,12 @@ import java.util.List;
 final class MoeChildRank implements AutoCloseable {
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
-    private final ChildProcess child;
+    private final ChildJvm child;
     final RemoteRegion region;
 
-    private MoeChildRank(ChildProcess child) {
+    private MoeChildRank(ChildJvm child) {
         this.child = child;
-        String ready = child.await(DEADLINE, "READY");
+        String ready = child.expect("READY");
         this.region = RemoteRegion.fromHex(ready.substring(ready.indexOf("region=") + 7).trim());
     }
 
@@ -40,7 +40,8 @@ final class MoeChildRank implements AutoCloseable {
                 c.senderNics(), c.immBase()}) {
             args.add(Integer.toString(v));
         }
-        ChildProcess child = ChildProcess.start(MoeChildRank.class, args, List.of("-Xmx128m"), "QUIT");
+        ChildJvm child = ChildJvm.builder(MoeChildRank.class).jvmArgs("-Xmx128m").args(args)
+                .env("IPATH_NO_BACKTRACE", "1").quitLine("QUIT").deadline(DEADLINE).start();
         try {
             return new MoeChildRank(child);
         } catch (AssertionError e) {
@@ -54,8 +55,7 @@ final class MoeChildRank implements AutoCloseable {
         for (RemoteRegion r : all) {
             b.append(' ').append(r.toHex());
         }
-        child.send(b.toString());
-        child.await(DEADLINE, "CONNECTED");
+        child.ask(b.toString(), "CONNECTED");
     }
 
     /** Starts round {@code n} in the child; {@link #roundResult()} collects the answer. */
@@ -64,7 +64,7 @@ final class MoeChildRank implements AutoCloseable {
     }
 
     String roundResult() {
-        return child.await(DEADLINE, "DONE");
+        return child.expect("DONE");
     }
 
     void kill() throws InterruptedException, IOException {

@@ -4,7 +4,7 @@ import dev.transferengine.api.Access;
 import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.TransferEngine;
-import dev.transferengine.kits.testing.ChildProcess;
+import dev.transferengine.testing.ChildJvm;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,7 +13,6 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * One inference rank in a child JVM, for the two-process test. The child ({@link #main}) computes the schedule
@@ -25,20 +24,21 @@ import java.util.List;
 final class WeightChildRank implements AutoCloseable {
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
-    private final ChildProcess child;
+    private final ChildJvm child;
     final RemoteRegion region;
 
-    private WeightChildRank(ChildProcess child) {
+    private WeightChildRank(ChildJvm child) {
         this.child = child;
-        this.region = RemoteRegion.fromHex(field(child.await(DEADLINE, "READY"), "region"));
+        this.region = RemoteRegion.fromHex(ChildJvm.field(child.expect("READY"), "region"));
     }
 
     /** Starts rank {@code rank} of {@code destinations} for {@code sources} training ranks of {@code senderNics}. */
     static WeightChildRank start(String provider, int sources, int destinations, int rank, int senderNics)
             throws IOException, InterruptedException {
-        ChildProcess child = ChildProcess.start(WeightChildRank.class, List.of(provider, Integer.toString(sources),
-                Integer.toString(destinations), Integer.toString(rank), Integer.toString(senderNics)),
-                List.of("-Xmx128m"), "QUIT");
+        ChildJvm child = ChildJvm.builder(WeightChildRank.class).jvmArgs("-Xmx128m")
+                .args(provider, Integer.toString(sources), Integer.toString(destinations), Integer.toString(rank),
+                        Integer.toString(senderNics))
+                .env("IPATH_NO_BACKTRACE", "1").quitLine("QUIT").deadline(DEADLINE).start();
         try {
             return new WeightChildRank(child);
         } catch (AssertionError e) {
@@ -49,21 +49,11 @@ final class WeightChildRank implements AutoCloseable {
 
     /** Asks the child to wait for one step and verify it; returns the answer line. */
     String await(long step) {
-        child.send("AWAIT " + step);
-        return child.await(DEADLINE, "LANDED", "TIMEOUT");
+        return child.ask("AWAIT " + step, "LANDED", "TIMEOUT");
     }
 
     void kill() throws InterruptedException, IOException {
         child.kill();
-    }
-
-    static String field(String line, String name) {
-        for (String part : line.split(" ")) {
-            if (part.startsWith(name + "=")) {
-                return part.substring(name.length() + 1);
-            }
-        }
-        throw new AssertionError("no " + name + " in " + line);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.transferengine.api.MemoryRegion;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.testing.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,8 +50,8 @@ class WeightPushTwoProcessTest {
                 receiver0.awaitStep(Duration.ofSeconds(30));
                 assertEquals(-1, SyntheticWeights.firstMismatch(schedule, 0, local.segment(), 0));
                 String answer = child.await(0);
-                assertEquals("-1", WeightChildRank.field(answer, "mismatch"), answer);
-                assertEquals(schedule.immsPerStep(1, 1), Long.parseLong(WeightChildRank.field(answer, "imms")), answer);
+                assertEquals("-1", ChildJvm.field(answer, "mismatch"), answer);
+                assertEquals(schedule.immsPerStep(1, 1), Long.parseLong(ChildJvm.field(answer, "imms")), answer);
 
                 child.kill();
                 assertThrows(TransferException.class, p0::push, "a push to a dead rank must fail, not hang");
