@@ -1,6 +1,17 @@
 package dev.transferengine.bench;
 
 import dev.transferengine.api.TransferException;
+import dev.transferengine.bench.cli.ClientCommand;
+import dev.transferengine.bench.cli.CompareCommand;
+import dev.transferengine.bench.cli.GpuCommand;
+import dev.transferengine.bench.cli.GpuTargetCommand;
+import dev.transferengine.bench.cli.KvCommand;
+import dev.transferengine.bench.cli.LocalCommand;
+import dev.transferengine.bench.cli.MoeCommand;
+import dev.transferengine.bench.cli.ServerCommand;
+import dev.transferengine.bench.cli.StatCommand;
+import dev.transferengine.bench.cli.TopologyCommand;
+import dev.transferengine.bench.cli.WeightsCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,7 +41,7 @@ public final class TransferBench implements Runnable {
     }
 
     /** The configured command line; exceptions become one-line messages and exit codes. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new TransferBench());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {

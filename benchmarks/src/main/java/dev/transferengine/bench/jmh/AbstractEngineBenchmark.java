@@ -2,7 +2,7 @@ package dev.transferengine.bench.jmh;
 
 import dev.transferengine.api.ThreadingMode;
 import dev.transferengine.api.TransferEngine;
-import dev.transferengine.bench.IdleChoice;
+import dev.transferengine.bench.cli.IdleChoice;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;

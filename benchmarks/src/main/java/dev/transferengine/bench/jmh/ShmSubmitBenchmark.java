@@ -9,7 +9,7 @@ import dev.transferengine.api.SingleWrite;
 import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferEngine;
 import dev.transferengine.api.TransferException;
-import dev.transferengine.bench.IdleChoice;
+import dev.transferengine.bench.cli.IdleChoice;
 import dev.transferengine.efa.LibfabricOptions;
 import dev.transferengine.efa.LibfabricProvider;
 import dev.transferengine.spi.CompletionSink;

@@ -1,0 +1,138 @@
+package dev.transferengine.bench.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.transferengine.bench.TransferBench;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * transfer-bench compare: its libfabric flags, and short end-to-end runs on libfabric shm and tcp (skipped where
+ * gcc or libfabric's headers are missing). The C baseline itself: NativeBaselineTest; the row arithmetic:
+ * CompareRowTest.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class CompareCommandTest {
+
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = TransferBench.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static boolean canBuildBaseline() {
+        return Files.isRegularFile(Path.of("/usr/include/rdma/fabric.h")) && onPath("gcc");
+    }
+
+    private static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void libfabricFlagsFollowTheEnginesAutomaticChoiceUnlessGiven() {
+        assertTrue(CompareCommand.flag("k", null, true));
+        assertFalse(CompareCommand.flag("k", "auto", false));
+        assertTrue(CompareCommand.flag("k", " TRUE", false));
+        assertFalse(CompareCommand.flag("k", "false", true));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> CompareCommand.flag("libfabric.hmem", "sometimes", true));
+        assertTrue(bad.getMessage().startsWith("libfabric.hmem must be true, false or auto"), bad.getMessage());
+    }
+
+    @Test
+    void comparesBothSidesOnShmRoundByRound() {
+        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        Run r = run("compare", "--provider", "shm", "--sizes", "4K,64K", "--rounds", "2", "--warmup", "10",
+                "--iterations", "200", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
+        JsonObject header = doc.getAsJsonObject("run");
+        assertEquals("shm", header.get("libfabricProvider").getAsString());
+        assertFalse(header.get("deliveryComplete").getAsBoolean());
+        assertFalse(header.get("hmem").getAsBoolean());
+        assertEquals("false", header.getAsJsonObject("javaOptions").get("libfabric.deliveryComplete").getAsString());
+        assertEquals("false", header.getAsJsonObject("javaOptions").get("libfabric.hmem").getAsString());
+        assertTrue(header.get("baseline").getAsString().endsWith("fi_write_bench -p shm -H -y"),
+                header.get("baseline").getAsString());
+        JsonArray rows = doc.getAsJsonArray("results");
+        assertEquals(2, rows.size());
+        long[] sizes = {4096, 65536};
+        for (int i = 0; i < 2; i++) {
+            JsonObject row = rows.get(i).getAsJsonObject();
+            assertEquals(sizes[i], row.get("bytes").getAsLong());
+            for (String side : new String[] {"c", "java"}) {
+                JsonArray samples = row.getAsJsonArray(side);
+                assertEquals(2, samples.size(), side);
+                for (int k = 0; k < 2; k++) {
+                    assertEquals(200, samples.get(k).getAsJsonObject().get("ops").getAsLong(), side);
+                    assertEquals(sizes[i], samples.get(k).getAsJsonObject().get("bytes").getAsLong(), side);
+                }
+            }
+            assertTrue(row.get("ratio").getAsDouble() > 0, row.toString());
+        }
+        assertTrue(r.err().contains("round 2/2 64 KiB"), r.err());
+    }
+
+    @Test
+    void comparesOnTcpWithDeliveryCompleteOnBothSidesAndPrintsATable() {
+        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        Run r = run("compare", "--provider", "tcp", "--sizes", "64K", "--rounds", "1", "--warmup", "5",
+                "--iterations", "100");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("libfabric 'tcp;ofi_rxm' on 127.0.0.1")
+                && r.out().contains("delivery-complete on, FI_HMEM not asked, on both sides"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("64 KiB") && l.contains(" 100 ")), r.out());
+    }
+
+    @Test
+    void invokerThreadingRunsTheJavaSideWithoutWorkerThreads() {
+        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        Run r = run("compare", "--provider", "shm", "--threading", "invoker", "--sizes", "4K", "--rounds", "1",
+                "--warmup", "5", "--iterations", "200", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertTrue(doc.getAsJsonObject("run").get("idle").getAsString().startsWith("invoker"), r.out());
+        JsonObject row = doc.getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals(200, row.getAsJsonArray("java").get(0).getAsJsonObject().get("ops").getAsLong(), r.out());
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("cmp-")),
+                "no worker or invoker thread outlives the run");
+        Run bad = run("compare", "--threading", "shared");
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("--threading must be dedicated or invoker"), bad.err());
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        assertEquals(2, run("compare", "--provider", "loopback").exitCode());
+        assertEquals(2, run("compare", "--window", "2000").exitCode());
+        assertEquals(2, run("compare", "--rounds", "0").exitCode());
+        assertEquals(2, run("compare", "--provider-option", "libfabric.deliveryComplete=maybe").exitCode());
+    }
+}
