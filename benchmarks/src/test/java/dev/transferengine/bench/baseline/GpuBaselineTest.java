@@ -1,5 +1,6 @@
 package dev.transferengine.bench.baseline;
 
+import dev.transferengine.bench.CliRun;
 import dev.transferengine.bench.BenchFailure;
 import dev.transferengine.bench.cases.RateSample;
 import dev.transferengine.cuda.Cuda;
@@ -29,18 +30,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class GpuBaselineTest {
-
-    private static boolean canBuildBaseline() {
-        if (!Files.isRegularFile(Path.of("/usr/include/rdma/fabric.h"))) {
-            return false;
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "gcc"))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** The real fi_write_bench.c, built into {@code dir}. */
     private static NativeBaseline build(Path dir) throws IOException {
@@ -102,7 +91,7 @@ class GpuBaselineTest {
 
     @Test
     void twoProcessModeWritesHostMemoryOverShm(@TempDir Path dir) throws IOException {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         NativeBaseline baseline = build(dir);
         for (boolean twoProcesses : new boolean[] {false, true}) {
             NativeBaseline.Settings shm = new NativeBaseline.Settings("shm", null, false, true, true, false,
@@ -116,7 +105,7 @@ class GpuBaselineTest {
 
     @Test
     void deviceMemoryWithoutACudaDriverIsAOneLineFailure(@TempDir Path dir) throws IOException {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         assumeFalse(Cuda.isAvailable(), "a GPU is here");
         NativeBaseline baseline = build(dir);
         NativeBaseline.Settings gpu = new NativeBaseline.Settings("shm", null, false, true, true, false, true, 0);

@@ -1,16 +1,13 @@
 package dev.transferengine.bench.baseline;
 
+import dev.transferengine.bench.CliRun;
 import dev.transferengine.bench.BenchFailure;
-import dev.transferengine.bench.TransferBench;
 import dev.transferengine.bench.cases.RateSample;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -32,32 +29,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class NativeBaselineTest {
-
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static boolean canBuildBaseline() {
-        return Files.isRegularFile(Path.of("/usr/include/rdma/fabric.h")) && onPath("gcc");
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     @Test
     void compareSettingsBecomeFiWriteBenchFlags() {
@@ -85,7 +56,7 @@ class NativeBaselineTest {
         assertTrue(noCompiler.getMessage().contains("no-such-compiler-here was not found")
                 && noCompiler.getMessage().contains("apt-get install gcc libfabric-dev"), noCompiler.getMessage());
 
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         BenchFailure broken = assertThrows(BenchFailure.class, () -> NativeBaseline.prepare(source, "gcc", null));
         assertTrue(broken.getMessage().contains("gcc failed to build"), broken.getMessage());
         assertFalse(Files.exists(NativeBaseline.binaryFor(source)));
@@ -93,7 +64,7 @@ class NativeBaselineTest {
 
     @Test
     void theBinaryIsRebuiltOnlyWhenOlderThanItsSource(@TempDir Path dir) throws IOException {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         Path source = dir.resolve("native").resolve(NativeBaseline.SOURCE_NAME);
         Files.createDirectories(source.getParent());
         Files.writeString(source, "int main(void) { return 0; }\n");
@@ -133,7 +104,7 @@ class NativeBaselineTest {
         Path missing = dir.resolve("no-such-binary");
         BenchFailure e = assertThrows(BenchFailure.class, () -> NativeBaseline.prebuilt(missing));
         assertTrue(e.getMessage().contains("no-such-binary"), e.getMessage());
-        Run cli = run("compare", "--baseline-binary", missing.toString(), "--sizes", "64");
+        CliRun cli = CliRun.of("compare", "--baseline-binary", missing.toString(), "--sizes", "64");
         assertNotEquals(0, cli.exitCode());
         assertTrue(cli.err().contains("not an executable file"), cli.err());
     }

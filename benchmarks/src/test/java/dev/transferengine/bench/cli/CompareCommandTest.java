@@ -1,17 +1,12 @@
 package dev.transferengine.bench.cli;
 
+import dev.transferengine.bench.CliRun;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.transferengine.bench.TransferBench;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,32 +24,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class CompareCommandTest {
 
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static boolean canBuildBaseline() {
-        return Files.isRegularFile(Path.of("/usr/include/rdma/fabric.h")) && onPath("gcc");
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Test
     void libfabricFlagsFollowTheEnginesAutomaticChoiceUnlessGiven() {
         assertTrue(CompareCommand.flag("k", null, true));
@@ -68,8 +37,8 @@ class CompareCommandTest {
 
     @Test
     void comparesBothSidesOnShmRoundByRound() {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
-        Run r = run("compare", "--provider", "shm", "--sizes", "4K,64K", "--rounds", "2", "--warmup", "10",
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
+        CliRun r = CliRun.of("compare", "--provider", "shm", "--sizes", "4K,64K", "--rounds", "2", "--warmup", "10",
                 "--iterations", "200", "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -102,8 +71,8 @@ class CompareCommandTest {
 
     @Test
     void comparesOnTcpWithDeliveryCompleteOnBothSidesAndPrintsATable() {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
-        Run r = run("compare", "--provider", "tcp", "--sizes", "64K", "--rounds", "1", "--warmup", "5",
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
+        CliRun r = CliRun.of("compare", "--provider", "tcp", "--sizes", "64K", "--rounds", "1", "--warmup", "5",
                 "--iterations", "100");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("libfabric 'tcp;ofi_rxm' on 127.0.0.1")
@@ -113,8 +82,8 @@ class CompareCommandTest {
 
     @Test
     void invokerThreadingRunsTheJavaSideWithoutWorkerThreads() {
-        assumeTrue(canBuildBaseline(), "gcc or libfabric-dev missing");
-        Run r = run("compare", "--provider", "shm", "--threading", "invoker", "--sizes", "4K", "--rounds", "1",
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
+        CliRun r = CliRun.of("compare", "--provider", "shm", "--threading", "invoker", "--sizes", "4K", "--rounds", "1",
                 "--warmup", "5", "--iterations", "200", "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -123,16 +92,16 @@ class CompareCommandTest {
         assertEquals(200, row.getAsJsonArray("java").get(0).getAsJsonObject().get("ops").getAsLong(), r.out());
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("cmp-")),
                 "no worker or invoker thread outlives the run");
-        Run bad = run("compare", "--threading", "shared");
+        CliRun bad = CliRun.of("compare", "--threading", "shared");
         assertNotEquals(0, bad.exitCode());
         assertTrue(bad.err().contains("--threading must be dedicated or invoker"), bad.err());
     }
 
     @Test
     void badOptionsAreUsageErrors() {
-        assertEquals(2, run("compare", "--provider", "loopback").exitCode());
-        assertEquals(2, run("compare", "--window", "2000").exitCode());
-        assertEquals(2, run("compare", "--rounds", "0").exitCode());
-        assertEquals(2, run("compare", "--provider-option", "libfabric.deliveryComplete=maybe").exitCode());
+        assertEquals(2, CliRun.of("compare", "--provider", "loopback").exitCode());
+        assertEquals(2, CliRun.of("compare", "--window", "2000").exitCode());
+        assertEquals(2, CliRun.of("compare", "--rounds", "0").exitCode());
+        assertEquals(2, CliRun.of("compare", "--provider-option", "libfabric.deliveryComplete=maybe").exitCode());
     }
 }

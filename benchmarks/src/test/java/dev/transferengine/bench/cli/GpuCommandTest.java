@@ -1,5 +1,6 @@
 package dev.transferengine.bench.cli;
 
+import dev.transferengine.bench.CliRun;
 import dev.transferengine.bench.TransferBench;
 import dev.transferengine.bench.cases.RateSample;
 import dev.transferengine.cuda.Cuda;
@@ -9,8 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,19 +26,6 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class GpuCommandTest {
-
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static GpuCommand parse(String... args) {
         CommandLine.ParseResult parsed = TransferBench.commandLine().parseArgs(args);
@@ -71,16 +57,16 @@ class GpuCommandTest {
 
     @Test
     void baselineAndCudaIpcCombinationsThatCannotWorkAreUsageErrors() {
-        Run noPeer = run("gpu", "--provider", "shm", "--baseline-binary", "/b");
+        CliRun noPeer = CliRun.of("gpu", "--provider", "shm", "--baseline-binary", "/b");
         assertEquals(2, noPeer.exitCode(), noPeer.err());
         assertTrue(noPeer.err().contains("--baseline-binary") && noPeer.err().contains("--peer-process"), noPeer.err());
-        Run loopback = run("gpu", "--peer-process", "--baseline-binary", "/b");
+        CliRun loopback = CliRun.of("gpu", "--peer-process", "--baseline-binary", "/b");
         assertEquals(2, loopback.exitCode(), loopback.err());
         assertTrue(loopback.err().contains("--provider shm"), loopback.err());
-        Run both = run("gpu", "--cuda-ipc", "both");
+        CliRun both = CliRun.of("gpu", "--cuda-ipc", "both");
         assertEquals(2, both.exitCode(), both.err());
         assertTrue(both.err().contains("--cuda-ipc both needs --peer-process"), both.err());
-        Run missing = run("gpu", "--provider", "shm", "--peer-process", "--baseline-binary", "/no/such/fi_write_bench");
+        CliRun missing = CliRun.of("gpu", "--provider", "shm", "--peer-process", "--baseline-binary", "/no/such/fi_write_bench");
         assertEquals(1, missing.exitCode(), missing.err());
         assertTrue(missing.err().contains("not an executable file"), missing.err());
     }
@@ -91,7 +77,7 @@ class GpuCommandTest {
         Path binary = dir.resolve("fi_write_bench");
         Files.writeString(binary, "#!/bin/sh\nexit 0\n");
         assertTrue(binary.toFile().setExecutable(true));
-        Run r = run("gpu", "--provider", "shm", "--peer-process", "--baseline-binary", binary.toString());
+        CliRun r = CliRun.of("gpu", "--provider", "shm", "--peer-process", "--baseline-binary", binary.toString());
         assertEquals(1, r.exitCode(), r.err());
         assertTrue(r.err().contains("no usable GPU"), r.err());
     }

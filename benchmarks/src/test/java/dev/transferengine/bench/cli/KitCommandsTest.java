@@ -1,12 +1,9 @@
 package dev.transferengine.bench.cli;
 
-import dev.transferengine.bench.TransferBench;
+import dev.transferengine.bench.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,13 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KitCommandsTest {
 
     private static String[] run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+        CliRun r = CliRun.of(args);
+        return new String[] {Integer.toString(r.exitCode()), r.out(), r.err()};
     }
 
     @Test

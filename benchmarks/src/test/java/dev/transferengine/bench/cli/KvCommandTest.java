@@ -1,33 +1,17 @@
 package dev.transferengine.bench.cli;
 
-import dev.transferengine.bench.TransferBench;
+import dev.transferengine.bench.CliRun;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code transfer-bench kv} on loopback: one row per prompt, bytes verified; bad options are usage errors. */
 class KvCommandTest {
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void aScaledDownHandOffPrintsAVerifiedRowPerPrompt() {
-        Run r = run("kv", "--layers", "2", "--prompts", "100,512", "--prefill-tp", "4", "--decode-tp", "2",
+        CliRun r = CliRun.of("kv", "--layers", "2", "--prompts", "100,512", "--prefill-tp", "4", "--decode-tp", "2",
                 "--chunk-tokens", "256", "--rounds", "1", "--warmup", "1",
                 "--provider-option", "loopback.reorder=true");
         assertEquals(0, r.exitCode(), r.err());
@@ -39,11 +23,11 @@ class KvCommandTest {
 
     @Test
     void badShapesAreUsageErrors() {
-        assertEquals(2, run("kv", "--prefill-tp", "3").exitCode(), "3 ranks cannot split 8 heads");
-        assertEquals(2, run("kv", "--rounds", "0").exitCode());
-        assertEquals(2, run("kv", "--chunk-tokens", "10").exitCode());
-        assertEquals(2, run("kv", "--device", "cuda:x").exitCode());
-        assertEquals(2, run("kv", "--device", "tpu:0").exitCode());
+        assertEquals(2, CliRun.of("kv", "--prefill-tp", "3").exitCode(), "3 ranks cannot split 8 heads");
+        assertEquals(2, CliRun.of("kv", "--rounds", "0").exitCode());
+        assertEquals(2, CliRun.of("kv", "--chunk-tokens", "10").exitCode());
+        assertEquals(2, CliRun.of("kv", "--device", "cuda:x").exitCode());
+        assertEquals(2, CliRun.of("kv", "--device", "tpu:0").exitCode());
     }
 
     /** The prefill side in a child JVM over tcp: every decoder byte verified, the baseline written from there too. */
@@ -51,12 +35,12 @@ class KvCommandTest {
     void theSidesAsTwoProcessesHandOffVerifiedKv() {
         dev.transferengine.spi.Availability libfabric = new dev.transferengine.efa.LibfabricProvider().availability();
         org.junit.jupiter.api.Assumptions.assumeTrue(libfabric.available(), () -> "no libfabric: " + libfabric.reason());
-        Run r = run("kv", "--provider", "tcp", "--processes", "--layers", "2", "--prompts", "100,512",
+        CliRun r = CliRun.of("kv", "--provider", "tcp", "--processes", "--layers", "2", "--prompts", "100,512",
                 "--chunk-tokens", "256", "--rounds", "1", "--warmup", "1");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("prefill side in another process (pid "), r.out());
         assertEquals(2, r.out().lines().filter(l -> l.endsWith("verified")).count(), r.out());
-        assertEquals(2, run("kv", "--provider", "loopback", "--processes").exitCode(), "loopback: a usage error");
+        assertEquals(2, CliRun.of("kv", "--provider", "loopback", "--processes").exitCode(), "loopback: a usage error");
     }
 
     /** GPU memory needs libcuda: without it (CI) the demo fails with the cause, never a stack trace or a crash. */
@@ -64,7 +48,7 @@ class KvCommandTest {
     void gpuMemorySaysWhyWhenNoGpuIsUsable() {
         org.junit.jupiter.api.Assumptions.assumeFalse(dev.transferengine.cuda.Cuda.isAvailable(),
                 "a GPU is usable here: KvHandOffCudaGpuTest and `./te gpu-bench kv --device cuda:0` cover it");
-        Run r = run("kv", "--device", "cuda:0", "--layers", "2", "--prompts", "100", "--rounds", "1");
+        CliRun r = CliRun.of("kv", "--device", "cuda:0", "--layers", "2", "--prompts", "100", "--rounds", "1");
         assertEquals(1, r.exitCode(), r.err());
         assertTrue(r.err().contains("no usable GPU") && r.err().contains("libcuda"), r.err());
     }

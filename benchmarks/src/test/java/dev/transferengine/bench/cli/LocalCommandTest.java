@@ -1,15 +1,12 @@
 package dev.transferengine.bench.cli;
 
-import dev.transferengine.bench.TransferBench;
+import dev.transferengine.bench.CliRun;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,23 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LocalCommandTest {
 
-    /** The exit code and what the command printed. */
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void verifiedSweepOverReorderingNicsReportsEveryRowAsJson() {
-        Run r = run("local", "--sizes", "1K,64K,1M", "--page-sizes", "4K", "--page-counts", "8",
+        CliRun r = CliRun.of("local", "--sizes", "1K,64K,1M", "--page-sizes", "4K", "--page-counts", "8",
                 "--window", "4", "--warmup", "3", "--iterations", "40", "--nics-per-gpu", "3",
                 "--provider-option", "loopback.reorder=true", "--verify", "--json", "--no-progress");
         assertEquals(0, r.exitCode(), r.err());
@@ -63,7 +46,7 @@ class LocalCommandTest {
 
     @Test
     void localCompletionModePrintsATableWithBothSections() {
-        Run r = run("local", "--sizes", "4K", "--page-sizes", "1K", "--page-counts", "4", "--warmup", "2",
+        CliRun r = CliRun.of("local", "--sizes", "4K", "--page-sizes", "1K", "--page-counts", "4", "--warmup", "2",
                 "--iterations", "20", "--completion", "local", "--verify", "--no-progress");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("done = sender's local completion"), r.out());
@@ -76,7 +59,7 @@ class LocalCommandTest {
     @Test
     void invokerThreadingMovesVerifiedRowsWithNoWorkerThreads() {
         for (String completion : new String[] {"imm", "local"}) {
-            Run r = run("local", "--threading", "invoker", "--sizes", "1K,1M", "--page-sizes", "4K", "--page-counts",
+            CliRun r = CliRun.of("local", "--threading", "invoker", "--sizes", "1K,1M", "--page-sizes", "4K", "--page-counts",
                     "8", "--window", "4", "--warmup", "3", "--iterations", "40", "--nics-per-gpu", "2",
                     "--completion", completion, "--verify", "--json", "--no-progress");
             assertEquals(0, r.exitCode(), r.err());
@@ -90,14 +73,14 @@ class LocalCommandTest {
         }
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("bench-sender-worker")),
                 "invoker mode starts no worker thread");
-        Run bad = run("local", "--threading", "shared");
+        CliRun bad = CliRun.of("local", "--threading", "shared");
         assertEquals(2, bad.exitCode(), "a usage error");
         assertTrue(bad.err().contains("--threading must be dedicated or invoker"), bad.err());
     }
 
     @Test
     void aFailedWriteStopsTheRunWithTheProvidersMessage() {
-        Run r = run("local", "--sizes", "4K", "--sweep", "single", "--warmup", "0", "--iterations", "100",
+        CliRun r = CliRun.of("local", "--sizes", "4K", "--sweep", "single", "--warmup", "0", "--iterations", "100",
                 "--provider-option", "loopback.failEveryNth=10", "--timeout", "30", "--no-progress");
         assertEquals(1, r.exitCode(), r.out());
         assertTrue(r.err().contains("failed") && r.err().contains("failEveryNth"), r.err());
@@ -105,12 +88,12 @@ class LocalCommandTest {
 
     @Test
     void badOptionsAreUsageErrors() {
-        assertEquals(2, run("local", "--jit-warmup", "-1").exitCode(), "a negative JIT warm-up is a usage error");
-        Run badSize = run("local", "--sizes", "12Q");
+        assertEquals(2, CliRun.of("local", "--jit-warmup", "-1").exitCode(), "a negative JIT warm-up is a usage error");
+        CliRun badSize = CliRun.of("local", "--sizes", "12Q");
         assertEquals(2, badSize.exitCode());
         assertTrue(badSize.err().contains("not a byte size"), badSize.err());
 
-        Run unknownOption = run("local", "--loopback.reorder");
+        CliRun unknownOption = CliRun.of("local", "--loopback.reorder");
         assertEquals(2, unknownOption.exitCode());
     }
 
@@ -119,11 +102,11 @@ class LocalCommandTest {
     void gpuRowsSayWhyWhenNoGpuIsUsable() {
         org.junit.jupiter.api.Assumptions.assumeFalse(dev.transferengine.cuda.Cuda.isAvailable(),
                 "a GPU is usable here: the GPU rows run with ./te gpu-bench");
-        for (Run r : new Run[] {run("local", "--device", "cuda:0"), run("gpu", "--sizes", "1M")}) {
+        for (CliRun r : new CliRun[] {CliRun.of("local", "--device", "cuda:0"), CliRun.of("gpu", "--sizes", "1M")}) {
             assertEquals(1, r.exitCode(), r.err());
             assertTrue(r.err().contains("no usable GPU") && r.err().contains("libcuda"), r.err());
         }
-        Run bad = run("local", "--device", "tpu:0");
+        CliRun bad = CliRun.of("local", "--device", "tpu:0");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("--device must be host or cuda:N"), bad.err());
     }

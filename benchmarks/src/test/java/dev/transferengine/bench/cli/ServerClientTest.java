@@ -1,15 +1,13 @@
 package dev.transferengine.bench.cli;
 
+import dev.transferengine.bench.CliRun;
 import dev.transferengine.bench.TransferBench;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import picocli.CommandLine;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,18 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ServerClientTest {
     private static final long DEADLINE_SECONDS = 90;
-
-    private record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = TransferBench.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
-    }
 
     @Test
     void theServerCountsAndChecksEveryRowTheClientWrites() throws Exception {
@@ -71,7 +57,7 @@ class ServerClientTest {
             String address = valueOf(lines, "address ", serverErr);
             String descriptor = valueOf(lines, "descriptor ", serverErr);
 
-            Run client = run("client", "--provider", "tcp", "--address", address, "--descriptor", descriptor,
+            CliRun client = CliRun.of("client", "--provider", "tcp", "--address", address, "--descriptor", descriptor,
                     "--sizes", "4K,1M,64", "--window", "8", "--warmup", "5", "--iterations", "40");
             assertEquals(0, client.exitCode(), client.err());
             // Row 2 (64 B): 5 warm-up and 40 timed writes, and the server's answer says its bytes were right.
@@ -115,11 +101,11 @@ class ServerClientTest {
 
     @Test
     void loopbackAndBadDescriptorsAreRefusedBeforeAnyTransfer() {
-        Run loopback = run("server", "--provider", "loopback");
+        CliRun loopback = CliRun.of("server", "--provider", "loopback");
         assertEquals(2, loopback.exitCode());
         assertTrue(loopback.err().contains("cannot cross processes"), loopback.err());
 
-        Run badHex = run("client", "--provider", "tcp", "--address", "zz", "--descriptor", "00");
+        CliRun badHex = CliRun.of("client", "--provider", "tcp", "--address", "zz", "--descriptor", "00");
         assertEquals(1, badHex.exitCode(), badHex.out());
         assertNotNull(badHex.err());
         assertTrue(badHex.err().startsWith("transfer-bench: "), badHex.err());
