@@ -38,8 +38,12 @@ final class RequestQueue {
 
     private final int mask;
     private final long[] sequences;
-    private final Object[] payloads;
-    private final Object[] completions;
+    /**
+     * Payload and completion of slot {@code i} at {@code 2i} and {@code 2i + 1}: one cache line for the producer to
+     * write and the consumer to read and clear, not one in each of two arrays (on 16 cores each line the consumer
+     * touched last costs a producer a transfer between cores).
+     */
+    private final Object[] pairs;
     private final AtomicLong tail = new AtomicLong();
     private long head; // the consumer holding the claim only
     @SuppressWarnings("unused") // through CONSUMER
@@ -49,8 +53,7 @@ final class RequestQueue {
         int capacity = Integer.highestOneBit(Math.max(2, requestedCapacity - 1)) << 1;
         this.mask = capacity - 1;
         this.sequences = new long[capacity];
-        this.payloads = new Object[capacity];
-        this.completions = new Object[capacity];
+        this.pairs = new Object[2 * capacity];
         for (int i = 0; i < capacity; i++) {
             sequences[i] = i;
         }
@@ -77,8 +80,8 @@ final class RequestQueue {
             }
             Thread.onSpinWait();
         }
-        payloads[index] = payload;
-        completions[index] = completion;
+        pairs[2 * index] = payload;
+        pairs[2 * index + 1] = completion;
         SEQ.setRelease(sequences, index, t + 1);
         return true;
     }
@@ -108,8 +111,8 @@ final class RequestQueue {
     /** Fills and publishes one position returned by (or following) {@link #claim}. */
     void publish(long position, Object payload, Object completion) {
         int index = (int) (position & mask);
-        payloads[index] = payload;
-        completions[index] = completion;
+        pairs[2 * index] = payload;
+        pairs[2 * index + 1] = completion;
         SEQ.setRelease(sequences, index, position + 1);
     }
 
@@ -160,10 +163,10 @@ final class RequestQueue {
             if (seq != head + 1) {
                 break;
             }
-            Object payload = payloads[index];
-            Object completion = completions[index];
-            payloads[index] = null;
-            completions[index] = null;
+            Object payload = pairs[2 * index];
+            Object completion = pairs[2 * index + 1];
+            pairs[2 * index] = null;
+            pairs[2 * index + 1] = null;
             SEQ.setRelease(sequences, index, head + mask + 1);
             head++;
             n++;

@@ -20,8 +20,8 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
     private final long graceNanos;
     private boolean workSinceLastLook = true;
     private long lastWorkNanos;
-    /** True while the worker may be parked in its idle strategy; producers then unpark it. */
-    private volatile boolean parking;
+    /** True while the worker may be parked in its idle strategy; producers then unpark it. On its own line. */
+    private final ParkingFlag parking = new ParkingFlag();
     private volatile Thread thread;
 
     WorkerIdleStrategy(Worker worker, IdleStrategy strategy, long graceNanos) {
@@ -34,7 +34,9 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
     @Override
     public void idle(int workCount) {
         if (workCount > 0) {
-            workSinceLastLook = true;
+            if (!workSinceLastLook) {
+                workSinceLastLook = true; // written on change only: a store per busy cycle costs every producer a miss
+            }
             strategy.idle(workCount);
             heartbeat.beat();
             return;
@@ -48,13 +50,13 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
         if (thread == null) {
             thread = Thread.currentThread();
         }
-        parking = true;
+        parking.set(true);
         if (!worker.hasInput()) {
             strategy.idle(0, false);
         }
         // Before clearing the flag: the watchdog never sees "not idle" with the time from before a park.
         heartbeat.beatNow();
-        parking = false;
+        parking.set(false);
     }
 
     /**
@@ -90,13 +92,13 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
 
     /** Unparks the worker if it may be parked. Any thread; no allocation. */
     void wakeUp() {
-        if (parking) {
+        if (parking.get()) {
             java.util.concurrent.locks.LockSupport.unpark(thread);
         }
     }
 
     /** True while the worker may be parked (no native call in progress). Any thread. */
     boolean isParking() {
-        return parking;
+        return parking.get();
     }
 }
