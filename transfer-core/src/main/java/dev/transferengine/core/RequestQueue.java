@@ -38,12 +38,8 @@ final class RequestQueue {
 
     private final int mask;
     private final long[] sequences;
-    /**
-     * Payload and completion of slot {@code i} at {@code 2i} and {@code 2i + 1}: one cache line for the producer to
-     * write and the consumer to read and clear, not one in each of two arrays (on 16 cores each line the consumer
-     * touched last costs a producer a transfer between cores).
-     */
-    private final Object[] pairs;
+    private final Object[] payloads;
+    private final Object[] completions;
     private final AtomicLong tail = new AtomicLong();
     private long head; // the consumer holding the claim only
     @SuppressWarnings("unused") // through CONSUMER
@@ -53,7 +49,8 @@ final class RequestQueue {
         int capacity = Integer.highestOneBit(Math.max(2, requestedCapacity - 1)) << 1;
         this.mask = capacity - 1;
         this.sequences = new long[capacity];
-        this.pairs = new Object[2 * capacity];
+        this.payloads = new Object[capacity];
+        this.completions = new Object[capacity];
         for (int i = 0; i < capacity; i++) {
             sequences[i] = i;
         }
@@ -80,8 +77,8 @@ final class RequestQueue {
             }
             Thread.onSpinWait();
         }
-        pairs[2 * index] = payload;
-        pairs[2 * index + 1] = completion;
+        payloads[index] = payload;
+        completions[index] = completion;
         SEQ.setRelease(sequences, index, t + 1);
         return true;
     }
@@ -111,8 +108,8 @@ final class RequestQueue {
     /** Fills and publishes one position returned by (or following) {@link #claim}. */
     void publish(long position, Object payload, Object completion) {
         int index = (int) (position & mask);
-        pairs[2 * index] = payload;
-        pairs[2 * index + 1] = completion;
+        payloads[index] = payload;
+        completions[index] = completion;
         SEQ.setRelease(sequences, index, position + 1);
     }
 
@@ -163,10 +160,10 @@ final class RequestQueue {
             if (seq != head + 1) {
                 break;
             }
-            Object payload = pairs[2 * index];
-            Object completion = pairs[2 * index + 1];
-            pairs[2 * index] = null;
-            pairs[2 * index + 1] = null;
+            Object payload = payloads[index];
+            Object completion = completions[index];
+            payloads[index] = null;
+            completions[index] = null;
             SEQ.setRelease(sequences, index, head + mask + 1);
             head++;
             n++;

@@ -20,8 +20,8 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
     private final long graceNanos;
     private boolean workSinceLastLook = true;
     private long lastWorkNanos;
-    /** True while the worker may be parked in its idle strategy; producers then unpark it. On its own line. */
-    private final ParkingFlag parking = new ParkingFlag();
+    /** True while the worker may be parked in its idle strategy; producers then unpark it. */
+    private volatile boolean parking;
     private volatile Thread thread;
 
     WorkerIdleStrategy(Worker worker, IdleStrategy strategy, long graceNanos) {
@@ -34,9 +34,7 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
     @Override
     public void idle(int workCount) {
         if (workCount > 0) {
-            if (!workSinceLastLook) {
-                workSinceLastLook = true; // written on change only: a store per busy cycle costs every producer a miss
-            }
+            workSinceLastLook = true;
             strategy.idle(workCount);
             heartbeat.beat();
             return;
@@ -50,13 +48,13 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
         if (thread == null) {
             thread = Thread.currentThread();
         }
-        parking.set(true);
+        parking = true;
         if (!worker.hasInput()) {
             strategy.idle(0, false);
         }
         // Before clearing the flag: the watchdog never sees "not idle" with the time from before a park.
         heartbeat.beatNow();
-        parking.set(false);
+        parking = false;
     }
 
     /**
@@ -92,13 +90,13 @@ final class WorkerIdleStrategy implements org.agrona.concurrent.IdleStrategy {
 
     /** Unparks the worker if it may be parked. Any thread; no allocation. */
     void wakeUp() {
-        if (parking.get()) {
+        if (parking) {
             java.util.concurrent.locks.LockSupport.unpark(thread);
         }
     }
 
     /** True while the worker may be parked (no native call in progress). Any thread. */
     boolean isParking() {
-        return parking.get();
+        return parking;
     }
 }
