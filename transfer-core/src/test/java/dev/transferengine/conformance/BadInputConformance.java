@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * NIC indices beyond the group, LOCAL or closed regions, forged descriptors, freed memory, closed engines.
  * Peers with different NIC counts are not bad input: they must interoperate.
  */
-public abstract class BadInputConformance extends ImmConformance {
+public abstract class BadInputConformance extends ConformanceSection {
     @ParameterizedTest(name = "{0} NICs")
     @MethodSource("nics")
     void rangesPastEitherRegionAreRejected(int nics) {

@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /**
  * What every section of the conformance suite shares: the provider hook, the NIC counts, fixtures (engines
  * and test memory, closed after each test), unique imm values, and assertions for rejected requests.
- * Providers do not extend this class but {@link TransferConformanceSuite}, which inherits every section.
+ * Providers do not extend this class but {@link TransferConformanceSuite}, which holds every section as a
+ * {@code @Nested} group ({@link ConformanceSection}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class ConformanceBase {
@@ -50,6 +51,11 @@ public abstract class ConformanceBase {
      * the group. Called once per engine; the suite adds the name and builds it.
      */
     protected abstract TransferEngine.Builder newEngineBuilder(int nicsPerGroup);
+
+    /** The provider's test class: it names the seeds (a section answers with its suite's). */
+    protected Class<?> suiteClass() {
+        return getClass();
+    }
 
     /** The NICs-per-group values to run every test with. */
     protected int[] nicCounts() {
@@ -104,7 +110,7 @@ public abstract class ConformanceBase {
     }
 
     ConformanceFixture fixture(int nicsA, int nicsB) {
-        long seed = (getClass().getSimpleName() + "." + testName + "/" + nicsA + "/" + nicsB).hashCode();
+        long seed = (suiteClass().getSimpleName() + "." + testName + "/" + nicsA + "/" + nicsB).hashCode();
         String name = "conf-" + testName + "-" + nicsA + "x" + nicsB + "-" + fixtures.size();
         ConformanceFixture f = new ConformanceFixture(this::newEngineBuilder, name, nicsA, nicsB, seed);
         fixtures.add(f);

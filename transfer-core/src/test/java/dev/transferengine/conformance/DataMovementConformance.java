@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Conformance, part 1: every request type moves the right bytes to the right place (seeded random data,
  * offsets, strides, page indices; sharded, pinned, fewer shards than NICs) and nothing else changes.
  */
-public abstract class DataMovementConformance extends ConformanceBase {
+public abstract class DataMovementConformance extends ConformanceSection {
     /** Lengths that hit the edge cases of sharding: zero, tiny, not divisible, more than one shard's worth. */
     private static long[] writeLengths(int nics) {
         return new long[] {0, 1, 7, 128, 4097, 8192L * nics + 13, 65_539};

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * promises; expectations fire once; counters work for imms before and after the await; surplus and uncounted imms reach the
  * {@code onImm} handlers; and every completion form (callback, future, counter) completes exactly once.
  */
-public abstract class ImmConformance extends DataMovementConformance {
+public abstract class ImmConformance extends ConformanceSection {
     @ParameterizedTest(name = "{0} NICs")
     @MethodSource("nics")
     void receiverCountsExactlyWhatImmAccountingPromisesForEveryRequestType(int nics) {

@@ -17,6 +17,7 @@ import dev.transferengine.api.TransferCounter;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -39,9 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tcp/shm, verbs). A provider's module subclasses this class, picks the provider and its options in
  * {@link #newEngineBuilder(int)}, and may narrow {@link #nicCounts()}; nothing else changes.
  *
- * <p>The tests are grouped by concern in the superclasses ({@link DataMovementConformance},
- * {@link ImmConformance}, {@link BadInputConformance}); this class adds robustness and lifecycle: throwing
- * user code, close with transfers in flight, and leaks.
+ * <p>The tests are grouped by concern in {@code @Nested} sections ({@link DataMovement}, {@link Imms},
+ * {@link BadInput}: one {@link ConformanceSection} each, whose provider hooks are this suite's); this class's own
+ * tests cover robustness and lifecycle: throwing user code, close with transfers in flight, and leaks.
  *
  * <p>Every test builds its own engines A (sender) and B (receiver), sometimes C, in this process, with
  * seeded random memory contents (the seed is in every failure message). Assertions are about bytes
@@ -50,7 +51,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a test never assumes an order between writes, and learns that data landed only by counting imms.
  * Every wait has a deadline ({@link Waits#DEADLINE}); nothing sleeps to synchronise.
  */
-public abstract class TransferConformanceSuite extends BadInputConformance {
+public abstract class TransferConformanceSuite extends ConformanceBase {
+    /** Part 1: every request type moves the right bytes to the right place. */
+    @Nested
+    class DataMovement extends DataMovementConformance {
+        @Override
+        protected ConformanceBase suite() {
+            return TransferConformanceSuite.this;
+        }
+    }
+
+    /** Part 2: imm counts, expectations and every completion form. */
+    @Nested
+    class Imms extends ImmConformance {
+        @Override
+        protected ConformanceBase suite() {
+            return TransferConformanceSuite.this;
+        }
+    }
+
+    /** Part 3: bad input is refused, typed, with memory untouched. */
+    @Nested
+    class BadInput extends BadInputConformance {
+        @Override
+        protected ConformanceBase suite() {
+            return TransferConformanceSuite.this;
+        }
+    }
+
     @ParameterizedTest(name = "{0} NICs")
     @MethodSource("nics")
     void throwingUserCodeNeverStopsTheEngine(int nics) {
@@ -409,15 +437,27 @@ public abstract class TransferConformanceSuite extends BadInputConformance {
      * The probe must see a large Arena allocation, or the leak test proves nothing. 16 MiB, and three
      * quarters of it, because concurrent JVM frees can lower a reading by a few MiB.
      */
+    /**
+     * The probe must see a 16 MiB arena allocation, or the leak check below proves nothing. Up to five tries: other
+     * threads of the JVM (compiler, engines of earlier tests winding down) free C heap concurrently, and when this
+     * runs early in the JVM one sample saw only 10.8 of the 16 MiB.
+     */
     private static void assertProbeSeesArenaMemory() {
         long bytes = 16L * MIB;
-        long before = lowestInUse();
-        try (Arena arena = Arena.ofConfined()) {
-            arena.allocate(bytes, 4096);
-            long during = lowestInUse();
-            assertTrue(during - before >= bytes * 3 / 4, "mallinfo2 did not see a " + bytes
-                    + "-byte Arena allocation (" + before + " -> " + during + ")");
+        String seen = "";
+        for (int attempt = 0; attempt < 5; attempt++) {
+            long before = lowestInUse();
+            try (Arena arena = Arena.ofConfined()) {
+                arena.allocate(bytes, 4096);
+                long during = lowestInUse();
+                if (during - before >= bytes * 3 / 4) {
+                    return;
+                }
+                seen += " " + before + " -> " + during;
+            }
         }
+        org.junit.jupiter.api.Assertions.fail("mallinfo2 did not see a " + bytes + "-byte Arena allocation in five"
+                + " tries:" + seen);
     }
 
     private void useAndClose(int nics, int receiveBytes, int receiveBuffers) {
