@@ -81,7 +81,7 @@ public final class DefaultTransferEngine implements TransferEngine {
         // Every engine option is read and checked before anything native is opened: a bad value leaks nothing.
         this.settings = EngineSettings.from(config);
         this.threadingMode = settings.threadingMode();
-        Providers.Selected selected = Providers.select(config.provider(), withCudaDevices(config, settings));
+        Providers.Selected selected = Providers.select(config.provider(), providerOptions(config, settings));
         this.providerName = selected.provider().name();
         int totalNics = config.groups().stream().mapToInt(GroupSpec::nics).sum();
         this.fabric = selected.provider().open(selected.options(), totalNics);
@@ -131,7 +131,7 @@ public final class DefaultTransferEngine implements TransferEngine {
      * provider asks for {@code FI_HMEM} when device memory will be registered, and {@code loopback.copyStreams}
      * from the engine's {@code copyStreams} (an explicit value wins).
      */
-    private static java.util.Map<String, String> withCudaDevices(EngineConfig config, EngineSettings settings) {
+    private static java.util.Map<String, String> providerOptions(EngineConfig config, EngineSettings settings) {
         String ordinals = config.groups().stream().mapToInt(GroupSpec::cudaDevice).filter(d -> d >= 0).distinct()
                 .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
         java.util.Map<String, String> options = new java.util.LinkedHashMap<>(config.providerOptions());

@@ -40,7 +40,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>What it cannot catch: a write checked just before the target withdraws its key and posted just after; the
  * target's own verification drops that one (silently, as before). Single-threaded (the domain's owner thread);
- * files left by processes that died are removed when the next table is created.
+ * files left by processes that died are removed when a process creates its first table.
  */
 final class KeyTable implements AutoCloseable {
     static final long MAGIC = 0x5445_4b45_5953_3031L; // "TEKEYS01"
@@ -67,6 +67,7 @@ final class KeyTable implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(KeyTable.class.getName());
     private static final Path SHM = Path.of("/dev/shm");
+    private static final java.util.concurrent.atomic.AtomicBoolean SWEPT = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final Path file;
     private final Arena arena;
@@ -101,7 +102,9 @@ final class KeyTable implements AutoCloseable {
         if (file == null) {
             return null;
         }
-        removeStaleTables();
+        if (SWEPT.compareAndSet(false, true)) {
+            removeStaleTables(); // once per process: tables of processes that die later are its successors' to sweep
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -214,14 +217,6 @@ final class KeyTable implements AutoCloseable {
 
     /** The pid in a table file name ({@code te-keys.PID:UID:IDX}), or 0. */
     static int ownerPid(String name) {
-        if (!name.startsWith(PREFIX)) {
-            return 0;
-        }
-        int end = name.indexOf(':', PREFIX.length());
-        try {
-            return Integer.parseInt(name.substring(PREFIX.length(), end < 0 ? name.length() : end));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+        return name.startsWith(PREFIX) ? PeerProcesses.leadingPid(name, PREFIX.length()) : 0;
     }
 }

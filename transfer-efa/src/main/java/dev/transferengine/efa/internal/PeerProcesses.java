@@ -28,13 +28,19 @@ final class PeerProcesses {
     /** The pid named by an shm address, or 0 (not shm, or this process: nothing to check). */
     static int pidOf(byte[] address) {
         String s = new String(address, StandardCharsets.US_ASCII);
-        if (!s.startsWith(SHM_PREFIX)) {
-            return 0;
-        }
-        int end = s.indexOf(':', SHM_PREFIX.length());
+        int p = s.startsWith(SHM_PREFIX) ? leadingPid(s, SHM_PREFIX.length()) : 0;
+        return p == OWN_PID ? 0 : p;
+    }
+
+    /**
+     * The pid that shm names start with ({@code PID:UID:IDX}), read from {@code s} at {@code from}; 0 when there is
+     * none (shm addresses after {@code fi_shm://}, key-table files after their prefix).
+     */
+    static int leadingPid(String s, int from) {
+        int end = s.indexOf(':', from);
         try {
-            int p = Integer.parseInt(s.substring(SHM_PREFIX.length(), end < 0 ? s.length() : end));
-            return p == OWN_PID || p <= 0 ? 0 : p;
+            int p = Integer.parseInt(s.substring(from, end < 0 ? s.length() : end));
+            return Math.max(p, 0);
         } catch (NumberFormatException e) {
             return 0;
         }
