@@ -11,10 +11,11 @@ import java.lang.foreign.MemorySegment;
  * may be called from any thread.
  *
  * <p>Posting is non-blocking: a full queue returns {@link #RETRY}; the engine then polls completions
- * and retries. Errors a post can detect synchronously are thrown as
- * {@link dev.transferengine.api.TransferException}; errors found later arrive through
+ * and retries. A refusal that concerns one peer only (its connection is being set up or sorted out, its own send
+ * queue is full) returns {@link #RETRY_PEER}, so the engine keeps posting to the others. Errors a post can detect
+ * synchronously are thrown as {@link dev.transferengine.api.TransferException}; errors found later arrive through
  * {@link CompletionSink#onError}. Every post reports exactly one completion or error for its context
- * (or throws, or returns RETRY, in which case nothing was posted).
+ * (or throws, or returns RETRY or RETRY_PEER, in which case nothing was posted).
  *
  * <p>Contexts are opaque longs chosen by the engine (pool indices with a generation), never pointers.
  */
@@ -23,6 +24,12 @@ public interface ProviderDomain extends AutoCloseable {
     int POSTED = 0;
     /** The queue is full: poll completions and post again. Nothing was posted. */
     int RETRY = 1;
+    /**
+     * This peer can take nothing now, other peers can: poll completions and post to it again; meanwhile posts to
+     * other peers go ahead. Nothing was posted. A provider that cannot tell answers {@link #RETRY}: one peer's
+     * trouble must not stop the others' writes (issue 9: a dead peer's writes held a live peer's behind them).
+     */
+    int RETRY_PEER = 2;
 
     /** This endpoint's address, given to peers. */
     DomainAddress address();
@@ -51,7 +58,7 @@ public interface ProviderDomain extends AutoCloseable {
 
     /**
      * Resolves a peer's address to a handle for posts (libfabric: {@code fi_av_insert}; verbs: a queue pair,
-     * possibly still connecting, in which case posts return {@link #RETRY} until it is up). Cached by the
+     * possibly still connecting, in which case posts return {@link #RETRY_PEER} until it is up). Cached by the
      * provider: resolving the same address twice returns the same handle.
      */
     long resolvePeer(DomainAddress peer);
@@ -61,12 +68,12 @@ public interface ProviderDomain extends AutoCloseable {
      * {@code remoteAddress} under {@code remoteKey}; with {@code withImm}, the peer's completion queue reports
      * {@code imm}. A zero-length write needs no source ({@code src} may be null) and still carries the imm.
      *
-     * @return {@link #POSTED} or {@link #RETRY}
+     * @return {@link #POSTED}, {@link #RETRY} or {@link #RETRY_PEER}
      */
     int postWrite(long peer, RegisteredMemory src, long srcAddress, long length, long remoteAddress,
                   long remoteKey, boolean withImm, int imm, long context);
 
-    /** Posts a SEND of {@code length} bytes at {@code address} to {@code peer}. */
+    /** Posts a SEND of {@code length} bytes at {@code address} to {@code peer}; returns like {@link #postWrite}. */
     int postSend(long peer, RegisteredMemory src, long address, long length, long context);
 
     /** Posts a receive buffer. */

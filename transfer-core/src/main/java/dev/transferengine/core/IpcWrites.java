@@ -166,8 +166,8 @@ final class IpcWrites {
                     done++;
                     continue;
                 }
-                if (rc == ProviderDomain.RETRY) {
-                    break;
+                if (rc != ProviderDomain.POSTED) {
+                    break; // RETRY or RETRY_PEER: the imms go out in order, so the rest wait too
                 }
                 pop();
             } else {

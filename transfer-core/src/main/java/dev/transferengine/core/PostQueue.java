@@ -11,11 +11,14 @@ import dev.transferengine.spi.ProviderDomain;
  * The worker's FIFO of accepted transfers that still have writes to post, and the posting itself: one part of the
  * duty cycle ({@link #progress()}). Each pass posts up to {@value #WRITES_PER_TRANSFER_PER_PASS} writes per
  * transfer in FIFO order, so one large request cannot starve polling; a NIC that answered {@code RETRY} (queue
- * full) gets nothing more until after the next poll. A transfer whose last write is posted and completed is
+ * full) gets nothing more until after the next poll, a peer that answered {@code RETRY_PEER} neither, while the
+ * NIC's other peers are served (a dead or reconnecting peer must not hold a live one's writes behind its own). A transfer whose last write is posted and completed is
  * handed back to the worker to finish. Grows by doubling; steady state allocates nothing. Worker thread only.
  */
 final class PostQueue {
     private static final int WRITES_PER_TRANSFER_PER_PASS = 32;
+    /** Peers remembered as refusing per pass; past that, their NIC is treated as refusing for the pass. */
+    private static final int MAX_REFUSING_PEERS = 16;
 
     private final Worker worker;
     private final WriteOp op = new WriteOp();
@@ -25,6 +28,10 @@ final class PostQueue {
     private int size;
     /** Bit i set: NIC i answered RETRY in this pass, so nothing more is posted to it until after a poll. */
     private long refusingNics;
+    /** NIC and peer handle of each peer that answered RETRY_PEER in this pass. */
+    private final int[] refusingPeerNics = new int[MAX_REFUSING_PEERS];
+    private final long[] refusingPeers = new long[MAX_REFUSING_PEERS];
+    private int refusingPeerCount;
 
     PostQueue(Worker worker) {
         this.worker = worker;
@@ -54,6 +61,7 @@ final class PostQueue {
     int progress() {
         int work = 0;
         refusingNics = 0;
+        refusingPeerCount = 0;
         for (int n = size; n > 0; n--) {
             PendingTransfer p = queue[head];
             int generation = generations[head];
@@ -86,7 +94,7 @@ final class PostQueue {
                 p.fail(new TransferException(ErrorCategory.PROVIDER, "posting failed: " + e, e));
                 break;
             }
-            if (rc == ProviderDomain.RETRY) {
+            if (rc != ProviderDomain.POSTED) {
                 break;
             }
             p.nextOp++;
@@ -120,11 +128,14 @@ final class PostQueue {
             return ProviderDomain.RETRY;
         }
         long peer = domains.peer(op.nic, op.dst.address());
+        if (refusingPeerCount != 0 && refuses(op.nic, peer)) {
+            return ProviderDomain.RETRY_PEER;
+        }
         int rc = domains.domain(op.nic).postWrite(peer, op.src, op.srcAddress, op.length, op.remoteAddress,
                 op.dst.remoteKey(), op.withImm, op.imm, p.context());
         GroupCounters counters = worker.counters();
-        if (rc == ProviderDomain.RETRY) {
-            refusingNics |= nicBit;
+        if (rc != ProviderDomain.POSTED) {
+            refused(op.nic, peer, rc);
             counters.increment(op.nic, Counter.POST_RETRIES);
         } else {
             counters.increment(op.nic, Counter.WRITES_POSTED);
@@ -142,14 +153,37 @@ final class PostQueue {
         }
         DomainGroup domains = worker.domains();
         long peer = domains.peer(0, p.sendTo);
+        if (refusingPeerCount != 0 && refuses(0, peer)) {
+            return ProviderDomain.RETRY_PEER;
+        }
         int rc = domains.domain(0).postSend(peer, p.src.nic(0), p.src.address() + p.sendOffset, p.sendLength,
                 p.context());
-        if (rc == ProviderDomain.RETRY) {
-            refusingNics |= 1L;
+        if (rc != ProviderDomain.POSTED) {
+            refused(0, peer, rc);
             worker.counters().increment(0, Counter.POST_RETRIES);
         } else {
             worker.counters().increment(0, Counter.SENDS_POSTED);
         }
         return rc;
+    }
+
+    /** Remembers a refusal for the rest of the pass: the NIC's for RETRY, the peer's alone for RETRY_PEER. */
+    private void refused(int nic, long peer, int rc) {
+        if (rc == ProviderDomain.RETRY_PEER && refusingPeerCount < MAX_REFUSING_PEERS) {
+            refusingPeerNics[refusingPeerCount] = nic;
+            refusingPeers[refusingPeerCount] = peer;
+            refusingPeerCount++;
+        } else {
+            refusingNics |= 1L << nic;
+        }
+    }
+
+    private boolean refuses(int nic, long peer) {
+        for (int i = 0; i < refusingPeerCount; i++) {
+            if (refusingPeers[i] == peer && refusingPeerNics[i] == nic) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -129,8 +129,8 @@ final class SplittingDomain extends ForwardingDomain {
         // nothing posted, exactly as for a write that is not split.
         int rc = inner.postWrite(peer, src, srcAddress, pieceBytes, remoteAddress, remoteKey, false, 0,
                 pieceContext(writes.byIndex(index)));
-        if (rc == RETRY) {
-            return RETRY;
+        if (rc != POSTED) {
+            return rc; // RETRY or RETRY_PEER
         }
         PiecedWrite w = writes.start(peer, src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context,
                 (length - 1) / pieceBytes + 1);
@@ -167,7 +167,7 @@ final class SplittingDomain extends ForwardingDomain {
 
     /**
      * Posts pieces of the writes in flight, oldest write first, until the budget is spent or the provider's
-     * queue is full. Returns true when pieces that could go out now were left for the next poll because of
+     * queue is full; a write whose peer answers RETRY_PEER waits while the others go on. Returns true when pieces that could go out now were left for the next poll because of
      * the budget (a full queue frees up only through completions, which count as work anyway).
      */
     private boolean postPieces() {
@@ -197,7 +197,10 @@ final class SplittingDomain extends ForwardingDomain {
                             + e, e));
                     break;
                 }
-                if (rc == RETRY) {
+                if (rc == RETRY_PEER) {
+                    break; // this peer takes nothing now: go on with the writes to other peers
+                }
+                if (rc != POSTED) {
                     return false; // the NIC's queue is full until its completions are read
                 }
                 w.nextPiece++;

@@ -304,7 +304,10 @@ final class StagingDomain extends ForwardingDomain {
                 releaseSlot(slot, w);
                 continue;
             }
-            if (rc == RETRY) {
+            if (rc == RETRY_PEER) {
+                continue; // this peer takes nothing now: the other slots' peers may
+            }
+            if (rc != POSTED) {
                 break; // the NIC's queue is full until its completions are read
             }
             slotState[slot] = SLOT_POSTED;

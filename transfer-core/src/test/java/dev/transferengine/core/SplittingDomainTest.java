@@ -40,7 +40,7 @@ class SplittingDomainTest {
     /** A NIC with a small maximum message size: posts are recorded, completed or failed on demand. */
     private static final class RecordingDomain implements ProviderDomain {
         record Post(RegisteredMemory src, long srcAddress, long length, long remoteAddress, long remoteKey,
-                    boolean withImm, int imm, long context) {
+                    boolean withImm, int imm, long context, long peer) {
         }
 
         final long limit;
@@ -49,6 +49,8 @@ class SplittingDomainTest {
         final List<Long> toFail = new ArrayList<>();
         final List<Runnable> inbound = new ArrayList<>();
         boolean full;
+        /** Posts to this peer answer RETRY_PEER; -1: none. */
+        long refusingPeer = -1;
         RuntimeException throwOnPost;
         boolean closed;
 
@@ -90,13 +92,16 @@ class SplittingDomainTest {
             if (full) {
                 return RETRY;
             }
-            posts.add(new Post(src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context));
+            if (peer == refusingPeer) {
+                return RETRY_PEER;
+            }
+            posts.add(new Post(src, srcAddress, length, remoteAddress, remoteKey, withImm, imm, context, peer));
             return POSTED;
         }
 
         @Override
         public int postSend(long peer, RegisteredMemory src, long address, long length, long context) {
-            posts.add(new Post(src, address, length, -1, -1, false, 0, context));
+            posts.add(new Post(src, address, length, -1, -1, false, 0, context, peer));
             return POSTED;
         }
 
@@ -171,8 +176,8 @@ class SplittingDomainTest {
         assertEquals(ProviderDomain.POSTED, write(100, LIMIT, true, 6, 12));
         assertEquals(ProviderDomain.POSTED, write(200, 1, false, 0, 13));
         assertEquals(3, nic.posts.size());
-        assertEquals(new RecordingDomain.Post(src, SRC, 0, DST, 9, true, 5, 11), nic.posts.get(0));
-        assertEquals(new RecordingDomain.Post(src, SRC + 100, LIMIT, DST + 100, 9, true, 6, 12), nic.posts.get(1));
+        assertEquals(new RecordingDomain.Post(src, SRC, 0, DST, 9, true, 5, 11, 1), nic.posts.get(0));
+        assertEquals(new RecordingDomain.Post(src, SRC + 100, LIMIT, DST + 100, 9, true, 6, 12, 1), nic.posts.get(1));
         assertEquals(13, nic.posts.get(2).context());
         assertEquals(0, splitting.splitWritesInFlight());
         nic.completeAll();
@@ -364,6 +369,45 @@ class SplittingDomainTest {
         poll(1);
         assertEquals(List.of(10L), sink.completed);
         assertEquals(ProviderDomain.POSTED, write(0, 2 * LIMIT, true, 9, 20), "a slot became free");
+    }
+
+    @Test
+    void aPeerThatRefusesHoldsOnlyItsOwnPiecesWhileOtherPeersWritesGoOn() {
+        long length = 4 * LIMIT;
+        assertEquals(ProviderDomain.POSTED, splitting.postWrite(7, src, SRC, length, DST, 9, true, 1, 31));
+        nic.refusingPeer = 7; // e.g. its connection dropped and is being sorted out
+        assertEquals(ProviderDomain.RETRY_PEER, splitting.postWrite(7, src, SRC, length, DST, 9, true, 1, 32),
+                "a new split write to the refusing peer is refused for that peer only");
+        assertEquals(ProviderDomain.POSTED, splitting.postWrite(8, src, SRC, length, DST, 9, true, 2, 33));
+        poll(3);
+        assertEquals(1, postsTo(7), "the refusing peer's write waits after its first piece");
+        assertEquals(3, postsTo(8), "the other peer's pieces (all but the imm piece) go out past it");
+        int completed = completeFrom(0);
+        poll(2);
+        assertEquals(4, postsTo(8), "the other peer's imm piece too");
+        completed = completeFrom(completed);
+        poll(2);
+        assertEquals(List.of(33L), sink.completed);
+        nic.refusingPeer = -1;
+        for (int i = 0; i < 4; i++) {
+            poll(1);
+            completed = completeFrom(completed);
+        }
+        poll(2);
+        assertEquals(List.of(33L, 31L), sink.completed, "the held write finishes once its peer takes posts again");
+        assertEquals(4, postsTo(7));
+    }
+
+    private long postsTo(long peer) {
+        return nic.posts.stream().filter(p -> p.peer() == peer).count();
+    }
+
+    /** Completes the posts from index {@code from} on; returns the number of posts. */
+    private int completeFrom(int from) {
+        for (int i = from; i < nic.posts.size(); i++) {
+            nic.toComplete.add(nic.posts.get(i).context());
+        }
+        return nic.posts.size();
     }
 
     @Test

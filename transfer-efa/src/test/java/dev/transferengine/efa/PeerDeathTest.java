@@ -138,6 +138,10 @@ class PeerDeathTest {
             stream.awaitMore(duringKill + 20);
             stream.stop();
             assertNull(stream.error.get(), () -> "a write to the live peer failed: " + stream.error.get());
+            // The dead peer's writes must not hold the live peer's behind them (RETRY_PEER): before, a live write
+            // submitted after the writes to the dead peer waited for their transfer timeout, or timed out itself.
+            assertTrue(stream.longestNanos.get() < TRANSFER_TIMEOUT.toNanos() / 2, () -> "a write to the live peer"
+                    + " took " + stream.longestNanos.get() / 1_000_000 + " ms while the dead peer's writes waited");
             assertEquals(stream.succeeded.get(), bystander.count(BYSTANDER_IMM, stream.succeeded.get()),
                     "every write to the live peer delivered its imm once");
             byte[] expected = new byte[REGION];
@@ -156,10 +160,11 @@ class PeerDeathTest {
             killToFailure.sort(null);
             System.out.printf("peer-death[%s] window=%d timeout=%d ms: %d failed (%d TIMEOUT), %d succeeded;"
                             + " kill->failure ms: median %d, max %d; all ended %d ms after the kill; live peer: %d"
-                            + " writes, %d after the kill%n", alias, WINDOW, TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
+                            + " writes, %d after the kill, the longest %d ms%n", alias, WINDOW, TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
                     killToFailure.get(killToFailure.size() / 2) / 1_000_000,
                     killToFailure.get(killToFailure.size() - 1) / 1_000_000, (lastEnd - killedAt) / 1_000_000,
-                    stream.succeeded.get(), stream.succeeded.get() - stream.atKill(killedAt));
+                    stream.succeeded.get(), stream.succeeded.get() - stream.atKill(killedAt),
+                    stream.longestNanos.get() / 1_000_000);
         }
     }
 
@@ -245,6 +250,8 @@ class PeerDeathTest {
         private final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong succeeded = new AtomicLong();
         final AtomicReference<Throwable> error = new AtomicReference<>();
+        /** The longest any one write took, submission to completion. */
+        final AtomicLong longestNanos = new AtomicLong();
         private final List<Long> completionTimes = new ArrayList<>();
         private Thread thread;
 
@@ -259,8 +266,10 @@ class PeerDeathTest {
             thread = new Thread(() -> {
                 while (!stop.get()) {
                     try {
+                        long start = System.nanoTime();
                         engine.submit(SingleWrite.withImm(src, 0, bytes, child.region, 0, BYSTANDER_IMM))
                                 .get(60, TimeUnit.SECONDS);
+                        longestNanos.accumulateAndGet(System.nanoTime() - start, Math::max);
                         synchronized (completionTimes) {
                             completionTimes.add(System.nanoTime());
                         }

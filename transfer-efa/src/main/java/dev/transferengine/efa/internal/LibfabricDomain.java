@@ -187,7 +187,7 @@ final class LibfabricDomain implements ProviderDomain {
         }
         int peerIndex = peers.index(peer);
         if (triage != null && triage.holds(peerIndex)) {
-            return RETRY; // the peer's dropped connection is being sorted out (RefusalTriage)
+            return RETRY_PEER; // the peer's dropped connection is being sorted out (RefusalTriage)
         }
         peers.requireLiveProcess(peerIndex); // shm: never post to a dead process (PeerProcesses)
         if (length > 0) { // zero-length writes carry only an imm: RDMA checks no key for them either
@@ -216,7 +216,7 @@ final class LibfabricDomain implements ProviderDomain {
         long descriptor = length == 0 && src == null ? 0 : localDescriptor(src, address, length);
         int peerIndex = peers.index(peer);
         if (triage != null && triage.holds(peerIndex)) {
-            return RETRY;
+            return RETRY_PEER;
         }
         peers.requireLiveProcess(peerIndex);
         int slot = contexts.acquire(OpContexts.SEND, context);

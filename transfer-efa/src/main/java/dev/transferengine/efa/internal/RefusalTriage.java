@@ -92,7 +92,7 @@ final class RefusalTriage {
         }
     }
 
-    /** Whether posts to {@code peer} must wait (RETRY): its dropped connection is being sorted out. */
+    /** Whether posts to {@code peer} must wait (RETRY_PEER): its dropped connection is being sorted out. */
     boolean holds(int peer) {
         return busyPeers > 0 && peer < state.length && state[peer] != IDLE;
     }

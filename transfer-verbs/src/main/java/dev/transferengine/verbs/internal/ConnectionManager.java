@@ -38,7 +38,7 @@ import java.util.function.Consumer;
  * <p><b>Refusals.</b> A request the responder refuses (remote access error: a closed region or a wrong key;
  * invalid request; remote operation error) breaks only its own queue pair, and the responder executed nothing
  * behind it. That request fails; the requests the NIC flushes behind it, and every request not yet handed to
- * the NIC, are <em>held</em> ({@link PeerConnection#held}). The peer goes DRAINING (posts RETRY) until the set's
+ * the NIC, are <em>held</em> ({@link PeerConnection#held}). The peer goes DRAINING (posts RETRY_PEER) until the set's
  * other queue pairs have completed what they had with the NIC (so the peer's replacement of its own set cannot
  * cut them off), then the set is replaced as above, and the held requests are posted again, with their
  * original contexts, once the new set is READY, before anything new. A peer that cannot be reconnected (handshake
@@ -344,7 +344,7 @@ final class ConnectionManager {
     }
 
     /**
-     * Whether posts to {@code p} may go out now: READY yes, CONNECTING no (RETRY). A FAILED peer throws
+     * Whether posts to {@code p} may go out now: READY yes, CONNECTING no (RETRY_PEER). A FAILED peer throws
      * PEER_UNREACHABLE with the reason for {@code handshakeTimeoutMillis} after the failure; the first post after
      * that starts a new handshake (a peer that came up late becomes reachable without re-resolving it).
      */

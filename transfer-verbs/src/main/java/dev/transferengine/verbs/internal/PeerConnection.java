@@ -12,13 +12,13 @@ import java.lang.foreign.MemorySegment;
  */
 final class PeerConnection {
     enum State {
-        /** Handshaking: posts return RETRY. */
+        /** Handshaking: posts return RETRY_PEER. */
         CONNECTING,
         /** Both sides connected to each other's current set: posts go out. */
         READY,
         /**
          * The responder refused one request, so that queue pair is in error: the set's other queue pairs finish
-         * what they have with the NIC, then the set is replaced (CONNECTING). Posts return RETRY.
+         * what they have with the NIC, then the set is replaced (CONNECTING). Posts return RETRY_PEER.
          */
         DRAINING,
         /** The handshake did not complete in time, or the queue pairs could not be set up: posts throw. */

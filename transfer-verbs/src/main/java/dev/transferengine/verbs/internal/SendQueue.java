@@ -117,6 +117,11 @@ final class SendQueue implements AutoCloseable {
         return tail - head < depth && budget.available();
     }
 
+    /** Whether this ring itself is full (its peer's problem), as opposed to the domain's budget (everyone's). */
+    public boolean ringFull() {
+        return tail - head >= depth;
+    }
+
     /** Whether the domain has listed this queue for its next flush. */
     public boolean flushPending() {
         return flushPending;

@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  * One verbs domain: its own device context, protection domain, completion queue, two shared receive queues
  * (SEND/RECV messages; zero-length receives for WRITE_WITH_IMM), a UD handshake queue pair, and per peer a
  * {@link QueuePairSet} managed by {@link ConnectionManager}. Implements the SPI's contract:
- * <b>single-threaded</b> after construction, posts return POSTED or RETRY, exactly one completion or error
+ * <b>single-threaded</b> after construction, posts return POSTED, RETRY_PEER (a peer's queue pairs are its own:
+ * one peer connecting, draining or with a full ring does not stop the others) or RETRY (the domain's send budget,
+ * which the shared completion queue sets, is used up), exactly one completion or error
  * per posted context, no heap allocation on the posting and polling paths.
  *
  * <p>Writes and sends are appended to their queue pair's ring and handed to the NIC in chains at the next
@@ -225,11 +227,11 @@ final class VerbsDomain implements ProviderDomain {
         }
         PeerConnection p = connections.peer(peer);
         if (!connections.usable(p)) {
-            return RETRY;
+            return RETRY_PEER; // connecting or draining: other peers' queue pairs are unaffected
         }
         SendQueue q = p.current.nextRmaQueue();
         if (!q.hasRoom()) {
-            return RETRY;
+            return q.ringFull() ? RETRY_PEER : RETRY; // this queue pair's ring, or the domain's send budget
         }
         q.appendWrite(context, lkey, srcAddress, (int) length, remoteAddress, (int) remoteKey, withImm, imm);
         queued(q);
@@ -242,11 +244,11 @@ final class VerbsDomain implements ProviderDomain {
         int lkey = sourceKey(src, address, length);
         PeerConnection p = connections.peer(peer);
         if (!connections.usable(p)) {
-            return RETRY;
+            return RETRY_PEER;
         }
         SendQueue q = p.current.messageQueue();
         if (!q.hasRoom()) {
-            return RETRY;
+            return q.ringFull() ? RETRY_PEER : RETRY;
         }
         q.appendSend(context, lkey, address, (int) length);
         queued(q);
