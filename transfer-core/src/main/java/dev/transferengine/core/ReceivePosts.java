@@ -54,7 +54,7 @@ final class ReceivePosts {
         }
         int rc = worker.domains().domain(0).postReceive(set.region.nic(0), set.sliceAddress(slotIndex[slot]),
                 set.bufferBytes, Worker.RECEIVE_FLAG | slot);
-        if (rc == ProviderDomain.RETRY) {
+        if (rc != ProviderDomain.POSTED) {
             retries.add(slot);
         }
     }

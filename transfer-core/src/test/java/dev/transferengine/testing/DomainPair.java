@@ -76,7 +76,7 @@ public class DomainPair implements AutoCloseable {
     /** Repeats {@code post} while it answers RETRY, polling both domains in between; fails at the deadline. */
     public void post(IntSupplier post, String what) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (post.getAsInt() == ProviderDomain.RETRY) {
+        while (post.getAsInt() != ProviderDomain.POSTED) {
             if (System.nanoTime() - deadline > 0) {
                 fail("deadline of " + DEADLINE + " passed retrying " + what);
             }

@@ -87,10 +87,11 @@ public abstract class ProviderDomainContract {
             Set<Long> refused = new HashSet<>();
             for (long context = 1; context <= 50_000 && refused.size() < 16; context++) {
                 int rc = l.write(p, 0, 64, 0, l.dstMr().remoteKey(), IMM, context);
-                if (rc == ProviderDomain.RETRY) {
+                if (rc != ProviderDomain.POSTED) {
+                    assertTrue(rc == ProviderDomain.RETRY || rc == ProviderDomain.RETRY_PEER,
+                            "a post answers POSTED, RETRY or RETRY_PEER, not " + rc);
                     refused.add(context);
                 } else {
-                    assertEquals(ProviderDomain.POSTED, rc);
                     posted.add(context);
                 }
             }

@@ -165,7 +165,7 @@ class CudaDeviceRegistrationGpuTest {
             long context = imm;
             long deadline = System.nanoTime() + DomainPair.DEADLINE.toNanos();
             while (a.postWrite(peer, src, srcAddress, len, dst.remoteBase() + dstOffset, dst.remoteKey(), true, imm,
-                    context) == ProviderDomain.RETRY) {
+                    context) != ProviderDomain.POSTED) {
                 poll(deadline, "RETRY");
             }
             while (!sinkB.imms.contains(imm) || !sinkA.finished(context)) {

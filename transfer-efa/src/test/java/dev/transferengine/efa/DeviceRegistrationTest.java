@@ -142,7 +142,7 @@ class DeviceRegistrationTest {
             RecordingSink sinkB = new RecordingSink();
             long deadline = System.nanoTime() + DomainPair.DEADLINE.toNanos();
             while (o.domain.postWrite(peer, srcMem, src.address(), 8192, dstMem.remoteBase(), dstMem.remoteKey(),
-                    true, 42, 1) == ProviderDomain.RETRY) {
+                    true, 42, 1) != ProviderDomain.POSTED) {
                 o.domain.poll(sinkA, 16);
                 b.poll(sinkB, 16);
                 assertTrue(System.nanoTime() < deadline, "write kept returning RETRY");

@@ -46,7 +46,7 @@ public final class ProviderWriteRate {
             while (posted - b.imms < window) {
                 int rc = d.a.postWrite(d.peerOfA, d.memA, d.memA.address(), size, d.memB.remoteBase(),
                         d.memB.remoteKey(), true, 1, posted);
-                if (rc == ProviderDomain.RETRY) {
+                if (rc != ProviderDomain.POSTED) {
                     break;
                 }
                 posted++;

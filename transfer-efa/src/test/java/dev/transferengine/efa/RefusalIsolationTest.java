@@ -113,7 +113,7 @@ class RefusalIsolationTest {
     private static void post(DomainPair d, long srcOffset, long length, long remote, long key, int imm, long ctx) {
         long deadline = System.nanoTime() + DomainPair.DEADLINE.toNanos();
         while (d.a.postWrite(d.peerOfA, d.memA, d.memA.address() + srcOffset, length, remote, key, true, imm, ctx)
-                == ProviderDomain.RETRY) {
+                != ProviderDomain.POSTED) {
             d.a.poll(d.sinkA, 16);
             d.b.poll(d.sinkB, 16);
             if (System.nanoTime() - deadline > 0) {

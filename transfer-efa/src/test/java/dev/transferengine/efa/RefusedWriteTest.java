@@ -172,7 +172,7 @@ class RefusedWriteTest {
         long start = System.nanoTime();
         long deadline = start + DomainPair.DEADLINE.toNanos();
         while (d.a.postWrite(d.peerOfA, d.memA, d.memA.address(), length, remoteAddress, key, withImm, imm, context)
-                == ProviderDomain.RETRY) {
+                != ProviderDomain.POSTED) {
             d.a.poll(d.sinkA, 16);
             d.b.poll(d.sinkB, 16);
             if (System.nanoTime() - deadline > 0) {

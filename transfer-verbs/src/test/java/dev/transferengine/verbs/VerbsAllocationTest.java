@@ -59,7 +59,7 @@ class VerbsAllocationTest {
         for (int i = 0; i < writes; i++) {
             long offset = (i & 63) * 64L;
             while (p.a.postWrite(peer, srcMr, srcAddress + offset, 64, dstMr.remoteBase() + offset,
-                    dstMr.remoteKey(), true, 7, i) == ProviderDomain.RETRY) {
+                    dstMr.remoteKey(), true, 7, i) != ProviderDomain.POSTED) {
                 p.a.poll(a, 64);
                 p.b.poll(b, 64);
                 check(deadline);

@@ -160,7 +160,7 @@ public class ShmSubmitBenchmark extends AbstractEngineBenchmark {
         long immsWanted = targetSink.imms + BATCH;
         for (int i = 0; i < BATCH; i++) {
             while (writer.postWrite(peer, spiSrc, spiSrc.address(), size, spiDst.remoteBase(), spiDst.remoteKey(),
-                    true, IMM, i) == ProviderDomain.RETRY) {
+                    true, IMM, i) != ProviderDomain.POSTED) {
                 writer.poll(writerSink, 64);
                 target.poll(targetSink, 64);
             }

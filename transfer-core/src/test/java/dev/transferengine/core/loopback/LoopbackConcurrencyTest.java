@@ -143,7 +143,7 @@ class LoopbackConcurrencyTest {
             for (int imm = first; imm < first + WRITES_PER_WRITER; imm++) {
                 long offset = (long) imm * Long.BYTES;
                 while (writer.postWrite(peer, local, source.address() + offset, Long.BYTES,
-                        remote.remoteBase() + offset, remote.remoteKey(), true, imm, imm) == ProviderDomain.RETRY) {
+                        remote.remoteBase() + offset, remote.remoteKey(), true, imm, imm) != ProviderDomain.POSTED) {
                     writer.poll(sink, 64);
                     if (System.nanoTime() - deadline > 0) {
                         throw new AssertionError("writer " + first + " stuck at imm " + imm);

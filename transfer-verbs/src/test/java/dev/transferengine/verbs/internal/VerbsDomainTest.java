@@ -141,8 +141,8 @@ class VerbsDomainTest {
             MemorySegment src = p.buffer(64);
             RegisteredMemory srcMr = p.a.register(src, false);
             long peer = p.a.resolvePeer(silent);
-            assertEquals(ProviderDomain.RETRY, p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1),
-                    "posts wait while the handshake runs");
+            assertEquals(ProviderDomain.RETRY_PEER, p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1),
+                    "posts to this peer wait while the handshake runs");
             TransferException[] thrown = new TransferException[1];
             p.pollUntil(() -> {
                 try {
@@ -157,10 +157,10 @@ class VerbsDomainTest {
             assertTrue(thrown[0].getMessage().contains("did not complete the connection handshake within 1500 ms"),
                     thrown[0].getMessage());
             assertTrue(p.sinkA.completed.isEmpty() && p.sinkA.errors.isEmpty(), "nothing was posted");
-            // once the failure is a handshake timeout old, the next post starts a new attempt (RETRY again)
+            // once the failure is a handshake timeout old, the next post starts a new attempt (RETRY_PEER again)
             p.pollUntil(() -> {
                 try {
-                    return p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1) == ProviderDomain.RETRY;
+                    return p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1) == ProviderDomain.RETRY_PEER;
                 } catch (TransferException stillFailed) {
                     return false;
                 }
