@@ -12,8 +12,9 @@ import dev.transferengine.spi.ProviderDomain;
  * duty cycle ({@link #progress()}). Each pass posts up to {@value #WRITES_PER_TRANSFER_PER_PASS} writes per
  * transfer in FIFO order, so one large request cannot starve polling; a NIC that answered {@code RETRY} (queue
  * full) gets nothing more until after the next poll, a peer that answered {@code RETRY_PEER} neither, while the
- * NIC's other peers are served (a dead or reconnecting peer must not hold a live one's writes behind its own). A transfer whose last write is posted and completed is
- * handed back to the worker to finish. Grows by doubling; steady state allocates nothing. Worker thread only.
+ * NIC's other peers are served (a dead or reconnecting peer must not hold a live one's writes behind its own). A
+ * transfer whose last write is posted and completed is handed back to the worker to finish. Grows by doubling;
+ * steady state allocates nothing. Worker thread only.
  */
 final class PostQueue {
     private static final int WRITES_PER_TRANSFER_PER_PASS = 32;

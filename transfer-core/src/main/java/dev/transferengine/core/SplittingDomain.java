@@ -167,8 +167,9 @@ final class SplittingDomain extends ForwardingDomain {
 
     /**
      * Posts pieces of the writes in flight, oldest write first, until the budget is spent or the provider's
-     * queue is full; a write whose peer answers RETRY_PEER waits while the others go on. Returns true when pieces that could go out now were left for the next poll because of
-     * the budget (a full queue frees up only through completions, which count as work anyway).
+     * queue is full; a write whose peer answers RETRY_PEER waits while the others go on. Returns true when pieces
+     * that could go out now were left for the next poll because of the budget (a full queue frees up only through
+     * completions, which count as work anyway).
      */
     private boolean postPieces() {
         int budget = PIECES_PER_POLL;

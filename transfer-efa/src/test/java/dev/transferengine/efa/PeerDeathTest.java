@@ -160,7 +160,8 @@ class PeerDeathTest {
             killToFailure.sort(null);
             System.out.printf("peer-death[%s] window=%d timeout=%d ms: %d failed (%d TIMEOUT), %d succeeded;"
                             + " kill->failure ms: median %d, max %d; all ended %d ms after the kill; live peer: %d"
-                            + " writes, %d after the kill, the longest %d ms%n", alias, WINDOW, TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
+                            + " writes, %d after the kill, the longest %d ms%n", alias, WINDOW,
+                    TRANSFER_TIMEOUT.toMillis(), failed, timeouts, succeeded,
                     killToFailure.get(killToFailure.size() / 2) / 1_000_000,
                     killToFailure.get(killToFailure.size() - 1) / 1_000_000, (lastEnd - killedAt) / 1_000_000,
                     stream.succeeded.get(), stream.succeeded.get() - stream.atKill(killedAt),

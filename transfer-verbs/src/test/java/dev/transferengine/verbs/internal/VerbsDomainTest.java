@@ -160,7 +160,8 @@ class VerbsDomainTest {
             // once the failure is a handshake timeout old, the next post starts a new attempt (RETRY_PEER again)
             p.pollUntil(() -> {
                 try {
-                    return p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1) == ProviderDomain.RETRY_PEER;
+                    return p.a.postWrite(peer, srcMr, src.address(), 64, 0, 1, false, 0, 1)
+                            == ProviderDomain.RETRY_PEER;
                 } catch (TransferException stillFailed) {
                     return false;
                 }
