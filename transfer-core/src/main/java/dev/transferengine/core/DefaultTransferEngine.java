@@ -128,8 +128,9 @@ public final class DefaultTransferEngine implements TransferEngine {
 
     /**
      * The provider options plus {@code libfabric.cudaDevices}: the CUDA ordinals of the groups, so the libfabric
-     * provider asks for {@code FI_HMEM} when device memory will be registered, and {@code loopback.copyStreams}
-     * from the engine's {@code copyStreams} (an explicit value wins).
+     * provider asks for {@code FI_HMEM} when device memory will be registered, and {@code loopback.copyStreams} and
+     * {@code loopback.coalesceCopies} from the engine's {@code copyStreams} and {@code coalesceCopies} (an explicit
+     * value wins).
      */
     private static java.util.Map<String, String> providerOptions(EngineConfig config, EngineSettings settings) {
         String ordinals = config.groups().stream().mapToInt(GroupSpec::cudaDevice).filter(d -> d >= 0).distinct()
@@ -139,6 +140,7 @@ public final class DefaultTransferEngine implements TransferEngine {
             options.putIfAbsent("libfabric.cudaDevices", ordinals);
         }
         options.putIfAbsent(LoopbackOptions.COPY_STREAMS, Integer.toString(settings.copyStreams()));
+        options.putIfAbsent(LoopbackOptions.COALESCE_COPIES, Boolean.toString(settings.coalesceCopies()));
         return options;
     }
 
@@ -207,6 +209,11 @@ public final class DefaultTransferEngine implements TransferEngine {
     /** CUDA streams per device copy queue (engine option {@code copyStreams}). */
     int copyStreams() {
         return settings.copyStreams();
+    }
+
+    /** Whether contiguous device copies are merged (engine option {@code coalesceCopies}). */
+    boolean coalesceCopies() {
+        return settings.coalesceCopies();
     }
 
     /** How long a dedicated worker keeps polling after its last work (engine option {@code idleGraceMicros}). */

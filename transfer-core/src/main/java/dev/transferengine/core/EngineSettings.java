@@ -24,21 +24,24 @@ import java.util.Set;
  *                       completions throttled 16 MiB writes to 0.6-0.7 of the C baseline on the GPU machine
  * @param copyStreams    {@code copyStreams} (1..16, default 4): CUDA streams per device copy queue
  * @param cudaIpc        {@code cudaIpc} (default true): the same-host GPU path
+ * @param coalesceCopies {@code coalesceCopies} (default true): back-to-back contiguous device copies (KV pages in
+ *                       order) of the same-host GPU path and of loopback go out as one launch
  * @param countersFile   {@code countersFile}: where the counters are mapped, or null (in this process only)
  * @param staging        {@code staging.slotBytes} and {@code staging.slots}
  */
 record EngineSettings(ThreadingMode threadingMode, long idleGraceNanos, int copyStreams, boolean cudaIpc,
-                      String countersFile, StagingSettings staging) {
+                      boolean coalesceCopies, String countersFile, StagingSettings staging) {
     static final String IDLE_GRACE_MICROS = "idleGraceMicros";
     static final String COPY_STREAMS = "copyStreams";
     static final String CUDA_IPC = "cudaIpc";
+    static final String COALESCE_COPIES = "coalesceCopies";
     static final long MAX_IDLE_GRACE_MICROS = 10_000_000;
     static final long DEFAULT_IDLE_GRACE_MICROS = 10_000;
 
     /** Every engine key; anything else without a dot (or under {@code staging.}) is rejected. */
     static final Set<String> KEYS = Set.of(TransferEngine.Builder.THREADING_MODE_OPTION,
             TransferEngine.Builder.COUNTERS_FILE_OPTION, IDLE_GRACE_MICROS, COPY_STREAMS, CUDA_IPC,
-            StagingSettings.SLOT_BYTES, StagingSettings.SLOTS);
+            COALESCE_COPIES, StagingSettings.SLOT_BYTES, StagingSettings.SLOTS);
 
     static EngineSettings from(EngineConfig config) {
         ProviderOptions o = ProviderOptions.forEngine(config.providerOptions(), KEYS);
@@ -48,11 +51,12 @@ record EngineSettings(ThreadingMode threadingMode, long idleGraceNanos, int copy
         long grace = o.longValue(IDLE_GRACE_MICROS, DEFAULT_IDLE_GRACE_MICROS, 0, MAX_IDLE_GRACE_MICROS);
         int streams = o.intValue(COPY_STREAMS, StripedCopyQueue.DEFAULT_STREAMS, 1, StripedCopyQueue.MAX_STREAMS);
         boolean ipc = o.bool(CUDA_IPC, true);
+        boolean coalesce = o.bool(COALESCE_COPIES, true);
         String counters = o.value(TransferEngine.Builder.COUNTERS_FILE_OPTION);
         StagingSettings staging = new StagingSettings(
                 o.longValue(StagingSettings.SLOT_BYTES, StagingSettings.DEFAULT_SLOT_BYTES, 4096, 1L << 30),
                 o.intValue(StagingSettings.SLOTS, StagingSettings.DEFAULT_SLOTS, 1, 1024));
-        return new EngineSettings(mode, grace * 1_000, streams, ipc, counters == null || counters.isEmpty() ? null
+        return new EngineSettings(mode, grace * 1_000, streams, ipc, coalesce, counters == null || counters.isEmpty() ? null
                 : counters, staging);
     }
 }

@@ -4,6 +4,7 @@ import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.RemoteRegion;
 import dev.transferengine.api.RemoteRegion.DeviceShare;
 import dev.transferengine.api.TransferException;
+import dev.transferengine.core.device.CoalescingCopyQueue;
 import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
@@ -50,7 +51,8 @@ final class IpcWrites {
     private final int ordinal;
     private final int streams;
     private final Arena arena = Arena.ofShared();
-    private DeviceCopyQueue copies;
+    private CoalescingCopyQueue copies;
+    private final boolean coalesce;
     /** Per share object, and per handle for equal shares decoded again: the mapped base, or 0 when declined. */
     private final Map<DeviceShare, Long> byShare = new IdentityHashMap<>();
     private final Map<HandleKey, Long> byHandle = new HashMap<>();
@@ -81,9 +83,14 @@ final class IpcWrites {
         }
     }
 
-    /** @param streams CUDA streams the copies are dealt over ({@link StripedCopyQueue}) */
-    IpcWrites(DeviceBackend backend, int ordinal, int streams) {
+    /**
+     * @param streams  CUDA streams the copies are dealt over ({@link StripedCopyQueue})
+     * @param coalesce whether back-to-back contiguous copies (pages in order) go out as one launch
+     *                 ({@link CoalescingCopyQueue}; what is held is launched at the next {@link #progress})
+     */
+    IpcWrites(DeviceBackend backend, int ordinal, int streams, boolean coalesce) {
         this.streams = streams;
+        this.coalesce = coalesce;
         this.backend = backend;
         this.ordinal = ordinal;
     }
@@ -118,7 +125,8 @@ final class IpcWrites {
             return ProviderDomain.RETRY;
         }
         long target = mapped + share.allocationOffset() + op.dstOffset;
-        long t = copyQueue().copy(target, op.srcAddress, op.length);
+        long t = coalesce ? copyQueue().copy(target, op.srcAddress, op.length, op.src, share)
+                : copyQueue().copy(target, op.srcAddress, op.length);
         if (t == DeviceCopyQueue.FULL) {
             return ProviderDomain.RETRY;
         }
@@ -141,6 +149,9 @@ final class IpcWrites {
      * posts a zero-length imm write through its NIC (the completion of that post completes the write).
      */
     int progress(CompletionSink sink, DomainGroup domains) {
+        if (copies != null) {
+            copies.flush(); // what the last posts held for merging goes out now
+        }
         int done = 0;
         while (size > 0) {
             int i = head;
@@ -185,9 +196,10 @@ final class IpcWrites {
         size--;
     }
 
-    private DeviceCopyQueue copyQueue() {
+    private CoalescingCopyQueue copyQueue() {
         if (copies == null) {
-            copies = StripedCopyQueue.open(backend, ordinal, streams);
+            copies = new CoalescingCopyQueue(StripedCopyQueue.open(backend, ordinal, streams), 2 * CAPACITY,
+                    CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
         }
         return copies;
     }

@@ -43,6 +43,12 @@ public final class LoopbackOptions {
      */
     public static final String SILENT_PEERS = "loopback.silentPeers";
 
+    /**
+     * Back-to-back writes whose device copies are contiguous on both sides (KV pages in order) go out as one copy
+     * launch (default true); false: one launch per write, as before (measurements).
+     */
+    public static final String COALESCE_COPIES = "loopback.coalesceCopies";
+
     private LoopbackOptions() {
     }
 }

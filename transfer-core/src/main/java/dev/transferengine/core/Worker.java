@@ -123,7 +123,7 @@ final class Worker implements Agent, CompletionSink, RequestQueue.Drain {
         this.cudaDevice = cudaDevice;
         this.staging = staging;
         this.ipc = deviceBackend != null && engine.deviceShares() != null ? new IpcWrites(deviceBackend, cudaDevice,
-                engine.copyStreams())
+                engine.copyStreams(), engine.coalesceCopies())
                 : null;
         this.requests = new RequestQueue(queueCapacity);
         this.dispatcher = new CompletionDispatcher(name + "-callbacks-" + group);

@@ -187,6 +187,45 @@ public abstract class DeviceMemoryConformanceSuite {
                 java.util.Arrays.copyOfRange(got, (int) len / 2, (int) len), "device->device bytes");
     }
 
+    /**
+     * Pages in order on both sides, the KV hand-off's common shape: loopback merges their copies into few launches
+     * (CoalescingCopyQueue); every page must land and deliver its imm once.
+     */
+    @ParameterizedTest(name = "{0} NICs")
+    @ValueSource(ints = {1, 2})
+    void pagedWriteInOrderFromDeviceLandsEveryPageAndImm(int nics) {
+        TransferEngine a = engine("A", nics);
+        TransferEngine b = engine("B", nics);
+        long page = 8 << 10;
+        int pages = 64;
+        Filled src = deviceSource(a, page * pages);
+        long dstLen = page * (pages + 3);
+        long dstPtr = deviceAlloc(dstLen);
+        dev().allocator().upload(dstPtr, arena.allocate(dstLen, 64));
+        MemoryRegion targetRegion = b.registerDevice(dstPtr, dstLen, dev().ordinal(), Access.REMOTE_WRITE);
+        int[] srcPages = new int[pages];
+        int[] dstPages = new int[pages];
+        for (int i = 0; i < pages; i++) {
+            srcPages[i] = i;
+            dstPages[i] = i + 3; // in order, shifted: contiguous on both sides
+        }
+        int imm = ConformanceBase.nextImm();
+        ImmCounter landed = b.immCounter(imm);
+        PagedWrite w = new PagedWrite(page, src.region(), srcPages, page, 0, targetRegion.descriptor(), dstPages,
+                page, 0, OptionalInt.of(imm));
+        for (int round = 0; round < 3; round++) {
+            Waits.get(a.submit(w), "paged write");
+        }
+        await(landed, 3L * pages);
+        targetRegion.flush(0, dstLen, Waits.DEADLINE);
+        byte[] got = deviceBytes(dstPtr, dstLen);
+        assertArrayEquals(new byte[(int) (3 * page)], java.util.Arrays.copyOfRange(got, 0, (int) (3 * page)),
+                "nothing before the first page");
+        assertArrayEquals(slice(src.pattern(), 0, page * pages),
+                java.util.Arrays.copyOfRange(got, (int) (3 * page), (int) dstLen), "every page in place");
+        assertEquals(3L * pages, landed.arrived(), "one imm per page and round");
+    }
+
     @ParameterizedTest(name = "{0} NICs")
     @ValueSource(ints = {1, 2})
     void pagedWriteFromDevice(int nics) {

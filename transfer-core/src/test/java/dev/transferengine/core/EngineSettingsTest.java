@@ -53,7 +53,7 @@ class EngineSettingsTest {
     @Test
     void aMisspeltEngineOptionIsRefusedWithTheKnownOnes() {
         InvalidRequestException e = refused(Map.of("copyStream", "2"));
-        assertEquals("unknown engine option 'copyStream'; known: [copyStreams, countersFile, cudaIpc, "
+        assertEquals("unknown engine option 'copyStream'; known: [coalesceCopies, copyStreams, countersFile, cudaIpc, "
                 + "idleGraceMicros, staging.slotBytes, staging.slots, threadingMode]", e.getMessage());
         refused(Map.of("staging.slotbytes", "65536"));
     }

@@ -31,6 +31,9 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
     private final ConcurrentSkipListMap<Long, Allocation> allocations = new ConcurrentSkipListMap<>();
     private final Map<Long, Arena> pinned = new ConcurrentHashMap<>();
 
+    /** Copies queued on this backend's queues (each a launch on a real device). */
+    public final java.util.concurrent.atomic.AtomicLong copiesQueued = new java.util.concurrent.atomic.AtomicLong();
+
     public HostDeviceBackend(int devices) {
         this.devices = devices;
     }
@@ -116,7 +119,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         if (ordinal < 0 || ordinal >= devices) {
             throw new InvalidRequestException("no device " + ordinal);
         }
-        return new LazyCopyQueue();
+        return new LazyCopyQueue(copiesQueued);
     }
 
     @Override
@@ -192,6 +195,11 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         private long nextTicket = 1;
         private long doneUpTo; // every ticket <= doneUpTo is copied
         private boolean closed;
+        private final java.util.concurrent.atomic.AtomicLong queued;
+
+        LazyCopyQueue(java.util.concurrent.atomic.AtomicLong queued) {
+            this.queued = queued;
+        }
 
         @Override
         public long copy(long destination, long source, long lengthBytes) {
@@ -206,6 +214,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
             src[i] = source;
             len[i] = lengthBytes;
             asked[i] = false;
+            queued.incrementAndGet();
             return nextTicket++;
         }
 

@@ -1,5 +1,6 @@
 package dev.transferengine.core.loopback;
 
+import dev.transferengine.core.device.CoalescingCopyQueue;
 import dev.transferengine.core.device.StripedCopyQueue;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
@@ -11,13 +12,14 @@ import java.util.List;
  * The copy queues (CUDA streams) one loopback domain uses for writes that touch device memory, one per
  * (backend, device), opened lazily on the domain's worker thread and closed with the domain. A copy runs on
  * the source device's queue, or the destination's when the source is host memory; each queue deals its copies
- * over {@code loopback.copyStreams} streams.
+ * over {@code loopback.copyStreams} streams, and back-to-back contiguous copies go out as one launch
+ * ({@link CoalescingCopyQueue}; the domain launches what is pending at the end of each poll).
  */
 final class DeviceCopies {
     /** CUDA streams per (backend, device) queue ({@link StripedCopyQueue}). */
     private final int streams;
     private final List<DeviceBackend> backends = new ArrayList<>();
-    private final List<DeviceCopyQueue> queues = new ArrayList<>();
+    private final List<CoalescingCopyQueue> queues = new ArrayList<>();
     private final List<Integer> ordinals = new ArrayList<>();
     /**
      * Per queue, the lowest ticket found not done during the current poll: copies run in stream order, so every
@@ -25,18 +27,38 @@ final class DeviceCopies {
      */
     private long[] notDoneFrom = new long[0];
 
-    DeviceCopies(int streams) {
+    /** Whether contiguous copies may be merged ({@code loopback.coalesceCopies}). */
+    private final boolean coalesce;
+
+    DeviceCopies(int streams, boolean coalesce) {
         this.streams = streams;
+        this.coalesce = coalesce;
     }
 
+    /**
+     * Queues a copy on {@code queue}; with coalescing on, it may join the copies queued just before it when the
+     * ranges follow each other on both sides within the same two registrations.
+     *
+     * @return the ticket, or {@link DeviceCopyQueue#FULL}
+     */
+    long copy(CoalescingCopyQueue queue, long destination, long source, long length, Object sourceOwner,
+              Object destinationOwner) {
+        return coalesce ? queue.copy(destination, source, length, sourceOwner, destinationOwner)
+                : queue.copy(destination, source, length);
+    }
+
+    /** Tickets outstanding per queue: more than a domain's operations at the deepest {@code queueDepth} is moot. */
+    private static final int TICKETS = 4096;
+
     /** The queue for {@code ordinal} of {@code backend}, opened on first use. */
-    DeviceCopyQueue queue(DeviceBackend backend, int ordinal) {
+    CoalescingCopyQueue queue(DeviceBackend backend, int ordinal) {
         for (int i = 0; i < queues.size(); i++) {
             if (backends.get(i) == backend && ordinals.get(i) == ordinal) {
                 return queues.get(i);
             }
         }
-        DeviceCopyQueue q = StripedCopyQueue.open(backend, ordinal, streams);
+        CoalescingCopyQueue q = new CoalescingCopyQueue(StripedCopyQueue.open(backend, ordinal, streams), TICKETS,
+                CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
         backends.add(backend);
         ordinals.add(ordinal);
         queues.add(q);
@@ -48,6 +70,13 @@ final class DeviceCopies {
     /** Starts a poll: what was not done during the last one may be done now. */
     void newPoll() {
         java.util.Arrays.fill(notDoneFrom, Long.MAX_VALUE);
+    }
+
+    /** Ends a poll: copies held for merging are launched. */
+    void endPoll() {
+        for (int i = 0; i < queues.size(); i++) {
+            queues.get(i).flush();
+        }
     }
 
     /**
@@ -68,7 +97,7 @@ final class DeviceCopies {
 
     /** Waits (bounded, by each queue) for copies in flight, then frees the queues. */
     void close() {
-        for (DeviceCopyQueue q : queues) {
+        for (CoalescingCopyQueue q : queues) {
             try {
                 q.close();
             } catch (RuntimeException e) {

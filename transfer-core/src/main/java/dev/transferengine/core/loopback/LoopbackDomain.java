@@ -56,7 +56,7 @@ public final class LoopbackDomain implements ProviderDomain {
         this.capabilities = new DomainCapabilities(options.maxMessageBytes(), true, !options.deviceMemory(),
                 info.linkSpeedBitsPerSec());
         this.queueDepth = options.queueDepth();
-        this.deviceCopies = new DeviceCopies(options.copyStreams());
+        this.deviceCopies = new DeviceCopies(options.copyStreams(), options.coalesceCopies());
         this.failEveryNth = options.failEveryNth();
         this.registrations = new RegistrationTable(KEY_SEEDS.nextLong());
         RandomGenerator reorder = options.reorder() ? new SplittableRandom(reorderSeed) : null;

@@ -30,14 +30,15 @@ import java.util.Set;
  *                        looseness is tested without a NIC); false: every write is checked
  * @param copyStreams     CUDA streams per device for device-memory copies (striped, see StripedCopyQueue)
  * @param silentPeers     operations to a closed peer never complete (a black hole) instead of failing at once
+ * @param coalesceCopies  back-to-back contiguous device copies go out as one launch (CoalescingCopyQueue)
  */
 public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long failEveryNth, int queueDepth,
                               long maxMessageBytes, boolean deviceMemory, boolean unkeyedZeroLength,
-                              int copyStreams, boolean silentPeers) {
+                              int copyStreams, boolean silentPeers, boolean coalesceCopies) {
 
     private static final Set<String> KEYS =
             Set.of(REORDER, SEED, DELAY_NANOS, FAIL_EVERY_NTH, QUEUE_DEPTH, MAX_MESSAGE_BYTES, DEVICE_MEMORY,
-                    UNKEYED_ZERO_LENGTH, COPY_STREAMS, SILENT_PEERS);
+                    UNKEYED_ZERO_LENGTH, COPY_STREAMS, SILENT_PEERS, COALESCE_COPIES);
 
     public static final long DEFAULT_SEED = 0x5EED_2026L;
     public static final int DEFAULT_QUEUE_DEPTH = 1024;
@@ -74,6 +75,7 @@ public record LoopbackSettings(boolean reorder, long seed, long delayNanos, long
                 o.bool(DEVICE_MEMORY, true),
                 o.bool(UNKEYED_ZERO_LENGTH, false),
                 o.intValue(COPY_STREAMS, StripedCopyQueue.DEFAULT_STREAMS, 1, StripedCopyQueue.MAX_STREAMS),
-                o.bool(SILENT_PEERS, false));
+                o.bool(SILENT_PEERS, false),
+                o.bool(COALESCE_COPIES, true));
     }
 }

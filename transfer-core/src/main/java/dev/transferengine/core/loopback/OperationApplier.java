@@ -31,6 +31,11 @@ final class OperationApplier {
         deviceCopies.newPoll();
     }
 
+    /** Called at the end of each poll: copies held for merging go out. */
+    void endPoll() {
+        deviceCopies.endPoll();
+    }
+
     /**
      * Advances {@code op}; true when it has an outcome (success, or {@link Operation#error}) and its local
      * completion may be delivered, false when it must be tried again on a later poll.
@@ -120,7 +125,8 @@ final class OperationApplier {
         }
         try {
             var queue = deviceCopies.queue(device.backend(), device.ordinal());
-            long ticket = queue.copy(op.remoteAddress, op.sourceAddress, op.length);
+            long ticket = deviceCopies.copy(queue, op.remoteAddress, op.sourceAddress, op.length, op.source,
+                    destination);
             if (ticket == dev.transferengine.spi.DeviceCopyQueue.FULL) {
                 return false; // the queue has room again once earlier copies finish
             }

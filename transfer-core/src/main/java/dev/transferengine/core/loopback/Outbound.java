@@ -78,6 +78,7 @@ final class Outbound {
                 ready.add(operation.slot);
             }
         }
+        applier.endPoll();
         // A device copy in flight finishes without anyone waking the worker: report work so it keeps polling
         // (the GPU, not a peer, decides when the imm can go out) instead of parking in its idle strategy.
         return copying && delivered == 0 ? 1 : delivered;

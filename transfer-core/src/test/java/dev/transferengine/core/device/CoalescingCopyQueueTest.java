@@ -1,0 +1,147 @@
+package dev.transferengine.core.device;
+
+import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.spi.DeviceCopyQueue;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Contiguous copies of the same two owners go out as one launch; anything else breaks the run; tickets stay one
+ * per copy and a ticket is done only when its launch and every earlier one finished.
+ */
+class CoalescingCopyQueueTest {
+    private static final Object SRC = new Object();
+    private static final Object DST = new Object();
+
+    /** An inner queue that records each launch (destination, source, length) and finishes them when told. */
+    private static final class RecordingQueue implements DeviceCopyQueue {
+        final List<long[]> launches = new ArrayList<>();
+        long finishedThrough = -1;
+        int capacity = 1000;
+        boolean closed;
+
+        @Override
+        public long copy(long destination, long source, long lengthBytes) {
+            if (launches.size() - 1 - finishedThrough == capacity) {
+                return FULL;
+            }
+            launches.add(new long[] {destination, source, lengthBytes});
+            return launches.size() - 1;
+        }
+
+        @Override
+        public boolean isDone(long ticket) {
+            return ticket <= finishedThrough;
+        }
+
+        @Override
+        public int outstanding() {
+            return (int) (launches.size() - 1 - finishedThrough);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    private final RecordingQueue inner = new RecordingQueue();
+    private final CoalescingCopyQueue queue = new CoalescingCopyQueue(inner, 64, 1 << 20);
+
+    @Test
+    void pagesInOrderGoOutAsOneLaunchAtTheEndOfThePoll() {
+        for (int page = 0; page < 8; page++) {
+            assertEquals(page, queue.copy(0x10_0000 + page * 8192L, 0x90_0000 + page * 8192L, 8192, SRC, DST));
+        }
+        assertEquals(0, inner.launches.size(), "held until the poll ends");
+        queue.flush();
+        assertEquals(1, inner.launches.size());
+        assertEquals(List.of(0x10_0000L, 0x90_0000L, 8L * 8192), List.of(inner.launches.get(0)[0],
+                inner.launches.get(0)[1], inner.launches.get(0)[2]));
+        assertFalse(queue.isDone(0));
+        assertFalse(queue.isDone(7));
+        inner.finishedThrough = 0;
+        for (int page = 0; page < 8; page++) {
+            assertTrue(queue.isDone(page), "every page of the launch is done with it");
+        }
+        assertEquals(0, queue.outstanding());
+    }
+
+    @Test
+    void aGapAnotherOwnerOrTheLengthCapBreaksTheRun() {
+        Object otherSrc = new Object();
+        queue.copy(0x1000, 0x9000, 4096, SRC, DST);         // run 1
+        queue.copy(0x2000, 0xA000, 4096, SRC, DST);         // extends run 1
+        queue.copy(0x4000, 0xC000, 4096, SRC, DST);         // a gap: run 2
+        queue.copy(0x5000, 0xD000, 4096, otherSrc, DST);    // contiguous, but another source allocation: run 3
+        queue.copy(0x6000, 0xF000, 4096, otherSrc, DST);    // the source does not follow: run 4
+        queue.copy(0x100000, 0x200000, 1 << 20, SRC, DST);  // run 5, at the cap already
+        queue.copy(0x200000, 0x300000, 4096, SRC, DST);     // would pass the cap: run 6
+        queue.copy(0x300000, 0x400000, 4096, SRC, DST);     // a plain copy is never merged: run 7
+        queue.flush();
+        List<Long> lengths = inner.launches.stream().map(l -> l[2]).toList();
+        assertEquals(List.of(8192L, 4096L, 4096L, 4096L, 1L << 20, 4096L), lengths.subList(0, 6));
+        assertEquals(7, inner.launches.size());
+    }
+
+    @Test
+    void aPlainCopyLaunchesThePendingRunFirstSoTheOrderHolds() {
+        queue.copy(0x1000, 0x9000, 4096, SRC, DST);
+        long plain = queue.copy(0x7000, 0x8000, 64);
+        assertEquals(1, plain);
+        assertEquals(2, inner.launches.size());
+        assertEquals(0x1000, inner.launches.get(0)[0], "the held copy went out before the plain one");
+        inner.finishedThrough = 0;
+        assertTrue(queue.isDone(0));
+        assertFalse(queue.isDone(1));
+    }
+
+    @Test
+    void askingAboutAHeldTicketLaunchesItsRun() {
+        long t = queue.copy(0x1000, 0x9000, 4096, SRC, DST);
+        assertFalse(queue.isDone(t));
+        assertEquals(1, inner.launches.size(), "isDone launched the run it asked about");
+        inner.finishedThrough = 0;
+        assertTrue(queue.isDone(t));
+    }
+
+    @Test
+    void aFullInnerQueueKeepsTheRunPendingAndNothingIsLost() {
+        inner.capacity = 1;
+        queue.copy(0x1000, 0x9000, 4096, SRC, DST);
+        queue.flush();
+        long second = queue.copy(0x8000, 0x9000, 4096, SRC, DST); // not contiguous: run 2, held
+        queue.flush();                                            // the inner queue is full: still held
+        assertEquals(1, inner.launches.size());
+        assertEquals(DeviceCopyQueue.FULL, queue.copy(0x20000, 0x30000, 4096, SRC, DST),
+                "a copy that needs the held run launched first is refused while the inner queue is full");
+        assertFalse(queue.isDone(second));
+        inner.finishedThrough = 0;
+        assertFalse(queue.isDone(second), "launched now, not finished");
+        assertEquals(2, inner.launches.size());
+        inner.finishedThrough = 1;
+        assertTrue(queue.isDone(second));
+    }
+
+    @Test
+    void ticketsOutstandingAreBoundedAndClosingDropsTheHeldRun() {
+        CoalescingCopyQueue small = new CoalescingCopyQueue(inner, 4, 1 << 20);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(i, small.copy(0x1000 + i * 64L, 0x9000 + i * 64L, 64, SRC, DST));
+        }
+        assertEquals(DeviceCopyQueue.FULL, small.copy(0x1100, 0x9100, 64, SRC, DST));
+        assertEquals(4, small.outstanding());
+        small.close();
+        assertTrue(inner.closed);
+        assertEquals(0, inner.launches.size(), "a closing owner reports nothing more: the held run is dropped");
+        assertThrows(InvalidRequestException.class, () -> queue.isDone(0), "never issued");
+        assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, 1));
+    }
+}
