@@ -99,6 +99,16 @@ public abstract class DeviceMemoryConformanceSuite {
         return e;
     }
 
+    /** Zeroed device memory of {@code len} bytes registered on {@code b} for remote writes. */
+    private Target zeroedTarget(TransferEngine b, long len) {
+        long ptr = deviceAlloc(len);
+        dev().allocator().upload(ptr, arena.allocate(len, 64)); // zeroes
+        return new Target(ptr, b.registerDevice(ptr, len, dev().ordinal(), Access.REMOTE_WRITE));
+    }
+
+    private record Target(long ptr, MemoryRegion region) {
+    }
+
     private long deviceAlloc(long bytes) {
         long base = dev().allocator().allocate(dev().ordinal(), bytes);
         deviceAllocations.add(base);
@@ -163,9 +173,9 @@ public abstract class DeviceMemoryConformanceSuite {
         TransferEngine a = engine("A", nics);
         TransferEngine b = engine("B", nics);
         long len = 1 << 20;
-        long dstPtr = deviceAlloc(len);
-        dev().allocator().upload(dstPtr, arena.allocate(len, 64)); // zeroes
-        MemoryRegion targetRegion = b.registerDevice(dstPtr, len, dev().ordinal(), Access.REMOTE_WRITE);
+        Target t = zeroedTarget(b, len);
+        long dstPtr = t.ptr();
+        MemoryRegion targetRegion = t.region();
         RemoteRegion target = targetRegion.descriptor();
         MemorySegment hostSrc = pattern(len / 2);
         MemoryRegion hostRegion = a.register(hostSrc, Access.LOCAL);
@@ -200,9 +210,9 @@ public abstract class DeviceMemoryConformanceSuite {
         int pages = 64;
         Filled src = deviceSource(a, page * pages);
         long dstLen = page * (pages + 3);
-        long dstPtr = deviceAlloc(dstLen);
-        dev().allocator().upload(dstPtr, arena.allocate(dstLen, 64));
-        MemoryRegion targetRegion = b.registerDevice(dstPtr, dstLen, dev().ordinal(), Access.REMOTE_WRITE);
+        Target t = zeroedTarget(b, dstLen);
+        long dstPtr = t.ptr();
+        MemoryRegion targetRegion = t.region();
         int[] srcPages = new int[pages];
         int[] dstPages = new int[pages];
         for (int i = 0; i < pages; i++) {
@@ -235,9 +245,9 @@ public abstract class DeviceMemoryConformanceSuite {
         int pages = 24;
         Filled src = deviceSource(a, page * pages);
         long dstLen = page * pages * 2;
-        long dstPtr = deviceAlloc(dstLen);
-        dev().allocator().upload(dstPtr, arena.allocate(dstLen, 64));
-        MemoryRegion targetRegion = b.registerDevice(dstPtr, dstLen, dev().ordinal(), Access.REMOTE_WRITE);
+        Target t = zeroedTarget(b, dstLen);
+        long dstPtr = t.ptr();
+        MemoryRegion targetRegion = t.region();
         RemoteRegion target = targetRegion.descriptor();
         int[] srcPages = new int[pages];
         int[] dstPages = new int[pages];
