@@ -54,7 +54,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     /** A copy that is never merged (the pending run is launched first, so the order holds). */
     @Override
     public long copy(long destination, long source, long lengthBytes) {
-        if (!launchRun() || outstanding() == innerTicket.length) {
+        if (!launchRun() || !hasRoom()) {
             return FULL;
         }
         long t = inner.copy(destination, source, lengthBytes);
@@ -77,11 +77,8 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         if (lengthBytes <= 0 || sourceOwner == null || destinationOwner == null) {
             return copy(destination, source, lengthBytes);
         }
-        if (outstanding() == innerTicket.length) {
-            advance(doneThrough + 1);
-            if (outstanding() == innerTicket.length) {
-                return FULL;
-            }
+        if (!hasRoom()) {
+            return FULL;
         }
         boolean extendsRun = runBytes > 0 && sourceOwner == runSourceOwner && destinationOwner == runDestinationOwner
                 && destination == runDestination + runBytes && source == runSource + runBytes
@@ -98,6 +95,14 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         }
         runBytes += lengthBytes;
         return nextTicket++;
+    }
+
+    /** Whether another ticket fits; when none seems to, the oldest launched copies are checked first. */
+    private boolean hasRoom() {
+        if (outstanding() == innerTicket.length) {
+            advance(doneThrough + 1);
+        }
+        return outstanding() < innerTicket.length;
     }
 
     /** Launches the pending run, if any; the owner calls it at the end of each poll. */

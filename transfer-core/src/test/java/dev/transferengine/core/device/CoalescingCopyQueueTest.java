@@ -137,10 +137,15 @@ class CoalescingCopyQueueTest {
             assertEquals(i, small.copy(0x1000 + i * 64L, 0x9000 + i * 64L, 64, SRC, DST));
         }
         assertEquals(DeviceCopyQueue.FULL, small.copy(0x1100, 0x9100, 64, SRC, DST));
+        assertEquals(DeviceCopyQueue.FULL, small.copy(0x1100, 0x9100, 64), "plain copies count too");
         assertEquals(4, small.outstanding());
+        small.flush();
+        inner.finishedThrough = 0;
+        assertEquals(4, small.copy(0x5000, 0x6000, 64), "finished copies make room without a completion check");
+        assertEquals(5, small.copy(0x5040, 0x6040, 64, SRC, DST), "and the next one is held again");
         small.close();
         assertTrue(inner.closed);
-        assertEquals(0, inner.launches.size(), "a closing owner reports nothing more: the held run is dropped");
+        assertEquals(2, inner.launches.size(), "a closing owner reports nothing more: the held run is dropped");
         assertThrows(InvalidRequestException.class, () -> queue.isDone(0), "never issued");
         assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, 1));
     }
