@@ -56,7 +56,7 @@ record EngineSettings(ThreadingMode threadingMode, long idleGraceNanos, int copy
         StagingSettings staging = new StagingSettings(
                 o.longValue(StagingSettings.SLOT_BYTES, StagingSettings.DEFAULT_SLOT_BYTES, 4096, 1L << 30),
                 o.intValue(StagingSettings.SLOTS, StagingSettings.DEFAULT_SLOTS, 1, 1024));
-        return new EngineSettings(mode, grace * 1_000, streams, ipc, coalesce, counters == null || counters.isEmpty() ? null
-                : counters, staging);
+        return new EngineSettings(mode, grace * 1_000, streams, ipc, coalesce,
+                counters == null || counters.isEmpty() ? null : counters, staging);
     }
 }

@@ -54,17 +54,17 @@ class RefusingPeerTest {
                 a.submit(SingleWrite.of(src, 0, BYTES, liveDst.descriptor(), (long) i * BYTES))
                         .get(10, TimeUnit.SECONDS);
             }
-            assertAll(liveDst.segment(), (byte) 0x5A, "every write to the live peer landed");
+            assertEveryByte(liveDst.segment(), (byte) 0x5A, "every write to the live peer landed");
             for (CompletableFuture<Void> f : held) {
                 assertFalse(f.isDone(), "a write to the refusing peer ended while it refused: " + f);
             }
-            assertAll(stuckDst.segment(), (byte) 0, "nothing reached the refusing peer");
+            assertEveryByte(stuckDst.segment(), (byte) 0, "nothing reached the refusing peer");
 
             RefusingPeerProvider.refused = null;
             for (CompletableFuture<Void> f : held) {
                 f.get(10, TimeUnit.SECONDS);
             }
-            assertAll(stuckDst.segment(), (byte) 0x5A, "the held writes landed once the peer took posts again");
+            assertEveryByte(stuckDst.segment(), (byte) 0x5A, "the held writes landed once the peer took posts again");
         }
     }
 
@@ -73,7 +73,7 @@ class RefusingPeerTest {
                 .build();
     }
 
-    private static void assertAll(MemorySegment segment, byte expected, String what) {
+    private static void assertEveryByte(MemorySegment segment, byte expected, String what) {
         for (long i = 0; i < segment.byteSize(); i++) {
             if (segment.get(JAVA_BYTE, i) != expected) {
                 assertEquals(expected, segment.get(JAVA_BYTE, i), what + " (byte " + i + ")");

@@ -106,7 +106,8 @@ class LoopbackProviderTest {
         assertEquals(new LoopbackSettings(true, -3, 5, 2, 8, LoopbackSettings.DEFAULT_MAX_MESSAGE_BYTES, true, true, 4,
                 false, true),
                 options);
-        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false, 4, false, true),
+        assertEquals(new LoopbackSettings(false, LoopbackSettings.DEFAULT_SEED, 0, 0, 1024, 1L << 30, true, false, 4,
+                        false, true),
                 LoopbackSettings.defaults());
         assertEquals(16, LoopbackSettings.parse(Map.of(LoopbackOptions.COPY_STREAMS, "16")).copyStreams());
         assertEquals(false, LoopbackSettings.parse(Map.of(LoopbackOptions.COALESCE_COPIES, "false")).coalesceCopies());
@@ -129,8 +130,8 @@ class LoopbackProviderTest {
     void aMisspeltOptionIsRejectedWithTheKnownKeys() {
         InvalidRequestException e = assertThrows(InvalidRequestException.class,
                 () -> provider.open(Map.of("loopback.failEveryNht", "2", "threadingMode", "INVOKER"), 1));
-        assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.coalesceCopies, loopback.copyStreams, loopback.delayNanos, "
-                + "loopback.deviceMemory, loopback.failEveryNth, loopback.maxMessageBytes, loopback.queueDepth, "
+        assertEquals("unknown loopback option 'loopback.failEveryNht'; known: [loopback.coalesceCopies, "
+                + "loopback.copyStreams, loopback.delayNanos, loopback.deviceMemory, loopback.failEveryNth, loopback.maxMessageBytes, loopback.queueDepth, "
                 + "loopback.reorder, loopback.seed, loopback.silentPeers, loopback.unkeyedZeroLength]", e.getMessage());
         e = assertThrows(InvalidRequestException.class,
                 () -> provider.open(Map.of(LoopbackOptions.QUEUE_DEPTH, "99999999999"), 1));
