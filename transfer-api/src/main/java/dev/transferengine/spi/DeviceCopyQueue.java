@@ -27,6 +27,19 @@ public interface DeviceCopyQueue extends AutoCloseable {
      */
     boolean isDone(long ticket);
 
+    /**
+     * For implementations: {@link #isDone}'s check that {@code ticket} was issued by a queue whose next ticket is
+     * {@code nextTicket}.
+     *
+     * @throws dev.transferengine.api.InvalidRequestException when it was not
+     */
+    static void requireIssued(long ticket, long nextTicket) {
+        if (ticket < 0 || ticket >= nextTicket) {
+            throw new dev.transferengine.api.InvalidRequestException("ticket " + ticket + " was never issued (next is "
+                    + nextTicket + ")");
+        }
+    }
+
     /** Copies queued and not yet known to be done. */
     int outstanding();
 

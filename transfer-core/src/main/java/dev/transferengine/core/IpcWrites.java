@@ -125,8 +125,7 @@ final class IpcWrites {
             return ProviderDomain.RETRY;
         }
         long target = mapped + share.allocationOffset() + op.dstOffset;
-        long t = coalesce ? copyQueue().copy(target, op.srcAddress, op.length, op.src, share)
-                : copyQueue().copy(target, op.srcAddress, op.length);
+        long t = copyQueue().copy(target, op.srcAddress, op.length, op.src, share);
         if (t == DeviceCopyQueue.FULL) {
             return ProviderDomain.RETRY;
         }
@@ -199,7 +198,7 @@ final class IpcWrites {
     private CoalescingCopyQueue copyQueue() {
         if (copies == null) {
             copies = new CoalescingCopyQueue(StripedCopyQueue.open(backend, ordinal, streams), 2 * CAPACITY,
-                    CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
+                    coalesce, CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
         }
         return copies;
     }

@@ -1,7 +1,6 @@
 package dev.transferengine.cuda;
 
 import dev.transferengine.api.ClosedException;
-import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.cuda.internal.CudaConst;
 import dev.transferengine.cuda.internal.CudaDriver;
@@ -88,9 +87,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
 
     @Override
     public boolean isDone(long ticket) {
-        if (ticket < 0 || ticket >= nextTicket) {
-            throw new InvalidRequestException("ticket " + ticket + " was never issued (next is " + nextTicket + ")");
-        }
+        DeviceCopyQueue.requireIssued(ticket, nextTicket);
         if (ticket <= doneThrough) {
             return true;
         }

@@ -23,6 +23,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     public static final long DEFAULT_MAX_RUN_BYTES = 4L << 20;
 
     private final DeviceCopyQueue inner;
+    private final boolean merge;
     private final long maxRunBytes;
     /** For each outstanding ticket (by {@code ticket % length}), the inner ticket of the launch that carries it. */
     private final long[] innerTicket;
@@ -39,14 +40,17 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     /**
      * @param inner       where the runs are launched (closed with this queue)
      * @param capacity    tickets outstanding at most (then {@link #copy} answers {@link #FULL})
+     * @param merge       whether copies are merged at all (false: every copy is launched as it comes, the engine
+     *                    option {@code coalesceCopies=false})
      * @param maxRunBytes the longest run launched as one copy
      */
-    public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, long maxRunBytes) {
+    public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes) {
         if (capacity < 1 || maxRunBytes < 1) {
             throw new InvalidRequestException("capacity and maxRunBytes must be positive, got " + capacity + " and "
                     + maxRunBytes);
         }
         this.inner = inner;
+        this.merge = merge;
         this.innerTicket = new long[capacity];
         this.maxRunBytes = maxRunBytes;
     }
@@ -69,12 +73,13 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     /**
      * A copy that may be merged with the copies before it: {@code sourceOwner} and {@code destinationOwner} name
      * the allocations the two ranges lie in (copies of different owners are never merged). Not launched before
-     * {@link #flush}, {@link #isDone} of its ticket, or a copy that does not extend it.
+     * {@link #flush}, {@link #isDone} of its ticket, or a copy that does not extend it; launched at once when this
+     * queue does not merge.
      *
      * @return a ticket, or {@link #FULL} (nothing was queued)
      */
     public long copy(long destination, long source, long lengthBytes, Object sourceOwner, Object destinationOwner) {
-        if (lengthBytes <= 0 || sourceOwner == null || destinationOwner == null) {
+        if (!merge || lengthBytes <= 0 || sourceOwner == null || destinationOwner == null) {
             return copy(destination, source, lengthBytes);
         }
         if (!hasRoom()) {
@@ -135,9 +140,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
 
     @Override
     public boolean isDone(long ticket) {
-        if (ticket < 0 || ticket >= nextTicket) {
-            throw new InvalidRequestException("ticket " + ticket + " was never issued (next is " + nextTicket + ")");
-        }
+        DeviceCopyQueue.requireIssued(ticket, nextTicket);
         if (ticket <= doneThrough) {
             return true;
         }

@@ -89,9 +89,7 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
 
     @Override
     public boolean isDone(long ticket) {
-        if (ticket < 0 || ticket >= nextTicket) {
-            throw new InvalidRequestException("ticket " + ticket + " was never issued (next is " + nextTicket + ")");
-        }
+        DeviceCopyQueue.requireIssued(ticket, nextTicket);
         if (ticket > doneThrough) {
             advance(ticket);
         }

@@ -30,25 +30,13 @@ final class DeviceCopies {
     /** Whether contiguous copies may be merged ({@code loopback.coalesceCopies}). */
     private final boolean coalesce;
 
+    /** Tickets outstanding per queue; past that, copies wait (FULL), as behind a full stream. */
+    private static final int TICKETS = 4096;
+
     DeviceCopies(int streams, boolean coalesce) {
         this.streams = streams;
         this.coalesce = coalesce;
     }
-
-    /**
-     * Queues a copy on {@code queue}; with coalescing on, it may join the copies queued just before it when the
-     * ranges follow each other on both sides within the same two registrations.
-     *
-     * @return the ticket, or {@link DeviceCopyQueue#FULL}
-     */
-    long copy(CoalescingCopyQueue queue, long destination, long source, long length, Object sourceOwner,
-              Object destinationOwner) {
-        return coalesce ? queue.copy(destination, source, length, sourceOwner, destinationOwner)
-                : queue.copy(destination, source, length);
-    }
-
-    /** Tickets outstanding per queue: more than a domain's operations at the deepest {@code queueDepth} is moot. */
-    private static final int TICKETS = 4096;
 
     /** The queue for {@code ordinal} of {@code backend}, opened on first use. */
     CoalescingCopyQueue queue(DeviceBackend backend, int ordinal) {
@@ -58,7 +46,7 @@ final class DeviceCopies {
             }
         }
         CoalescingCopyQueue q = new CoalescingCopyQueue(StripedCopyQueue.open(backend, ordinal, streams), TICKETS,
-                CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
+                coalesce, CoalescingCopyQueue.DEFAULT_MAX_RUN_BYTES);
         backends.add(backend);
         ordinals.add(ordinal);
         queues.add(q);

@@ -125,8 +125,7 @@ final class OperationApplier {
         }
         try {
             var queue = deviceCopies.queue(device.backend(), device.ordinal());
-            long ticket = deviceCopies.copy(queue, op.remoteAddress, op.sourceAddress, op.length, op.source,
-                    destination);
+            long ticket = queue.copy(op.remoteAddress, op.sourceAddress, op.length, op.source, destination);
             if (ticket == dev.transferengine.spi.DeviceCopyQueue.FULL) {
                 return false; // the queue has room again once earlier copies finish
             }

@@ -53,7 +53,7 @@ class CoalescingCopyQueueTest {
     }
 
     private final RecordingQueue inner = new RecordingQueue();
-    private final CoalescingCopyQueue queue = new CoalescingCopyQueue(inner, 64, 1 << 20);
+    private final CoalescingCopyQueue queue = new CoalescingCopyQueue(inner, 64, true, 1 << 20);
 
     @Test
     void pagesInOrderGoOutAsOneLaunchAtTheEndOfThePoll() {
@@ -89,6 +89,15 @@ class CoalescingCopyQueueTest {
         List<Long> lengths = inner.launches.stream().map(l -> l[2]).toList();
         assertEquals(List.of(8192L, 4096L, 4096L, 4096L, 1L << 20, 4096L), lengths.subList(0, 6));
         assertEquals(7, inner.launches.size());
+    }
+
+    @Test
+    void aQueueThatDoesNotMergeLaunchesEveryCopyAsItComes() {
+        CoalescingCopyQueue off = new CoalescingCopyQueue(inner, 64, false, 1 << 20);
+        off.copy(0x1000, 0x9000, 4096, SRC, DST);
+        off.copy(0x2000, 0xA000, 4096, SRC, DST);
+        assertEquals(2, inner.launches.size());
+        assertFalse(off.hasPendingRun());
     }
 
     @Test
@@ -132,7 +141,7 @@ class CoalescingCopyQueueTest {
 
     @Test
     void ticketsOutstandingAreBoundedAndClosingDropsTheHeldRun() {
-        CoalescingCopyQueue small = new CoalescingCopyQueue(inner, 4, 1 << 20);
+        CoalescingCopyQueue small = new CoalescingCopyQueue(inner, 4, true, 1 << 20);
         for (int i = 0; i < 4; i++) {
             assertEquals(i, small.copy(0x1000 + i * 64L, 0x9000 + i * 64L, 64, SRC, DST));
         }
@@ -147,6 +156,6 @@ class CoalescingCopyQueueTest {
         assertTrue(inner.closed);
         assertEquals(2, inner.launches.size(), "a closing owner reports nothing more: the held run is dropped");
         assertThrows(InvalidRequestException.class, () -> queue.isDone(0), "never issued");
-        assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, 1));
+        assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, true, 1));
     }
 }
