@@ -14,6 +14,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -67,7 +68,7 @@ final class KeyTable implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(KeyTable.class.getName());
     private static final Path SHM = Path.of("/dev/shm");
-    private static final java.util.concurrent.atomic.AtomicBoolean SWEPT = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean SWEPT = new AtomicBoolean();
 
     private final Path file;
     private final Arena arena;
@@ -117,8 +118,8 @@ final class KeyTable implements AutoCloseable {
             return new KeyTable(file, arena, words);
         } catch (IOException | RuntimeException e) {
             arena.close();
-            LOG.log(System.Logger.Level.WARNING, "no key table for shm endpoint " + file + " (writers will not check keys before"
-                    + " posting; refused writes stay unreported): " + e);
+            LOG.log(System.Logger.Level.WARNING, "no key table for shm endpoint " + file + " (writers will not check"
+                    + " keys before posting; refused writes stay unreported): " + e);
             return null;
         }
     }

@@ -44,7 +44,8 @@ final class PeerKeyTable {
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (ch.size() < KeyTable.FILE_BYTES) {
-                LOG.log(System.Logger.Level.DEBUG, "key table " + file + " is " + ch.size() + " bytes, expected " + KeyTable.FILE_BYTES);
+                LOG.log(System.Logger.Level.DEBUG, "key table " + file + " is " + ch.size() + " bytes, expected "
+                        + KeyTable.FILE_BYTES);
                 return null;
             }
             MemorySegment words = ch.map(FileChannel.MapMode.READ_ONLY, 0, KeyTable.FILE_BYTES, arena);
@@ -57,7 +58,8 @@ final class PeerKeyTable {
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "cannot map key table " + file + ": writes to that peer are not checked", e);
+            LOG.log(System.Logger.Level.DEBUG, "cannot map key table " + file + ": writes to that peer are not"
+                    + " checked", e);
             return null;
         }
     }

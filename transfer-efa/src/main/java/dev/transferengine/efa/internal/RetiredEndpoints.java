@@ -63,7 +63,9 @@ final class RetiredEndpoints {
         now.forEach(Runnable::run);
     }
 
-    /** {@code file} is removed at exit unless {@link #forget} was called for it first (key tables, {@link KeyTable}). */
+    /**
+     * {@code file} is removed at exit unless {@link #forget} was called for it first (key tables, {@link KeyTable}).
+     */
     static synchronized void unlinkAtExit(Path file) {
         shmFiles.add(file);
         installHook();
