@@ -4,7 +4,6 @@ import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.spi.DeviceCopyQueue;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,39 +19,7 @@ class CoalescingCopyQueueTest {
     private static final Object SRC = new Object();
     private static final Object DST = new Object();
 
-    /** An inner queue that records each launch (destination, source, length) and finishes them when told. */
-    private static final class RecordingQueue implements DeviceCopyQueue {
-        final List<long[]> launches = new ArrayList<>();
-        long finishedThrough = -1;
-        int capacity = 1000;
-        boolean closed;
-
-        @Override
-        public long copy(long destination, long source, long lengthBytes) {
-            if (launches.size() - 1 - finishedThrough == capacity) {
-                return FULL;
-            }
-            launches.add(new long[] {destination, source, lengthBytes});
-            return launches.size() - 1;
-        }
-
-        @Override
-        public boolean isDone(long ticket) {
-            return ticket <= finishedThrough;
-        }
-
-        @Override
-        public int outstanding() {
-            return (int) (launches.size() - 1 - finishedThrough);
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
-    private final RecordingQueue inner = new RecordingQueue();
+    private final StripedCopyQueueTest.ManualLane inner = new StripedCopyQueueTest.ManualLane();
     private final CoalescingCopyQueue queue = new CoalescingCopyQueue(inner, 64, true, 1 << 20);
 
     @Test

@@ -23,6 +23,8 @@ class StripedCopyQueueTest {
     /** A lane whose copies finish only when the test says so, in order; records what it was given. */
     static final class ManualLane implements DeviceCopyQueue {
         final List<Long> destinations = new ArrayList<>();
+        /** Each copy as {destination, source, length}, in order. */
+        final List<long[]> launches = new ArrayList<>();
         long finishedThrough = -1;
         int capacity = 1000;
         boolean closed;
@@ -33,6 +35,7 @@ class StripedCopyQueueTest {
                 return FULL;
             }
             destinations.add(destination);
+            launches.add(new long[] {destination, source, lengthBytes});
             return destinations.size() - 1;
         }
 
