@@ -2,13 +2,14 @@
  * Layout probe for transfer-cuda's hand-written FFM binding of the CUDA driver API.
  *
  * Prints one "name=value" line for every struct size, constant and symbol the Java binding uses:
- *   sizeof.<type>=N   const.<NAME>=N   symbol.<api name>=<exported name>   header.CUDA_VERSION=N
+ *   sizeof.<type>=N   offsetof.<type>.<field>=N   const.<NAME>=N   symbol.<api name>=<exported name>   header.CUDA_VERSION=N
  * "symbol" lines print what cuda.h's macros turn each documented name into (cuMemAlloc -> cuMemAlloc_v2),
  * and taking sizeof(&f) makes the compiler check that the resolved name is declared. Nothing is linked:
  * libcuda is not needed. CudaLayoutTest compiles this with gcc against /usr/local/cuda/include and
  * compares every line with CudaConst, CudaLayouts and CudaFunction.
  * Build by hand: gcc -Wall -Werror -I/usr/local/cuda/include -o cuda_probe cuda_probe.c && ./cuda_probe
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <cuda.h>
 
@@ -38,7 +39,7 @@ static void constants(void)
     CONST(CU_STREAM_NON_BLOCKING); CONST(CU_EVENT_DEFAULT); CONST(CU_EVENT_DISABLE_TIMING);
     CONST(CU_MEMHOSTALLOC_PORTABLE); CONST(CU_MEMHOSTALLOC_DEVICEMAP);
     CONST(CU_STREAM_WAIT_VALUE_GEQ); CONST(CU_STREAM_WRITE_VALUE_DEFAULT);
-    CONST(CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD);
+    CONST(CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD); CONST(CU_MEMCPY_SRC_ACCESS_ORDER_STREAM);
 
     CONST(CU_IPC_HANDLE_SIZE); CONST(CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS);
 }
@@ -51,7 +52,7 @@ static void symbols(void)
     SYMBOL(cuMemAlloc); SYMBOL(cuMemFree); SYMBOL(cuMemHostAlloc); SYMBOL(cuMemFreeHost);
     SYMBOL(cuMemHostGetDevicePointer);
     SYMBOL(cuMemcpyAsync); SYMBOL(cuMemcpyHtoDAsync); SYMBOL(cuMemcpyDtoHAsync); SYMBOL(cuMemcpyDtoDAsync);
-    SYMBOL(cuMemsetD8);
+    SYMBOL(cuMemsetD8); SYMBOL(cuMemcpyBatchAsync);
     SYMBOL(cuStreamCreate); SYMBOL(cuStreamQuery); SYMBOL(cuStreamDestroy);
     SYMBOL(cuEventCreate); SYMBOL(cuEventRecord); SYMBOL(cuEventQuery); SYMBOL(cuEventElapsedTime);
     SYMBOL(cuEventDestroy);
@@ -65,6 +66,11 @@ static void symbols(void)
 int main(void)
 {
     printf("sizeof.CUipcMemHandle=%zu\n", sizeof(CUipcMemHandle));
+    printf("sizeof.CUmemcpyAttributes=%zu\n", sizeof(CUmemcpyAttributes));
+    printf("offsetof.CUmemcpyAttributes.srcAccessOrder=%zu\n", offsetof(CUmemcpyAttributes, srcAccessOrder));
+    printf("offsetof.CUmemcpyAttributes.srcLocHint=%zu\n", offsetof(CUmemcpyAttributes, srcLocHint));
+    printf("offsetof.CUmemcpyAttributes.dstLocHint=%zu\n", offsetof(CUmemcpyAttributes, dstLocHint));
+    printf("offsetof.CUmemcpyAttributes.flags=%zu\n", offsetof(CUmemcpyAttributes, flags));
     printf("header.CUDA_VERSION=%d\n", CUDA_VERSION);
     constants();
     symbols();

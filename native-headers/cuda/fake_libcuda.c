@@ -6,7 +6,8 @@
  * and runs a child JVM with -Dte.cuda.library pointing at it, to exercise the real downcalls: out-parameters,
  * 4- and 8-byte pointer attributes, the 64-byte CUipcMemHandle passed by value, error names.
  * Behaviour: allocations are page-aligned host memory; copies and stream writes happen at once; each event
- * answers CUDA_ERROR_NOT_READY to the first query after a record; cuInit returns $FAKE_CUDA_INIT_ERROR if set.
+ * answers CUDA_ERROR_NOT_READY to the first query after a record; cuInit returns $FAKE_CUDA_INIT_ERROR if set,
+ * every cuMemcpyBatchAsync $FAKE_CUDA_BATCH_ERROR.
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -88,6 +89,24 @@ CUresult CUDAAPI cuMemcpyAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream 
 CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr d, const void *s, size_t n, CUstream st) { memcpy((void *) d, s, n); return CUDA_SUCCESS; }
 CUresult CUDAAPI cuMemcpyDtoHAsync(void *d, CUdeviceptr s, size_t n, CUstream st) { memcpy(d, (void *) s, n); return CUDA_SUCCESS; }
 CUresult CUDAAPI cuMemcpyDtoDAsync(CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st) { memcpy((void *) d, (void *) s, n); return CUDA_SUCCESS; }
+/* Checks what the binding passes (one attribute set from copy 0, stream order, no hints or flags), then copies;
+ * $FAKE_CUDA_BATCH_ERROR makes every batch fail with that CUresult instead (the fallback path). */
+CUresult CUDAAPI cuMemcpyBatchAsync(CUdeviceptr *d, CUdeviceptr *s, size_t *n, size_t count, CUmemcpyAttributes *attrs,
+                                    size_t *attrsIdxs, size_t numAttrs, CUstream st)
+{
+    const char *forced = getenv("FAKE_CUDA_BATCH_ERROR");
+    if (forced) {
+        return (CUresult) atoi(forced);
+    }
+    if (count == 0 || numAttrs != 1 || attrsIdxs[0] != 0 || attrs[0].srcAccessOrder != CU_MEMCPY_SRC_ACCESS_ORDER_STREAM
+        || attrs[0].flags != 0 || attrs[0].srcLocHint.type != 0 || attrs[0].dstLocHint.type != 0 || st == NULL) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    for (size_t i = 0; i < count; i++) {
+        memcpy((void *) d[i], (void *) s[i], n[i]);
+    }
+    return CUDA_SUCCESS;
+}
 CUresult CUDAAPI cuMemsetD8(CUdeviceptr d, unsigned char v, size_t n) { memset((void *) d, v, n); return CUDA_SUCCESS; }
 
 struct fake_event { int pending; };

@@ -21,6 +21,32 @@ public interface DeviceCopyQueue extends AutoCloseable {
     long copy(long destination, long source, long lengthBytes);
 
     /**
+     * The most copies one {@link #copyBatch} call takes: 1 (the default) when this queue launches copies one at a
+     * time, more when the device has a batch launch ({@code cuMemcpyBatchAsync}).
+     */
+    default int maxBatch() {
+        return 1;
+    }
+
+    /**
+     * Queues copies {@code 0 .. count - 1} of the three arrays (destination, source, length) as one launch. They
+     * start after every copy queued before them, run in <i>no order among themselves</i> (none may read what
+     * another writes, and overlapping destinations end up with either's bytes), and are done together under one
+     * ticket. Either memory may be host or device memory, as for {@link #copy}.
+     *
+     * @param count 1 .. {@link #maxBatch()}
+     * @return one ticket for the whole batch, or {@link #FULL} (nothing was queued)
+     * @throws dev.transferengine.api.InvalidRequestException when {@code count} is outside 1 .. {@link #maxBatch()}
+     */
+    default long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+        if (count != 1) {
+            throw new dev.transferengine.api.InvalidRequestException("this copy queue takes batches of 1 copy, got "
+                    + count);
+        }
+        return copy(destinations[0], sources[0], lengths[0]);
+    }
+
+    /**
      * Whether the copy with {@code ticket}, and every copy queued before it, has finished.
      *
      * @throws dev.transferengine.api.TransferException if the device reported an error for the queue

@@ -9,6 +9,7 @@ import dev.transferengine.api.TransferEngine;
 import dev.transferengine.testing.HostDeviceBackend;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 8: KV pages in device memory, in order on both sides, go out as a few copy launches instead of one per
  * page (each launch costs a few microseconds on a real GPU, more than an 8 KiB page's bytes), with every page's
  * bytes and imm as before; on the same-host GPU path ({@code cudaIpc}) and on loopback's own device copies; the
- * engine option {@code coalesceCopies=false} gives one launch per page.
+ * engine option {@code coalesceCopies=false} gives one launch per page. Pages out of order (the KV kit's shape) go
+ * out in batch launches where the device has them.
  */
 class DeviceCopyCoalescingTest {
     private static final int PAGE = 8192;
@@ -72,6 +74,60 @@ class DeviceCopyCoalescingTest {
         } finally {
             device.free(srcPtr);
             device.free(dstPtr);
+        }
+    }
+
+    @ParameterizedTest(name = "cudaIpc={0}")
+    @ValueSource(booleans = {true, false})
+    void scatteredPagesGoOutInBatchLaunchesWithEveryPagesBytesAndImm(boolean ipc) throws Exception {
+        for (int batch : new int[] {1, 64}) {
+            HostDeviceBackend device = new HostDeviceBackend(1);
+            device.batchLaunches = batch;
+            long srcPtr = device.allocate(0, (long) PAGE * PAGES);
+            long dstPtr = device.allocate(0, (long) PAGE * PAGES);
+            try (Arena arena = Arena.ofConfined();
+                 TransferEngine a = engine("batch-a", device, true, ipc);
+                 TransferEngine b = engine("batch-b", device, true, ipc)) {
+                MemorySegment pattern = arena.allocate((long) PAGE * PAGES);
+                for (long i = 0; i < pattern.byteSize(); i++) {
+                    pattern.set(JAVA_BYTE, i, (byte) (i * 29 + 3));
+                }
+                device.upload(srcPtr, pattern);
+                device.upload(dstPtr, arena.allocate((long) PAGE * PAGES));
+                MemoryRegion src = a.registerDevice(srcPtr, (long) PAGE * PAGES, 0, Access.LOCAL);
+                MemoryRegion dst = b.registerDevice(dstPtr, (long) PAGE * PAGES, 0, Access.REMOTE_WRITE);
+                int[] from = new int[PAGES];
+                int[] to = new int[PAGES];
+                for (int i = 0; i < PAGES; i++) {
+                    from[i] = i;
+                    to[i] = (i * 37) % PAGES; // a permutation: no two consecutive pages meet on both sides
+                }
+                ImmCounter imms = b.immCounter(43);
+                long before = device.copiesQueued.get();
+                a.submit(new PagedWrite(PAGE, src, from, PAGE, 0, dst.descriptor(), to, PAGE, 0, OptionalInt.of(43)))
+                        .get(30, TimeUnit.SECONDS);
+                long launches = device.copiesQueued.get() - before;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (imms.arrived() < PAGES && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertEquals(PAGES, imms.arrived(), "one imm per page");
+                MemorySegment got = arena.allocate((long) PAGE * PAGES);
+                device.download(dstPtr, got);
+                for (int i = 0; i < PAGES; i++) {
+                    long at = (long) to[i] * PAGE;
+                    assertEquals(-1, got.asSlice(at, PAGE).mismatch(pattern.asSlice((long) i * PAGE, PAGE)),
+                            "page " + i + " -> " + to[i]);
+                }
+                if (batch == 1) {
+                    assertEquals(PAGES, launches, "no batch launch: one launch per scattered page");
+                } else {
+                    assertTrue(launches <= PAGES / 8, PAGES + " scattered pages took " + launches + " launches");
+                }
+            } finally {
+                device.free(srcPtr);
+                device.free(dstPtr);
+            }
         }
     }
 

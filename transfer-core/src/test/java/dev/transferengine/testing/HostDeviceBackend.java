@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * strict where CUDA is: only ranges inside one of its allocations are device memory, of the ordinal they
  * were allocated for. Copies are really asynchronous in the way that matters: a queued copy is carried out
  * only when {@link DeviceCopyQueue#isDone} is asked about it the second time, so an engine that publishes an
- * imm before the copy is done is caught by the bytes. A queue holds at most {@link #QUEUE_CAPACITY} copies.
+ * imm before the copy is done is caught by the bytes. A queue holds at most {@link #QUEUE_CAPACITY} launches; with
+ * {@link #batchLaunches} above 1 a launch may be a batch of that many copies (as with {@code cuMemcpyBatchAsync}).
  */
 public final class HostDeviceBackend implements DeviceBackend, TestDevice.Allocator {
     public static final int QUEUE_CAPACITY = 8;
@@ -31,8 +32,10 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
     private final ConcurrentSkipListMap<Long, Allocation> allocations = new ConcurrentSkipListMap<>();
     private final Map<Long, Arena> pinned = new ConcurrentHashMap<>();
 
-    /** Copies queued on this backend's queues (each a launch on a real device). */
+    /** Launches queued on this backend's queues (a copy or a batch of them: each a launch on a real device). */
     public final java.util.concurrent.atomic.AtomicLong copiesQueued = new java.util.concurrent.atomic.AtomicLong();
+    /** Copies one launch of a queue opened from now on may take (1, the default: no batch launch). */
+    public volatile int batchLaunches = 1;
 
     public HostDeviceBackend(int devices) {
         this.devices = devices;
@@ -119,7 +122,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         if (ordinal < 0 || ordinal >= devices) {
             throw new InvalidRequestException("no device " + ordinal);
         }
-        return new LazyCopyQueue(copiesQueued);
+        return new LazyCopyQueue(copiesQueued, batchLaunches);
     }
 
     @Override
@@ -186,23 +189,51 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         throw new TransferException(ErrorCategory.UNAVAILABLE, "the host test double has no dma-buf");
     }
 
-    /** Copies happen when {@link #isDone} is asked about them a second time, in queue order. */
+    /**
+     * Copies happen when {@link #isDone} is asked about them a second time, in queue order; the copies of one batch
+     * in reverse order (a batch promises no order).
+     */
     private static final class LazyCopyQueue implements DeviceCopyQueue {
-        private final long[] dst = new long[QUEUE_CAPACITY];
-        private final long[] src = new long[QUEUE_CAPACITY];
-        private final long[] len = new long[QUEUE_CAPACITY];
+        /** Per launch: {destination, source, length} per copy. */
+        private final long[][] launches = new long[QUEUE_CAPACITY][];
         private final boolean[] asked = new boolean[QUEUE_CAPACITY];
         private long nextTicket = 1;
         private long doneUpTo; // every ticket <= doneUpTo is copied
         private boolean closed;
         private final java.util.concurrent.atomic.AtomicLong queued;
+        private final int maxBatch;
 
-        LazyCopyQueue(java.util.concurrent.atomic.AtomicLong queued) {
+        LazyCopyQueue(java.util.concurrent.atomic.AtomicLong queued, int maxBatch) {
             this.queued = queued;
+            this.maxBatch = maxBatch;
         }
 
         @Override
         public long copy(long destination, long source, long lengthBytes) {
+            return launch(new long[] {destination, source, lengthBytes});
+        }
+
+        @Override
+        public int maxBatch() {
+            return maxBatch;
+        }
+
+        @Override
+        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+            if (count < 1 || count > maxBatch) {
+                throw new dev.transferengine.api.InvalidRequestException("batch of " + count + ", at most "
+                        + maxBatch);
+            }
+            long[] copies = new long[3 * count];
+            for (int i = 0; i < count; i++) {
+                copies[3 * i] = destinations[i];
+                copies[3 * i + 1] = sources[i];
+                copies[3 * i + 2] = lengths[i];
+            }
+            return launch(copies);
+        }
+
+        private long launch(long[] copies) {
             if (closed) {
                 throw new TransferException(ErrorCategory.CLOSED, "copy queue closed");
             }
@@ -210,9 +241,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
                 return FULL;
             }
             int i = (int) (nextTicket % QUEUE_CAPACITY);
-            dst[i] = destination;
-            src[i] = source;
-            len[i] = lengthBytes;
+            launches[i] = copies;
             asked[i] = false;
             queued.incrementAndGet();
             return nextTicket++;
@@ -235,9 +264,11 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         }
 
         private void doCopy(long ticket) {
-            int i = (int) (ticket % QUEUE_CAPACITY);
-            MemorySegment.copy(MemorySegment.ofAddress(src[i]).reinterpret(len[i]), 0,
-                    MemorySegment.ofAddress(dst[i]).reinterpret(len[i]), 0, len[i]);
+            long[] c = launches[(int) (ticket % QUEUE_CAPACITY)];
+            for (int k = c.length - 3; k >= 0; k -= 3) {
+                MemorySegment.copy(MemorySegment.ofAddress(c[k + 1]).reinterpret(c[k + 2]), 0,
+                        MemorySegment.ofAddress(c[k]).reinterpret(c[k + 2]), 0, c[k + 2]);
+            }
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.transferengine.cuda;
 
 import dev.transferengine.api.ClosedException;
+import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.cuda.internal.CudaConst;
 import dev.transferengine.cuda.internal.CudaDriver;
@@ -20,6 +21,9 @@ import java.time.Duration;
  * of each per copy. At most {@code ring} copies are outstanding (then {@link #copy} answers FULL), and at most
  * {@code ring} events.
  *
+ * <p>A batch ({@link #copyBatch}) is one {@code cuMemcpyBatchAsync} where the driver has it ({@link CudaBatchLaunch})
+ * and one ticket, like a single copy.
+ *
  * <p>{@code te.cuda.eventPerCopy=true} records an event after every copy, as before (measurements only).
  *
  * <p>Single-threaded, like the interface says: no synchronisation inside.
@@ -35,6 +39,8 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     /** A FIFO of recorded events ({@code eventHead}, {@code eventCount}), each covering copies through its ticket. */
     private final long[] events;
     private final long[] eventTicket;
+    /** Null when the driver has no batch copy: batches are then launched copy by copy. */
+    private final CudaBatchLaunch batch;
     private int eventHead;
     private int eventCount;
     private long nextTicket;
@@ -48,6 +54,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         this.stream = stream;
         this.events = events;
         this.eventTicket = new long[events.length];
+        this.batch = CudaBatchLaunch.openIfSupported();
     }
 
     /** Opens a queue on {@code ordinal}; the caller has checked the ordinal and availability. */
@@ -78,6 +85,37 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         long ticket = nextTicket;
         CudaErrors.check(CudaDriver.cuMemcpyAsync(destination, source, lengthBytes, stream),
                 "cuMemcpyAsync(" + lengthBytes + " bytes, device " + ordinal + ")");
+        nextTicket = ticket + 1;
+        if (EVENT_PER_COPY) {
+            record();
+        }
+        return ticket;
+    }
+
+    @Override
+    public int maxBatch() {
+        return batch == null ? 1 : CudaBatchLaunch.MAX_COPIES;
+    }
+
+    @Override
+    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+        if (count < 1 || count > maxBatch()) {
+            throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
+        }
+        if (count == 1) {
+            return copy(destinations[0], sources[0], lengths[0]);
+        }
+        for (int i = 0; i < count; i++) {
+            Checks.addressRange(destinations[i], lengths[i], "device copy destination");
+            Checks.addressRange(sources[i], lengths[i], "device copy source");
+        }
+        ensureOpen();
+        if (outstanding() == events.length && !isDone(doneThrough + 1)) {
+            return FULL;
+        }
+        PrimaryContexts.makeCurrent(ordinal);
+        long ticket = nextTicket;
+        batch.launch(destinations, sources, lengths, count, stream, ordinal);
         nextTicket = ticket + 1;
         if (EVENT_PER_COPY) {
             record();

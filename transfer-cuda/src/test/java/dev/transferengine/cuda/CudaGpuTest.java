@@ -140,6 +140,43 @@ class CudaGpuTest {
         }
     }
 
+    /**
+     * One {@code cuMemcpyBatchAsync} on the real driver: device to device, pageable host to device, device to pinned
+     * host, in one batch under one ticket; the driver takes it (no copy-by-copy fallback) and every byte lands.
+     */
+    @Test
+    void aBatchOfUnrelatedCopiesLandsEveryByteWithoutFallingBack() {
+        byte[] pattern = pattern(MIB, 5);
+        MemorySegment pinned = backend.allocatePinnedHost(MIB);
+        try (Arena arena = Arena.ofConfined();
+             CudaDeviceMemory src = CudaDeviceMemory.allocate(0, MIB);
+             CudaDeviceMemory dst = CudaDeviceMemory.allocate(0, MIB);
+             DeviceCopyQueue queue = backend.openCopyQueue(0)) {
+            MemorySegment pageable = arena.allocate(MIB);
+            MemorySegment.copy(MemorySegment.ofArray(pattern), 0, pageable, 0, MIB);
+            src.copyFromHost(MemorySegment.ofArray(pattern), 0);
+            dst.fill((byte) 0);
+            pinned.fill((byte) 0);
+            assertEquals(128, queue.maxBatch(), "a driver with CUDA 13.0's cuMemcpyBatchAsync_v2 (580 has it)");
+            long refusedBefore = CudaBatchLaunch.refused();
+            long[] d = {dst.address(), dst.address() + 300_000, pinned.address() + 4096};
+            long[] s = {src.address() + 8192, pageable.address() + 1000, src.address() + 500_000};
+            long[] n = {100_000, 200_000, 65_536};
+            long ticket = queue.copyBatch(d, s, n, 3);
+            awaitTicket(queue, ticket);
+            assertEquals(refusedBefore, CudaBatchLaunch.refused(), "the driver took the batch");
+            byte[] back = new byte[MIB];
+            dst.copyToHost(0, MemorySegment.ofArray(back));
+            assertArrayEquals(Arrays.copyOfRange(pattern, 8192, 108_192), Arrays.copyOfRange(back, 0, 100_000));
+            assertArrayEquals(Arrays.copyOfRange(pattern, 1000, 201_000), Arrays.copyOfRange(back, 300_000, 500_000));
+            assertEquals(0, back[100_000], "nothing past the first copy");
+            byte[] pinnedBack = pinned.asSlice(4096, 65_536).toArray(JAVA_BYTE);
+            assertArrayEquals(Arrays.copyOfRange(pattern, 500_000, 565_536), pinnedBack);
+        } finally {
+            backend.freePinnedHost(pinned);
+        }
+    }
+
     @Test
     void aFullCopyQueueSaysSoAndRecovers() {
         long big = 512L * MIB;

@@ -37,6 +37,7 @@ public final class FakeDriverScenario {
         deviceMemory();
         checkRange();
         copyQueue();
+        batchCopies();
         pinnedAndDmabufAndIpc();
         streamsEventsAndSignals();
         System.out.println(OK);
@@ -89,6 +90,39 @@ public final class FakeDriverScenario {
      * The fake's events say NOT_READY once after each record, which exercises FULL, the done counter and the lazy
      * events (one record covers every copy queued before it).
      */
+    /** Three unrelated copies as one batch, one ticket; bad batches refused in Java before the driver. */
+    private static void batchCopies() {
+        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(0, MIB); CudaDeviceMemory dst = CudaDeviceMemory.allocate(0, MIB);
+             DeviceCopyQueue queue = new CudaDeviceBackend(1).openCopyQueue(0)) {
+            byte[] pattern = new byte[MIB];
+            for (int i = 0; i < MIB; i++) {
+                pattern[i] = (byte) (i * 7 + 1);
+            }
+            src.copyFromHost(MemorySegment.ofArray(pattern), 0);
+            dst.fill((byte) 0);
+            check(queue.maxBatch() == 128, "batch size " + queue.maxBatch());
+            long[] d = {dst.address() + 4096, dst.address(), dst.address() + 65536};
+            long[] s = {src.address(), src.address() + 8192, src.address() + 100_000};
+            long[] n = {1000, 4096, 30_000};
+            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 0));
+            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 129));
+            long[] bad = {d[0], 0, d[2]};
+            expect(InvalidRequestException.class, () -> queue.copyBatch(bad, s, n, 3));
+            check(queue.outstanding() == 0, "a refused batch queues nothing");
+            long ticket = queue.copyBatch(d, s, n, 3);
+            check(ticket == 0 && queue.outstanding() == 1, "one ticket for the batch: " + ticket);
+            check(!queue.isDone(0) && queue.isDone(0), "done after the (fake) event completes");
+            byte[] back = new byte[MIB];
+            dst.copyToHost(0, MemorySegment.ofArray(back));
+            for (int c = 0; c < 3; c++) {
+                int at = (int) (d[c] - dst.address());
+                int from = (int) (s[c] - src.address());
+                check(Arrays.equals(back, at, at + (int) n[c], pattern, from, from + (int) n[c]), "copy " + c);
+            }
+            check(back[4096 + 1000] == 0 && back[70_000 + 30_000 - 4000] == 0, "nothing past the copies");
+        }
+    }
+
     private static void copyQueue() {
         try (CudaDeviceMemory src = CudaDeviceMemory.allocate(0, MIB); CudaDeviceMemory dst = CudaDeviceMemory.allocate(0, MIB);
              DeviceCopyQueue queue = new CudaDeviceBackend(2).openCopyQueue(0)) {

@@ -49,6 +49,18 @@ class FakeDriverTest {
     }
 
     @Test
+    void aBatchTheDriverRefusesIsLaunchedCopyByCopyWithTheSameBytes() throws Exception {
+        Result normal = child(Map.of());
+        assertTrue(!normal.output.contains("cuMemcpyBatchAsync of"), "no fallback when the batch works:\n"
+                + normal.output);
+        Result r = child(Map.of("FAKE_CUDA_BATCH_ERROR", "1")); // CUDA_ERROR_INVALID_VALUE
+        assertEquals(0, r.exitCode, r.output);
+        assertTrue(r.output.contains(FakeDriverScenario.OK), r.output);
+        assertTrue(r.output.contains("cuMemcpyBatchAsync of 3 copies on device 0 failed (CUDA_ERROR_INVALID_VALUE"),
+                r.output);
+    }
+
+    @Test
     void aFailingCuInitMakesCudaUnavailableWithTheDriversErrorName() throws Exception {
         Result r = child(Map.of("FAKE_CUDA_INIT_ERROR", "100"), "unavailable");
         assertEquals(0, r.exitCode, r.output);

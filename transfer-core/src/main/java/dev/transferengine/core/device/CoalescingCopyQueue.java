@@ -4,61 +4,109 @@ import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.spi.DeviceCopyQueue;
 
 /**
- * A {@link DeviceCopyQueue} that merges back-to-back contiguous copies into one launch (issue 8: KV pages in GPU
- * memory moved at 14 Gbps on loopback, one {@code cuMemcpyAsync} of 8 KiB per page, bound by launches, not bytes).
+ * A {@link DeviceCopyQueue} that takes the launch cost out of small copies (issue 8: KV pages in GPU memory moved at
+ * 14 Gbps on loopback, one {@code cuMemcpyAsync} of 8 KiB per page, bound by launches, not bytes), in two ways:
  *
- * <p>A copy given with {@link #copy(long, long, long, Object, Object)} is held as the <i>pending run</i> instead of
- * being launched; the next one extends the run when it starts where the run ends on both sides and belongs to the
- * same source and destination allocations (the caller's owner objects, compared by identity: a copy must not
- * cross from one allocation into another that happens to follow it in the address space). The run is launched
- * on the inner queue as one copy when a copy that does not extend it arrives, when it reaches
- * {@code maxRunBytes}, when {@link #isDone} is asked about one of its tickets, or at {@link #flush}, which the
- * owner calls at the end of each poll. Tickets stay one per copy, and {@link #isDone} keeps the contract: a ticket
- * is done when its run and every earlier copy finished.
+ * <ul>
+ *   <li><b>Runs</b>: back-to-back contiguous copies are merged into one copy. A copy given with
+ *   {@link #copy(long, long, long, Object, Object)} extends the newest held run when it starts where that run ends
+ *   on both sides and belongs to the same source and destination allocations (the caller's owner objects, compared
+ *   by identity: a copy must not cross from one allocation into another that happens to follow it in the address
+ *   space), up to {@code maxRunBytes}.</li>
+ *   <li><b>Batches</b>: where the inner queue has a batch launch ({@link DeviceCopyQueue#maxBatch()} above 1, CUDA's
+ *   {@code cuMemcpyBatchAsync}), the held runs of up to {@code batchRunBytes} each, however unrelated, go out
+ *   together as one launch. Longer runs go out on their own as soon as a copy that does not extend them arrives
+ *   (a batch runs on one stream, and large copies gain more from the striping over several).</li>
+ * </ul>
+ *
+ * <p>Held runs are launched at {@link #flush}, which the owner calls at the end of each poll, when
+ * {@link #isDone} is asked about one of their tickets, when a copy that is never merged arrives (it goes out after
+ * them), and when no room for another run is left. Tickets stay one per copy, and {@link #isDone} keeps the
+ * contract: a ticket is done when its launch and every earlier copy finished. Copies in one batch run in no order
+ * among themselves: the engine's writes are unordered until they complete, so two writes in flight to the same
+ * bytes leave either's bytes, as on a NIC.
  *
  * <p>Single-threaded, like the interface. No allocation per copy.
  */
 public final class CoalescingCopyQueue implements DeviceCopyQueue {
     /** The default longest run: long enough to take the launch cost out of page-sized copies. */
     public static final long DEFAULT_MAX_RUN_BYTES = 4L << 20;
+    /**
+     * The default longest run that waits for a batch launch ({@code te.device.batchRunBytes} overrides it, for
+     * measurements).
+     */
+    public static final long DEFAULT_BATCH_RUN_BYTES = Long.getLong("te.device.batchRunBytes", 256L << 10);
+    /** The most runs held for one batch. */
+    static final int MAX_HELD_RUNS = 128;
 
     private final DeviceCopyQueue inner;
     private final boolean merge;
     private final long maxRunBytes;
+    private final long batchRunBytes;
     /** For each outstanding ticket (by {@code ticket % length}), the inner ticket of the launch that carries it. */
     private final long[] innerTicket;
     private long nextTicket;
     private long doneThrough = -1;
-    /** The pending run: tickets {@code runFirst .. nextTicket - 1}, not launched; none when {@code runBytes == 0}. */
-    private long runDestination;
-    private long runSource;
-    private long runBytes;
-    private long runFirst;
-    private Object runSourceOwner;
-    private Object runDestinationOwner;
+    /**
+     * The held runs, oldest first: runs {@code runHead .. runCount - 1} are not launched yet, and their tickets are
+     * {@code runFirst[runHead] .. nextTicket - 1} (run {@code r} holds {@code runFirst[r] .. runFirst[r + 1] - 1}).
+     */
+    private final long[] runDestination;
+    private final long[] runSource;
+    private final long[] runBytes;
+    private final long[] runFirst;
+    private int runHead;
+    private int runCount;
+    /** The allocations the newest held run lies in (a copy extends it only within them). */
+    private Object newestSourceOwner;
+    private Object newestDestinationOwner;
+    /** Where a batch's copies are gathered for the inner queue. */
+    private final long[] batchDestination;
+    private final long[] batchSource;
+    private final long[] batchBytes;
 
     /**
-     * @param inner       where the runs are launched (closed with this queue)
-     * @param capacity    tickets outstanding at most (then {@link #copy} answers {@link #FULL})
-     * @param merge       whether copies are merged at all (false: every copy is launched as it comes, the engine
-     *                    option {@code coalesceCopies=false})
-     * @param maxRunBytes the longest run launched as one copy
+     * Batches with {@link #DEFAULT_BATCH_RUN_BYTES}.
+     *
+     * @see #CoalescingCopyQueue(DeviceCopyQueue, int, boolean, long, long)
      */
     public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes) {
-        if (capacity < 1 || maxRunBytes < 1) {
-            throw new InvalidRequestException("capacity and maxRunBytes must be positive, got " + capacity + " and "
-                    + maxRunBytes);
+        this(inner, capacity, merge, maxRunBytes, DEFAULT_BATCH_RUN_BYTES);
+    }
+
+    /**
+     * @param inner         where the runs are launched (closed with this queue)
+     * @param capacity      tickets outstanding at most (then {@link #copy} answers {@link #FULL})
+     * @param merge         whether copies are merged and batched at all (false: every copy is launched as it comes,
+     *                      the engine option {@code coalesceCopies=false})
+     * @param maxRunBytes   the longest run launched as one copy
+     * @param batchRunBytes the longest run that waits to share a batch launch
+     */
+    public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes,
+                               long batchRunBytes) {
+        if (capacity < 1 || maxRunBytes < 1 || batchRunBytes < 0) {
+            throw new InvalidRequestException("capacity and maxRunBytes must be positive and batchRunBytes not "
+                    + "negative, got " + capacity + ", " + maxRunBytes + " and " + batchRunBytes);
         }
         this.inner = inner;
         this.merge = merge;
         this.innerTicket = new long[capacity];
         this.maxRunBytes = maxRunBytes;
+        this.batchRunBytes = batchRunBytes;
+        int held = Math.max(1, Math.min(inner.maxBatch(), MAX_HELD_RUNS));
+        this.runDestination = new long[held];
+        this.runSource = new long[held];
+        this.runBytes = new long[held];
+        this.runFirst = new long[held];
+        this.batchDestination = new long[held];
+        this.batchSource = new long[held];
+        this.batchBytes = new long[held];
     }
 
-    /** A copy that is never merged (the pending run is launched first, so the order holds). */
+    /** A copy that is never merged (the held runs are launched first, so the order holds). */
     @Override
     public long copy(long destination, long source, long lengthBytes) {
-        if (!launchRun() || !hasRoom()) {
+        if (!launchHeld() || !hasRoom()) {
             return FULL;
         }
         long t = inner.copy(destination, source, lengthBytes);
@@ -71,10 +119,10 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     }
 
     /**
-     * A copy that may be merged with the copies before it: {@code sourceOwner} and {@code destinationOwner} name
-     * the allocations the two ranges lie in (copies of different owners are never merged). Not launched before
-     * {@link #flush}, {@link #isDone} of its ticket, or a copy that does not extend it; launched at once when this
-     * queue does not merge.
+     * A copy that may be merged with the copies before it, or batched with them: {@code sourceOwner} and
+     * {@code destinationOwner} name the allocations the two ranges lie in (copies of different owners are never
+     * merged). Not launched before {@link #flush}, {@link #isDone} of its ticket, or one of the other events the
+     * class comment lists; launched at once when this queue does not merge.
      *
      * @return a ticket, or {@link #FULL} (nothing was queued)
      */
@@ -85,20 +133,26 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         if (!hasRoom()) {
             return FULL;
         }
-        boolean extendsRun = runBytes > 0 && sourceOwner == runSourceOwner && destinationOwner == runDestinationOwner
-                && destination == runDestination + runBytes && source == runSource + runBytes
-                && runBytes <= maxRunBytes - lengthBytes;
+        int newest = runCount - 1;
+        boolean holding = runCount > runHead;
+        boolean extendsRun = holding && sourceOwner == newestSourceOwner && destinationOwner == newestDestinationOwner
+                && destination == runDestination[newest] + runBytes[newest]
+                && source == runSource[newest] + runBytes[newest] && runBytes[newest] <= maxRunBytes - lengthBytes;
         if (!extendsRun) {
-            if (!launchRun()) {
+            // The newest run is complete: a long one goes out now, with the runs before it; so do all when no room
+            // for another run is left.
+            if (holding && (runBytes[newest] > batchRunBytes || runCount == runBytes.length) && !launchHeld()) {
                 return FULL;
             }
-            runDestination = destination;
-            runSource = source;
-            runFirst = nextTicket;
-            runSourceOwner = sourceOwner;
-            runDestinationOwner = destinationOwner;
+            int r = runCount++;
+            runDestination[r] = destination;
+            runSource[r] = source;
+            runBytes[r] = 0;
+            runFirst[r] = nextTicket;
+            newestSourceOwner = sourceOwner;
+            newestDestinationOwner = destinationOwner;
         }
-        runBytes += lengthBytes;
+        runBytes[runCount - 1] += lengthBytes;
         return nextTicket++;
     }
 
@@ -110,32 +164,55 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         return outstanding() < innerTicket.length;
     }
 
-    /** Launches the pending run, if any; the owner calls it at the end of each poll. */
+    /** Launches the held runs, if any; the owner calls it at the end of each poll. */
     public void flush() {
-        launchRun();
+        launchHeld();
     }
 
     /** Whether a run is held, not yet launched (tests). */
     boolean hasPendingRun() {
-        return runBytes > 0;
+        return runCount > runHead;
     }
 
-    /** Launches the pending run; false when the inner queue is full (the run stays pending). */
-    private boolean launchRun() {
-        if (runBytes == 0) {
-            return true;
+    /**
+     * Launches the held runs in ticket order: each stretch of runs up to {@code batchRunBytes} as one batch, each
+     * longer run as one copy. False when the inner queue is full (what is left stays held, in order).
+     */
+    private boolean launchHeld() {
+        while (runHead < runCount) {
+            int end = runHead + 1;
+            if (runBytes[runHead] <= batchRunBytes) {
+                while (end < runCount && runBytes[end] <= batchRunBytes) {
+                    end++;
+                }
+            }
+            long t = launch(runHead, end);
+            if (t == FULL) {
+                return false;
+            }
+            long last = end < runCount ? runFirst[end] - 1 : nextTicket - 1;
+            for (long ticket = runFirst[runHead]; ticket <= last; ticket++) {
+                innerTicket[slot(ticket)] = t;
+            }
+            runHead = end;
         }
-        long t = inner.copy(runDestination, runSource, runBytes);
-        if (t == FULL) {
-            return false;
-        }
-        for (long ticket = runFirst; ticket < nextTicket; ticket++) {
-            innerTicket[slot(ticket)] = t;
-        }
-        runBytes = 0;
-        runSourceOwner = null;
-        runDestinationOwner = null;
+        runHead = 0;
+        runCount = 0;
+        newestSourceOwner = null;
+        newestDestinationOwner = null;
         return true;
+    }
+
+    /** Runs {@code from .. to - 1} as one launch. */
+    private long launch(int from, int to) {
+        if (to - from == 1) {
+            return inner.copy(runDestination[from], runSource[from], runBytes[from]);
+        }
+        int n = to - from;
+        System.arraycopy(runDestination, from, batchDestination, 0, n);
+        System.arraycopy(runSource, from, batchSource, 0, n);
+        System.arraycopy(runBytes, from, batchBytes, 0, n);
+        return inner.copyBatch(batchDestination, batchSource, batchBytes, n);
     }
 
     @Override
@@ -144,7 +221,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         if (ticket <= doneThrough) {
             return true;
         }
-        if (runBytes > 0 && ticket >= runFirst && !launchRun()) {
+        if (runCount > runHead && ticket >= runFirst[runHead] && !launchHeld()) {
             return false;
         }
         advance(ticket);
@@ -153,7 +230,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
 
     /** Moves the watermark forward, in ticket order, up to {@code ticket} or the first launched copy not done. */
     private void advance(long ticket) {
-        long launchedThrough = runBytes > 0 ? runFirst - 1 : nextTicket - 1;
+        long launchedThrough = runCount > runHead ? runFirst[runHead] - 1 : nextTicket - 1;
         long last = Math.min(ticket, launchedThrough);
         while (doneThrough < last) {
             if (!inner.isDone(innerTicket[slot(doneThrough + 1)])) {
@@ -169,14 +246,15 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     }
 
     /**
-     * Drops the pending run (its owner is closing and reports nothing more: launching it now could copy into memory
-     * already given back), then closes the inner queue.
+     * Drops the held runs (their owner is closing and reports nothing more: launching them now could copy into
+     * memory already given back), then closes the inner queue.
      */
     @Override
     public void close() {
-        runBytes = 0;
-        runSourceOwner = null;
-        runDestinationOwner = null;
+        runHead = 0;
+        runCount = 0;
+        newestSourceOwner = null;
+        newestDestinationOwner = null;
         inner.close();
     }
 

@@ -79,12 +79,39 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
         if (t == FULL) {
             return FULL; // the lane's own ring is full: its oldest copies are still running
         }
+        return issue(lane, t);
+    }
+
+    /** This queue's ticket for what {@code lane} queued under its own ticket {@code laneTicketOf}. */
+    private long issue(int lane, long laneTicketOf) {
         nextLane = lane + 1 == lanes.length ? 0 : lane + 1;
         long ticket = nextTicket++;
         int i = slot(ticket);
         laneOf[i] = lane;
-        laneTicket[i] = t;
+        laneTicket[i] = laneTicketOf;
         return ticket;
+    }
+
+    /** What each stream takes (they are alike); a batch goes to one stream, the next in turn. */
+    @Override
+    public int maxBatch() {
+        return lanes[0].maxBatch();
+    }
+
+    @Override
+    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+        if (count < 1 || count > maxBatch()) {
+            throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
+        }
+        if (outstanding() == laneOf.length) {
+            advance(doneThrough + 1);
+            if (outstanding() == laneOf.length) {
+                return FULL;
+            }
+        }
+        int lane = nextLane;
+        long t = lanes[lane].copyBatch(destinations, sources, lengths, count);
+        return t == FULL ? FULL : issue(lane, t);
     }
 
     @Override

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Contiguous copies of the same two owners go out as one launch; anything else breaks the run; tickets stay one
- * per copy and a ticket is done only when its launch and every earlier one finished.
+ * Contiguous copies of the same two owners go out as one launch; anything else breaks the run; where the inner
+ * queue has a batch launch, the short runs held in a poll go out as one batch; tickets stay one per copy and a
+ * ticket is done only when its launch and every earlier one finished.
  */
 class CoalescingCopyQueueTest {
     private static final Object SRC = new Object();
@@ -124,5 +125,93 @@ class CoalescingCopyQueueTest {
         assertEquals(2, inner.launches.size(), "a closing owner reports nothing more: the held run is dropped");
         assertThrows(InvalidRequestException.class, () -> queue.isDone(0), "never issued");
         assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, true, 1));
+    }
+
+    /** A queue over an inner queue with a batch launch of {@code maxBatch}; runs up to 256 KiB are batched. */
+    private CoalescingCopyQueue batching(int maxBatch) {
+        inner.maxBatch = maxBatch;
+        return new CoalescingCopyQueue(inner, 64, true, 1 << 20, 256 << 10);
+    }
+
+    @Test
+    void unrelatedShortCopiesOfAPollGoOutAsOneBatchUnderOneInnerTicket() {
+        CoalescingCopyQueue q = batching(16);
+        for (int i = 0; i < 8; i++) { // half pages, every other one: no two contiguous
+            assertEquals(i, q.copy(0x10_0000 + i * 16384L, 0x90_0000 + i * 16384L, 8192, SRC, DST));
+        }
+        assertEquals(0, inner.launches.size(), "held until the poll ends");
+        q.flush();
+        assertEquals(1, inner.launches.size(), "one launch");
+        long[] batch = inner.launches.get(0);
+        assertEquals(24, batch.length, "eight copies in it");
+        for (int i = 0; i < 8; i++) {
+            assertEquals(List.of(0x10_0000 + i * 16384L, 0x90_0000 + i * 16384L, 8192L),
+                    List.of(batch[3 * i], batch[3 * i + 1], batch[3 * i + 2]), "copy " + i);
+        }
+        assertFalse(q.isDone(7));
+        inner.finishedThrough = 0;
+        for (int i = 0; i < 8; i++) {
+            assertTrue(q.isDone(i), "every copy is done with the batch");
+        }
+    }
+
+    @Test
+    void aLongRunGoesOutOnItsOwnAsSoonAsItEndsAfterTheShortOnesBeforeIt() {
+        CoalescingCopyQueue q = batching(16);
+        q.copy(0x1000, 0x9000, 4096, SRC, DST);                 // ticket 0, short run
+        q.copy(0x8000, 0x18000, 4096, SRC, DST);                // ticket 1, short run
+        q.copy(0x100000, 0x500000, 512 << 10, SRC, DST);        // ticket 2, a long run (over 256 KiB)
+        assertEquals(0, inner.launches.size(), "the long run may still grow");
+        q.copy(0x300000, 0x700000, 4096, SRC, DST);             // ticket 3: ends the long run
+        assertEquals(2, inner.launches.size(), "the short runs as a batch, then the long run alone");
+        assertEquals(6, inner.launches.get(0).length);
+        assertEquals(List.of(0x100000L, 0x500000L, 512L << 10), List.of(inner.launches.get(1)[0],
+                inner.launches.get(1)[1], inner.launches.get(1)[2]));
+        q.flush();
+        assertEquals(3, inner.launches.size(), "the last short run at the end of the poll");
+        assertEquals(3, inner.launches.get(2).length);
+        inner.finishedThrough = 1;
+        assertTrue(q.isDone(2));
+        assertFalse(q.isDone(3));
+    }
+
+    @Test
+    void heldRunsAreLaunchedWhenNoRoomForAnotherIsLeft() {
+        CoalescingCopyQueue q = batching(4);
+        for (int i = 0; i < 5; i++) {
+            q.copy(0x1000 + i * 0x2000L, 0x90000 + i * 0x2000L, 64, SRC, DST);
+        }
+        assertEquals(1, inner.launches.size(), "the fifth run needed room: the first four went out");
+        assertEquals(12, inner.launches.get(0).length);
+        q.flush();
+        assertEquals(2, inner.launches.size());
+        assertEquals(3, inner.launches.get(1).length, "one run left: a plain copy");
+    }
+
+    @Test
+    void aFullInnerQueueStopsALaunchMidwayAndTheRestFollowsInTicketOrder() {
+        CoalescingCopyQueue q = batching(16);
+        inner.capacity = 1;
+        q.copy(0x1000, 0x9000, 4096, SRC, DST);                 // 0
+        q.copy(0x8000, 0x18000, 4096, SRC, DST);                // 1
+        q.copy(0x100000, 0x500000, 512 << 10, SRC, DST);        // 2, long
+        assertEquals(DeviceCopyQueue.FULL, q.copy(0x300000, 0x700000, 4096, SRC, DST),
+                "ending the long run launches 0-1 as a batch, then finds no room for the long run");
+        assertEquals(1, inner.launches.size());
+        assertFalse(q.isDone(2), "held");
+        inner.finishedThrough = 0;
+        assertTrue(q.isDone(1), "the batch finished");
+        assertFalse(q.isDone(2), "launched now, not finished");
+        assertEquals(2, inner.launches.size());
+        assertEquals(3, q.copy(0x300000, 0x700000, 4096, SRC, DST), "the refused copy again: held");
+        q.flush();
+        assertEquals(2, inner.launches.size(), "no room while the long run runs");
+        inner.finishedThrough = 1;
+        assertTrue(q.isDone(2));
+        assertFalse(q.isDone(3), "launched now");
+        assertEquals(3, inner.launches.size());
+        inner.finishedThrough = 2;
+        assertTrue(q.isDone(3));
+        assertEquals(0, q.outstanding());
     }
 }

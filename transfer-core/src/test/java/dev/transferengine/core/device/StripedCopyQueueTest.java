@@ -23,11 +23,37 @@ class StripedCopyQueueTest {
     /** A lane whose copies finish only when the test says so, in order; records what it was given. */
     static final class ManualLane implements DeviceCopyQueue {
         final List<Long> destinations = new ArrayList<>();
-        /** Each copy as {destination, source, length}, in order. */
+        /** Each launch as {destination, source, length} (a batch: one such triple per copy), in order. */
         final List<long[]> launches = new ArrayList<>();
         long finishedThrough = -1;
         int capacity = 1000;
+        /** Copies one batch launch takes (1: no batch launch). */
+        int maxBatch = 1;
         boolean closed;
+
+        @Override
+        public int maxBatch() {
+            return maxBatch;
+        }
+
+        @Override
+        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+            if (count < 1 || count > maxBatch) {
+                throw new IllegalArgumentException("batch of " + count);
+            }
+            if (outstanding() == capacity) {
+                return FULL;
+            }
+            long[] launch = new long[3 * count];
+            for (int i = 0; i < count; i++) {
+                launch[3 * i] = destinations[i];
+                launch[3 * i + 1] = sources[i];
+                launch[3 * i + 2] = lengths[i];
+            }
+            this.destinations.add(destinations[0]);
+            launches.add(launch);
+            return this.destinations.size() - 1;
+        }
 
         @Override
         public long copy(long destination, long source, long lengthBytes) {
@@ -131,6 +157,29 @@ class StripedCopyQueueTest {
         assertThrows(InvalidRequestException.class, () -> q.isDone(-1));
         q.close();
         assertTrue(backend.lanes.stream().allMatch(l -> l.closed), "every stream closed");
+    }
+
+    @Test
+    void aBatchGoesToOneStreamUnderOneTicketAndKeepsTheTicketOrder() {
+        ManualBackend backend = new ManualBackend();
+        DeviceCopyQueue q = StripedCopyQueue.open(backend, 0, 2);
+        backend.lanes.forEach(l -> l.maxBatch = 4);
+        assertEquals(4, q.maxBatch());
+        assertEquals(0, q.copy(1000, 0, 8));
+        assertEquals(1, q.copyBatch(new long[] {2000, 3000, 4000}, new long[] {1, 2, 3}, new long[] {8, 8, 8}, 3));
+        assertEquals(2, q.copy(5000, 0, 8));
+        assertEquals(List.of(1000L, 5000L), backend.lanes.get(0).destinations);
+        assertEquals(1, backend.lanes.get(1).launches.size(), "the whole batch on stream 1, as one launch");
+        assertEquals(9, backend.lanes.get(1).launches.get(0).length);
+        backend.lanes.get(1).finishedThrough = 0;
+        assertFalse(q.isDone(1), "the batch finished, but copy 0 before it has not");
+        backend.lanes.get(0).finishedThrough = 0;
+        assertTrue(q.isDone(1));
+        assertFalse(q.isDone(2));
+        assertThrows(InvalidRequestException.class,
+                () -> q.copyBatch(new long[5], new long[5], new long[5], 5), "more than a stream takes");
+        assertThrows(InvalidRequestException.class, () -> q.copyBatch(new long[1], new long[1], new long[1], 0));
+        assertEquals(3, q.copy(6000, 0, 8), "refused batches took no ticket");
     }
 
     @Test

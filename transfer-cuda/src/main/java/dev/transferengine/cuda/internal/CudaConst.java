@@ -83,6 +83,8 @@ public final class CudaConst {
         public static final int CU_STREAM_WAIT_VALUE_GEQ = 0x0;
         public static final int CU_STREAM_WRITE_VALUE_DEFAULT = 0x0;
         public static final int CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD = 0x1;
+        /** {@code CUmemcpyAttributes.srcAccessOrder}: the source is read in stream order, like cuMemcpyAsync. */
+        public static final int CU_MEMCPY_SRC_ACCESS_ORDER_STREAM = 0x1;
 
         private Flags() {
         }

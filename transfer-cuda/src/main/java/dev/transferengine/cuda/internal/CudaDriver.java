@@ -33,6 +33,8 @@ public final class CudaDriver {
     private static final MethodHandle MEMCPY_DTO_H_ASYNC = link(CudaFunction.cuMemcpyDtoHAsync);
     private static final MethodHandle MEMCPY_DTO_D_ASYNC = link(CudaFunction.cuMemcpyDtoDAsync);
     private static final MethodHandle MEMSET_D8 = link(CudaFunction.cuMemsetD8);
+    /** Null when the driver predates it (optional). */
+    private static final MethodHandle MEMCPY_BATCH_ASYNC = link(CudaFunction.cuMemcpyBatchAsync);
     private static final MethodHandle STREAM_CREATE = link(CudaFunction.cuStreamCreate);
     private static final MethodHandle STREAM_QUERY = link(CudaFunction.cuStreamQuery);
     private static final MethodHandle STREAM_DESTROY = link(CudaFunction.cuStreamDestroy);
@@ -60,7 +62,11 @@ public final class CudaDriver {
         if (CudaLibrary.Loaded.LOOKUP == null) {
             throw new IllegalStateException(CudaLibrary.DEFAULT_LIBRARY + " is not loaded", CudaLibrary.Loaded.FAILURE);
         }
-        MemorySegment symbol = CudaLibrary.Loaded.LOOKUP.find(function.symbol()).orElseThrow(
+        var found = CudaLibrary.Loaded.LOOKUP.find(function.symbol());
+        if (found.isEmpty() && function.optional()) {
+            return null;
+        }
+        MemorySegment symbol = found.orElseThrow(
                 () -> new IllegalStateException(CudaLibrary.Loaded.PATH + " exports no " + function.symbol()));
         return function.critical()
                 ? LINKER.downcallHandle(symbol, function.descriptor(), Linker.Option.critical(false))
@@ -225,6 +231,23 @@ public final class CudaDriver {
     public static int cuMemsetD8(long destination, int unsignedByte, long count) {
         try {
             return (int) MEMSET_D8.invokeExact(destination, unsignedByte, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Whether the driver exports {@code cuMemcpyBatchAsync} with CUDA 13.0's signature. */
+    public static boolean hasMemcpyBatchAsync() {
+        return MEMCPY_BATCH_ASYNC != null;
+    }
+
+    /** Callers check {@link #hasMemcpyBatchAsync()} first. */
+    public static int cuMemcpyBatchAsync(MemorySegment destinations, MemorySegment sources, MemorySegment sizes,
+                                         long count, MemorySegment attributes, MemorySegment attributeIndices,
+                                         long attributeCount, long stream) {
+        try {
+            return (int) MEMCPY_BATCH_ASYNC.invokeExact(destinations, sources, sizes, count, attributes,
+                    attributeIndices, attributeCount, stream);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -38,12 +38,15 @@ public enum CudaFunction {
     cuMemcpyDtoHAsync("cuMemcpyDtoHAsync_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
     cuMemcpyDtoDAsync("cuMemcpyDtoDAsync_v2", JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
     cuMemsetD8("cuMemsetD8_v2", JAVA_LONG, JAVA_INT, JAVA_LONG),
+    /** CUDA 13.0's signature (no {@code failIdx}); optional: drivers before 580 lack the symbol. */
+    cuMemcpyBatchAsync("cuMemcpyBatchAsync_v2", Kind.OPTIONAL, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS,
+            ADDRESS, JAVA_LONG, JAVA_LONG),
     cuStreamCreate("cuStreamCreate", ADDRESS, JAVA_INT),
-    cuStreamQuery("cuStreamQuery", true, JAVA_LONG),
+    cuStreamQuery("cuStreamQuery", Kind.CRITICAL, JAVA_LONG),
     cuStreamDestroy("cuStreamDestroy_v2", JAVA_LONG),
     cuEventCreate("cuEventCreate", ADDRESS, JAVA_INT),
     cuEventRecord("cuEventRecord", JAVA_LONG, JAVA_LONG),
-    cuEventQuery("cuEventQuery", true, JAVA_LONG),
+    cuEventQuery("cuEventQuery", Kind.CRITICAL, JAVA_LONG),
     cuEventElapsedTime("cuEventElapsedTime_v2", ADDRESS, JAVA_LONG, JAVA_LONG),
     cuEventDestroy("cuEventDestroy_v2", JAVA_LONG),
     cuPointerGetAttribute("cuPointerGetAttribute", ADDRESS, JAVA_INT, JAVA_LONG),
@@ -59,21 +62,30 @@ public enum CudaFunction {
     cuGetErrorName("cuGetErrorName", JAVA_INT, ADDRESS),
     cuGetErrorString("cuGetErrorString", JAVA_INT, ADDRESS);
 
+    /** How a function is linked. */
+    enum Kind {
+        /** Required (the binding is unavailable without it), with the Java-to-native thread-state transition. */
+        PLAIN,
+        /**
+         * Required; short, never blocks and never calls back into Java (the queries): linked with
+         * {@code Linker.Option.critical(false)}, skipping the thread-state transition.
+         */
+        CRITICAL,
+        /** Newer than the oldest supported driver: a missing symbol leaves the feature off, not the binding. */
+        OPTIONAL
+    }
+
     private final String symbol;
-    private final boolean critical;
+    private final Kind kind;
     private final FunctionDescriptor descriptor;
 
     CudaFunction(String symbol, MemoryLayout... arguments) {
-        this(symbol, false, arguments);
+        this(symbol, Kind.PLAIN, arguments);
     }
 
-    /**
-     * @param critical whether the call is short, never blocks and never calls back into Java (the queries):
-     *                 such calls skip the Java-to-native thread-state transition
-     */
-    CudaFunction(String symbol, boolean critical, MemoryLayout... arguments) {
+    CudaFunction(String symbol, Kind kind, MemoryLayout... arguments) {
         this.symbol = symbol;
-        this.critical = critical;
+        this.kind = kind;
         this.descriptor = FunctionDescriptor.of(JAVA_INT, arguments);
     }
 
@@ -84,7 +96,12 @@ public enum CudaFunction {
 
     /** Whether the handle is linked with {@code Linker.Option.critical(false)}. */
     public boolean critical() {
-        return critical;
+        return kind == Kind.CRITICAL;
+    }
+
+    /** Whether a driver without the symbol is still usable (the feature that needs it is then off). */
+    public boolean optional() {
+        return kind == Kind.OPTIONAL;
     }
 
     /** The C signature; every driver function returns {@code CUresult}. */

@@ -79,6 +79,17 @@ class CudaLayoutTest {
         assertEquals(64, CudaLayouts.IPC_MEM_HANDLE.byteSize());
     }
 
+    /** {@code cuMemcpyBatchAsync}'s attribute struct: its size and every field's offset. */
+    @Test
+    void memcpyAttributesMatchTheHeaderFieldByField() {
+        var layout = CudaLayouts.MEMCPY_ATTRIBUTES;
+        assertEquals(Long.parseLong(probe.get("sizeof.CUmemcpyAttributes")), layout.byteSize());
+        for (String field : List.of("srcAccessOrder", "srcLocHint", "dstLocHint", "flags")) {
+            assertEquals(Long.parseLong(probe.get("offsetof.CUmemcpyAttributes." + field)),
+                    layout.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement(field)), field);
+        }
+    }
+
     /** The symbol looked up for each function is what cuda.h's macros make of its documented name. */
     @Test
     void everySymbolIsWhatTheHeaderResolvesItsNameTo() {
@@ -96,6 +107,7 @@ class CudaLayoutTest {
         for (CudaFunction f : CudaFunction.values()) {
             boolean query = f == CudaFunction.cuEventQuery || f == CudaFunction.cuStreamQuery;
             assertEquals(query, f.critical(), f + ": only short non-blocking queries may be critical");
+            assertEquals(f == CudaFunction.cuMemcpyBatchAsync, f.optional(), f + ": only the batch copy is optional");
         }
     }
 
