@@ -71,6 +71,14 @@ public final class GpuCommand implements Callable<Integer> {
     @Option(names = "--page", description = "page size of paged writes (default ${DEFAULT-VALUE})")
     String page = "64K";
 
+    @Option(names = "--page-order", description = "destination pages of paged writes: ordered (page i to page i: "
+            + "contiguous runs) or reversed (page i to page n-1-i: no two pages contiguous, as in the KV kit); "
+            + "default ${DEFAULT-VALUE}")
+    PageOrder pageOrder = PageOrder.ORDERED;
+
+    /** Where paged writes put their pages. */
+    enum PageOrder { ORDERED, REVERSED }
+
     @Option(names = "--bytes-per-row", description = "bytes moved per row, bounds iterations (default ${DEFAULT-VALUE})")
     String bytesPerRow = "8G";
 
@@ -222,18 +230,21 @@ public final class GpuCommand implements Callable<Integer> {
                 if (rows.contains("paged") && size >= pageBytes) {
                     int pages = (int) (size / pageBytes);
                     int[] idx = new int[pages];
+                    int[] dstIdx = new int[pages];
                     for (int p = 0; p < pages; p++) {
                         idx[p] = p;
+                        dstIdx[p] = pageOrder == PageOrder.REVERSED ? pages - 1 - p : p;
                     }
-                    PagedWrite pw = new PagedWrite(pageBytes, devSrc, idx, pageBytes, 0, devDst, idx, pageBytes, 0,
+                    PagedWrite pw = new PagedWrite(pageBytes, devSrc, idx, pageBytes, 0, devDst, dstIdx, pageBytes, 0,
                             OptionalInt.of(IMM));
                     // The reference for pages: the same page copies, one cuMemcpyAsync each, back to back.
                     double refPages = reference(stream, dst.address(), src.address(), pageBytes, n * pages);
-                    row(out, size, "paged " + ByteSize.format(pageBytes) + " pages GPU->GPU",
+                    row(out, size, "paged " + ByteSize.format(pageBytes) + (pageOrder == PageOrder.REVERSED
+                                    ? " reversed" : "") + " pages GPU->GPU",
                             rate(a, imms, Math.max(1, n), size, pages, i -> pw), refPages);
                     if (noIpc != null) {
-                        PagedWrite pwNoIpc = new PagedWrite(pageBytes, noIpcDevSrc, idx, pageBytes, 0, devDst, idx,
-                                pageBytes, 0, OptionalInt.of(IMM));
+                        PagedWrite pwNoIpc = new PagedWrite(pageBytes, noIpcDevSrc, idx, pageBytes, 0, devDst,
+                                dstIdx, pageBytes, 0, OptionalInt.of(IMM));
                         row(out, size, NO_IPC_ROW, rate(noIpc, imms, Math.max(1, n), size, pages, i -> pwNoIpc),
                                 refPages);
                     }
