@@ -49,12 +49,17 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     private long recordedThrough = -1;
     private boolean closed;
 
+    /** A queue without batch launches (tests without a driver construct it directly). */
     CudaCopyQueue(int ordinal, long stream, long[] events) {
+        this(ordinal, stream, events, null);
+    }
+
+    private CudaCopyQueue(int ordinal, long stream, long[] events, CudaBatchLaunch batch) {
         this.ordinal = ordinal;
         this.stream = stream;
         this.events = events;
         this.eventTicket = new long[events.length];
-        this.batch = CudaBatchLaunch.openIfSupported();
+        this.batch = batch;
     }
 
     /** Opens a queue on {@code ordinal}; the caller has checked the ordinal and availability. */
@@ -70,7 +75,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
             destroy(stream, events);
             throw e;
         }
-        return new CudaCopyQueue(ordinal, stream, events);
+        return new CudaCopyQueue(ordinal, stream, events, CudaBatchLaunch.openIfSupported());
     }
 
     @Override
