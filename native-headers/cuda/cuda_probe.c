@@ -2,7 +2,8 @@
  * Layout probe for transfer-cuda's hand-written FFM binding of the CUDA driver API.
  *
  * Prints one "name=value" line for every struct size, constant and symbol the Java binding uses:
- *   sizeof.<type>=N   offsetof.<type>.<field>=N   const.<NAME>=N   symbol.<api name>=<exported name>   header.CUDA_VERSION=N
+ *   sizeof.<type>=N   offsetof.<type>.<field>=N   const.<NAME>=N
+ *   symbol.<api name>=<exported name>   header.CUDA_VERSION=N
  * "symbol" lines print what cuda.h's macros turn each documented name into (cuMemAlloc -> cuMemAlloc_v2),
  * and taking sizeof(&f) makes the compiler check that the resolved name is declared. Nothing is linked:
  * libcuda is not needed. CudaLayoutTest compiles this with gcc against /usr/local/cuda/include and
@@ -53,6 +54,7 @@ static void symbols(void)
     SYMBOL(cuMemHostGetDevicePointer);
     SYMBOL(cuMemcpyAsync); SYMBOL(cuMemcpyHtoDAsync); SYMBOL(cuMemcpyDtoHAsync); SYMBOL(cuMemcpyDtoDAsync);
     SYMBOL(cuMemsetD8); SYMBOL(cuMemcpyBatchAsync);
+    SYMBOL(cuModuleLoadData); SYMBOL(cuModuleGetFunction); SYMBOL(cuLaunchKernel);
     SYMBOL(cuStreamCreate); SYMBOL(cuStreamQuery); SYMBOL(cuStreamDestroy);
     SYMBOL(cuEventCreate); SYMBOL(cuEventRecord); SYMBOL(cuEventQuery); SYMBOL(cuEventElapsedTime);
     SYMBOL(cuEventDestroy);

@@ -7,7 +7,7 @@
  * 4- and 8-byte pointer attributes, the 64-byte CUipcMemHandle passed by value, error names.
  * Behaviour: allocations are page-aligned host memory; copies and stream writes happen at once; each event
  * answers CUDA_ERROR_NOT_READY to the first query after a record; cuInit returns $FAKE_CUDA_INIT_ERROR if set,
- * every cuMemcpyBatchAsync $FAKE_CUDA_BATCH_ERROR.
+ * every cuMemcpyBatchAsync $FAKE_CUDA_BATCH_ERROR; cuModuleLoadData fails when $FAKE_CUDA_NO_KERNEL is set.
  */
 #define _GNU_SOURCE
 #include <cuda.h>
@@ -104,6 +104,44 @@ CUresult CUDAAPI cuMemcpyBatchAsync(CUdeviceptr *d, CUdeviceptr *s, size_t *n, s
     }
     for (size_t i = 0; i < count; i++) {
         memcpy((void *) d[i], (void *) s[i], n[i]);
+    }
+    return CUDA_SUCCESS;
+}
+/* The copy kernel: the module must be the engine's PTX (its entry named), the function te_batch_copy; a launch
+ * reads the by-value struct te_batch { u64 dst[128], src[128], len[128]; } and copies gridDimX entries.
+ * $FAKE_CUDA_NO_KERNEL makes loading fail (the kernel is then off). */
+static int fake_module = 1;
+static int fake_function = 2;
+CUresult CUDAAPI cuModuleLoadData(CUmodule *m, const void *image)
+{
+    if (getenv("FAKE_CUDA_NO_KERNEL") || !strstr((const char *) image, ".entry te_batch_copy")) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *m = (CUmodule) &fake_module;
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuModuleGetFunction(CUfunction *f, CUmodule m, const char *name)
+{
+    if (m != (CUmodule) &fake_module || strcmp(name, "te_batch_copy") != 0) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *f = (CUfunction) &fake_function;
+    return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+                                unsigned int by, unsigned int bz, unsigned int shared, CUstream st, void **params,
+                                void **extra)
+{
+    if (f != (CUfunction) &fake_function || gx == 0 || gx > 128 || gy == 0 || gz != 1 || bx == 0 || by != 1
+        || bz != 1 || st == NULL || params == NULL || extra != NULL) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    const unsigned long long *batch = (const unsigned long long *) params[0];
+    for (unsigned int i = 0; i < gx; i++) {
+        if ((batch[i] | batch[128 + i] | batch[256 + i]) & 15) {
+            return CUDA_ERROR_INVALID_VALUE; /* the launcher promised 16-byte alignment */
+        }
+        memcpy((void *) batch[i], (const void *) batch[128 + i], batch[256 + i]);
     }
     return CUDA_SUCCESS;
 }

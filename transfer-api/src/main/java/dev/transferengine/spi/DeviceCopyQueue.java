@@ -22,7 +22,7 @@ public interface DeviceCopyQueue extends AutoCloseable {
 
     /**
      * The most copies one {@link #copyBatch} call takes: 1 (the default) when this queue launches copies one at a
-     * time, more when the device has a batch launch ({@code cuMemcpyBatchAsync}).
+     * time, more when the device has a batch launch ({@code cuMemcpyBatchAsync}, or the engine's copy kernel).
      */
     default int maxBatch() {
         return 1;
@@ -34,11 +34,14 @@ public interface DeviceCopyQueue extends AutoCloseable {
      * another writes, and overlapping destinations end up with either's bytes), and are done together under one
      * ticket. Either memory may be host or device memory, as for {@link #copy}.
      *
-     * @param count 1 .. {@link #maxBatch()}
+     * @param count    1 .. {@link #maxBatch()}
+     * @param onDevice the caller knows that every range is memory of this queue's device (or mapped into it, like
+     *                 an IPC mapping): the batch may then run as a kernel on the device instead of on its copy
+     *                 engines, which cannot be done for pageable host memory
      * @return one ticket for the whole batch, or {@link #FULL} (nothing was queued)
      * @throws dev.transferengine.api.InvalidRequestException when {@code count} is outside 1 .. {@link #maxBatch()}
      */
-    default long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+    default long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
         if (count != 1) {
             throw new dev.transferengine.api.InvalidRequestException("this copy queue takes batches of 1 copy, got "
                     + count);

@@ -100,14 +100,20 @@ final class IpcWrites {
         return writes;
     }
 
+    /** The device whose copy queue this path uses (the worker's group's GPU). */
+    int ordinal() {
+        return ordinal;
+    }
+
     /**
-     * Takes the write if its destination can be reached over IPC: queues the copy and returns
+     * Takes the write if its destination can be reached over IPC ({@code sourceOnDevice}: its source is memory of
+     * this worker's device, see {@link #ordinal()}): queues the copy and returns
      * {@link ProviderDomain#POSTED}; {@link ProviderDomain#RETRY} when the stream or the table is full;
      * {@link #DECLINED} when the write must go through the NIC.
      *
      * @throws TransferException REMOTE_ACCESS when the owner closed the region (the liveness word changed)
      */
-    int post(WriteOp op, long peerHandle, long writeContext) {
+    int post(WriteOp op, boolean sourceOnDevice, long peerHandle, long writeContext) {
         DeviceShare share = op.region.deviceShare();
         if (op.length == 0) {
             return DECLINED; // nothing to copy: an imm-only write goes through the NIC as it is
@@ -125,7 +131,8 @@ final class IpcWrites {
             return ProviderDomain.RETRY;
         }
         long target = mapped + share.allocationOffset() + op.dstOffset;
-        long t = copyQueue().copy(target, op.srcAddress, op.length, op.src, share);
+        // The target is mapped into this device; a source in this device's memory makes the copy device-only.
+        long t = copyQueue().copy(target, op.srcAddress, op.length, op.src, share, sourceOnDevice);
         if (t == DeviceCopyQueue.FULL) {
             return ProviderDomain.RETRY;
         }

@@ -113,7 +113,8 @@ final class PostQueue {
         domains.computeOp(p, p.nextOp, op);
         IpcWrites ipc = worker.ipc();
         if (ipc != null && IpcWrites.mayTake(op.region)) {
-            int rc = ipc.post(op, domains.peer(op.nic, op.dst.address()), p.context());
+            boolean sourceOnDevice = p.src != null && p.src.isDevice() && p.src.device().index() == ipc.ordinal();
+            int rc = ipc.post(op, sourceOnDevice, domains.peer(op.nic, op.dst.address()), p.context());
             if (rc != IpcWrites.DECLINED) {
                 if (rc != ProviderDomain.RETRY) {
                     worker.counters().increment(op.nic, Counter.WRITES_POSTED);

@@ -219,7 +219,8 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         }
 
         @Override
-        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count,
+                              boolean onDevice) {
             if (count < 1 || count > maxBatch) {
                 throw new dev.transferengine.api.InvalidRequestException("batch of " + count + ", at most "
                         + maxBatch);

@@ -9,57 +9,94 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Launches up to {@link #MAX_COPIES} unrelated copies on a stream with one {@code cuMemcpyBatchAsync} (CUDA 13.0
- * driver API): the native arrays it needs are allocated once, with the queue. Every copy gets the same attributes:
- * the source is read in stream order (as {@code cuMemcpyAsync} reads it), no location hints, no flags.
+ * Launches up to {@link #MAX_COPIES} unrelated copies on a stream at once, the fastest way the device allows:
  *
- * <p>If the driver refuses a batch, the same copies are launched one by one with {@code cuMemcpyAsync} (relaunching
- * a copy that the failed batch may have queued is harmless: same source, same destination, source stable until
- * done); only when those fail too does the caller see the error. {@code te.cuda.batchCopies=false} turns batches
- * off (measurements only).
+ * <ol>
+ *   <li>the engine's copy kernel ({@link CudaCopyKernel}) when the caller says every range is on the device and
+ *   every address and length is a multiple of 16;</li>
+ *   <li>otherwise one {@code cuMemcpyBatchAsync} (CUDA 13.0 driver API) on the copy engines, every copy reading its
+ *   source in stream order (as {@code cuMemcpyAsync} does), no location hints, no flags. If the driver refuses it,
+ *   the same copies go out one by one with {@code cuMemcpyAsync} (relaunching a copy the failed batch may have queued
+ *   is harmless: same source, same destination, source stable until done); only when those fail does the caller
+ *   see the error;</li>
+ *   <li>one {@code cuMemcpyAsync} per copy when the driver has no batch copy.</li>
+ * </ol>
  *
- * <p>Single-threaded, like the copy queue that owns it. No allocation per launch.
+ * {@code te.cuda.batchCopies=false} turns the copy-engine batch off (measurements only). Native arrays are allocated
+ * once, with the queue. Single-threaded, like the copy queue that owns it. No allocation per launch.
  */
 final class CudaBatchLaunch {
     /** The most copies one launch takes. */
-    static final int MAX_COPIES = 128;
-    private static final boolean ENABLED = !"false".equals(System.getProperty("te.cuda.batchCopies"));
+    static final int MAX_COPIES = CudaCopyKernel.MAX_COPIES;
+    private static final boolean BATCH_API = !"false".equals(System.getProperty("te.cuda.batchCopies"));
     private static final VarHandle SRC_ACCESS_ORDER = CudaLayouts.MEMCPY_ATTRIBUTES.varHandle(
             MemoryLayout.PathElement.groupElement("srcAccessOrder"));
     private static final System.Logger LOG = System.getLogger(CudaBatchLaunch.class.getName());
     private static volatile boolean refusalLogged;
     /** Batches the driver refused in this JVM (each then launched copy by copy). */
-    private static final java.util.concurrent.atomic.AtomicLong REFUSED = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong REFUSED = new AtomicLong();
+    /** Batches launched as the copy kernel in this JVM. */
+    private static final AtomicLong KERNELS = new AtomicLong();
 
+    /** Null when the kernel is off or did not load on this device. */
+    private final CudaCopyKernel kernel;
+    /** The {@code cuMemcpyBatchAsync} arrays; null when the driver has none (or it is turned off). */
     private final MemorySegment destinations;
     private final MemorySegment sources;
     private final MemorySegment sizes;
     private final MemorySegment attributes;
     private final MemorySegment attributeIndices;
 
-    private CudaBatchLaunch(Arena arena) {
-        destinations = arena.allocate(JAVA_LONG, MAX_COPIES);
-        sources = arena.allocate(JAVA_LONG, MAX_COPIES);
-        sizes = arena.allocate(JAVA_LONG, MAX_COPIES);
-        attributes = arena.allocate(CudaLayouts.MEMCPY_ATTRIBUTES); // zeroed: no hints, no flags
-        SRC_ACCESS_ORDER.set(attributes, 0L, CudaConst.Flags.CU_MEMCPY_SRC_ACCESS_ORDER_STREAM);
-        attributeIndices = arena.allocate(JAVA_LONG); // one attribute set, from copy 0
+    private CudaBatchLaunch(CudaCopyKernel kernel, boolean batchApi, Arena arena) {
+        this.kernel = kernel;
+        if (batchApi) {
+            destinations = arena.allocate(JAVA_LONG, MAX_COPIES);
+            sources = arena.allocate(JAVA_LONG, MAX_COPIES);
+            sizes = arena.allocate(JAVA_LONG, MAX_COPIES);
+            attributes = arena.allocate(CudaLayouts.MEMCPY_ATTRIBUTES); // zeroed: no hints, no flags
+            SRC_ACCESS_ORDER.set(attributes, 0L, CudaConst.Flags.CU_MEMCPY_SRC_ACCESS_ORDER_STREAM);
+            attributeIndices = arena.allocate(JAVA_LONG); // one attribute set, from copy 0
+        } else {
+            destinations = null;
+            sources = null;
+            sizes = null;
+            attributes = null;
+            attributeIndices = null;
+        }
     }
 
-    /** A launcher, or null when the driver has no batch copy (or it is turned off): copies then go one by one. */
-    static CudaBatchLaunch openIfSupported() {
-        return ENABLED && CudaDriver.hasMemcpyBatchAsync() ? new CudaBatchLaunch(Arena.ofAuto()) : null;
+    /**
+     * A launcher for a queue on {@code ordinal} (its context current), or null when the device has neither the
+     * kernel nor a batch copy: copies then go one by one.
+     */
+    static CudaBatchLaunch openIfSupported(int ordinal) {
+        CudaCopyKernel kernel = CudaCopyKernel.openIfSupported(ordinal);
+        boolean batchApi = BATCH_API && CudaDriver.hasMemcpyBatchAsync();
+        return kernel == null && !batchApi ? null : new CudaBatchLaunch(kernel, batchApi, Arena.ofAuto());
     }
 
     /**
      * Queues copies {@code 0 .. count - 1} on {@code stream}; the caller checked every range and the count, and
      * made the context current.
+     *
+     * @param onDevice every range is memory of this device (or mapped into it): the kernel may run them
      */
-    void launch(long[] destination, long[] source, long[] length, int count, long stream, int ordinal) {
+    void launch(long[] destination, long[] source, long[] length, int count, boolean onDevice, long stream,
+                int ordinal) {
+        if (onDevice && kernel != null && CudaCopyKernel.aligned(destination, source, length, count)) {
+            kernel.launch(destination, source, length, count, stream, ordinal);
+            KERNELS.incrementAndGet();
+            return;
+        }
+        if (destinations == null) {
+            launchOneByOne(destination, source, length, count, stream, ordinal);
+            return;
+        }
         for (int i = 0; i < count; i++) {
             destinations.setAtIndex(JAVA_LONG, i, destination[i]);
             sources.setAtIndex(JAVA_LONG, i, source[i]);
@@ -84,9 +121,14 @@ final class CudaBatchLaunch {
         return REFUSED.get();
     }
 
-    /** The same copies with one {@code cuMemcpyAsync} each (also the way without a batch launcher). */
-    static void launchOneByOne(long[] destination, long[] source, long[] length, int count, long stream,
-                               int ordinal) {
+    /** Batches launched as the copy kernel in this JVM so far (tests). */
+    static long kernels() {
+        return KERNELS.get();
+    }
+
+    /** The same copies with one {@code cuMemcpyAsync} each. */
+    private static void launchOneByOne(long[] destination, long[] source, long[] length, int count, long stream,
+                                       int ordinal) {
         for (int i = 0; i < count; i++) {
             CudaErrors.check(CudaDriver.cuMemcpyAsync(destination[i], source[i], length[i], stream),
                     "cuMemcpyAsync(" + length[i] + " bytes, device " + ordinal + ")");

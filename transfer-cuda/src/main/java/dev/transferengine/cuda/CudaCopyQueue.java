@@ -21,8 +21,8 @@ import java.time.Duration;
  * of each per copy. At most {@code ring} copies are outstanding (then {@link #copy} answers FULL), and at most
  * {@code ring} events.
  *
- * <p>A batch ({@link #copyBatch}) is one {@code cuMemcpyBatchAsync} where the driver has it ({@link CudaBatchLaunch})
- * and one ticket, like a single copy.
+ * <p>A batch ({@link #copyBatch}) is one launch where the device has one ({@link CudaBatchLaunch}: the engine's copy
+ * kernel, or {@code cuMemcpyBatchAsync}) and one ticket, like a single copy.
  *
  * <p>{@code te.cuda.eventPerCopy=true} records an event after every copy, as before (measurements only).
  *
@@ -75,7 +75,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
             destroy(stream, events);
             throw e;
         }
-        return new CudaCopyQueue(ordinal, stream, events, CudaBatchLaunch.openIfSupported());
+        return new CudaCopyQueue(ordinal, stream, events, CudaBatchLaunch.openIfSupported(ordinal));
     }
 
     @Override
@@ -103,7 +103,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     }
 
     @Override
-    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
         if (count < 1 || count > maxBatch()) {
             throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
         }
@@ -120,7 +120,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
         }
         PrimaryContexts.makeCurrent(ordinal);
         long ticket = nextTicket;
-        batch.launch(destinations, sources, lengths, count, stream, ordinal);
+        batch.launch(destinations, sources, lengths, count, onDevice, stream, ordinal);
         nextTicket = ticket + 1;
         if (EVENT_PER_COPY) {
             record();

@@ -97,9 +97,9 @@ class ArgumentValidationTest {
         invalid(() -> queue.isDone(0));
         invalid(() -> queue.isDone(DeviceCopyQueue.FULL));
         long[] one = {SOME_ADDRESS};
-        invalid(() -> queue.copyBatch(one, one, new long[] {64, 64}, 2)); // no batch launch here: batches of 1
-        invalid(() -> queue.copyBatch(one, new long[] {0}, new long[] {64}, 1));
-        invalid(() -> queue.copyBatch(one, one, new long[] {64}, 0));
+        invalid(() -> queue.copyBatch(one, one, new long[] {64, 64}, 2, false)); // no batch launch here: batches of 1
+        invalid(() -> queue.copyBatch(one, new long[] {0}, new long[] {64}, 1, true));
+        invalid(() -> queue.copyBatch(one, one, new long[] {64}, 0, false));
     }
 
     private static void invalid(Executable call) {

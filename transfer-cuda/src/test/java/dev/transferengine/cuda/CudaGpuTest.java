@@ -162,7 +162,7 @@ class CudaGpuTest {
             long[] d = {dst.address(), dst.address() + 300_000, pinned.address() + 4096};
             long[] s = {src.address() + 8192, pageable.address() + 1000, src.address() + 500_000};
             long[] n = {100_000, 200_000, 65_536};
-            long ticket = queue.copyBatch(d, s, n, 3);
+            long ticket = queue.copyBatch(d, s, n, 3, false);
             awaitTicket(queue, ticket);
             assertEquals(refusedBefore, CudaBatchLaunch.refused(), "the driver took the batch");
             byte[] back = new byte[MIB];
@@ -172,6 +172,61 @@ class CudaGpuTest {
             assertEquals(0, back[100_000], "nothing past the first copy");
             byte[] pinnedBack = pinned.asSlice(4096, 65_536).toArray(JAVA_BYTE);
             assertArrayEquals(Arrays.copyOfRange(pattern, 500_000, 565_536), pinnedBack);
+        } finally {
+            backend.freePinnedHost(pinned);
+        }
+    }
+
+    /**
+     * The engine's copy kernel on the real GPU: 127 scattered 8 KiB pages and one 1 MiB copy (split over several
+     * blocks) device to device, plus one into device-mapped pinned host memory, as one kernel launch; every byte
+     * lands where it should and nothing around the copies changes.
+     */
+    @Test
+    void theCopyKernelMovesScatteredPagesAndALongCopyInOneLaunch() {
+        int page = 8192;
+        int pages = 126;
+        long span = 4L * MIB;
+        byte[] pattern = pattern((int) span, 9);
+        MemorySegment pinned = backend.allocatePinnedHost(MIB);
+        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(0, span);
+             CudaDeviceMemory dst = CudaDeviceMemory.allocate(0, span);
+             DeviceCopyQueue queue = backend.openCopyQueue(0)) {
+            src.copyFromHost(MemorySegment.ofArray(pattern), 0);
+            dst.fill((byte) 0);
+            pinned.fill((byte) 0);
+            long[] d = new long[128];
+            long[] s = new long[128];
+            long[] n = new long[128];
+            for (int i = 0; i < pages; i++) {
+                d[i] = dst.address() + (long) (pages - 1 - i) * page; // reversed: no two pages contiguous
+                s[i] = src.address() + (long) i * 2 * page;           // every other source page
+                n[i] = page;
+            }
+            d[pages] = dst.address() + 2 * MIB;
+            s[pages] = src.address() + 3 * MIB;
+            n[pages] = MIB;
+            d[pages + 1] = pinned.address() + 4096;
+            s[pages + 1] = src.address() + 16;
+            n[pages + 1] = 65_536;
+            long kernelsBefore = CudaBatchLaunch.kernels();
+            long ticket = queue.copyBatch(d, s, n, pages + 2, true);
+            awaitTicket(queue, ticket);
+            assertEquals(kernelsBefore + 1, CudaBatchLaunch.kernels(), "one kernel launch (the module loaded)");
+            byte[] back = new byte[(int) span];
+            dst.copyToHost(0, MemorySegment.ofArray(back));
+            for (int i = 0; i < pages; i++) {
+                int at = (pages - 1 - i) * page;
+                assertArrayEquals(Arrays.copyOfRange(pattern, i * 2 * page, i * 2 * page + page),
+                        Arrays.copyOfRange(back, at, at + page), "page " + i);
+            }
+            assertArrayEquals(Arrays.copyOfRange(pattern, 3 * MIB, 4 * MIB), Arrays.copyOfRange(back, 2 * MIB, 3 * MIB));
+            assertArrayEquals(new byte[MIB - pages * page], Arrays.copyOfRange(back, pages * page, MIB),
+                    "nothing written between the pages and the long copy");
+            assertArrayEquals(Arrays.copyOfRange(pattern, 16, 16 + 65_536),
+                    pinned.asSlice(4096, 65_536).toArray(JAVA_BYTE), "into pinned host memory");
+            assertEquals(0, pinned.get(JAVA_BYTE, 4095));
+            assertEquals(0, pinned.get(JAVA_BYTE, 4096 + 65_536));
         } finally {
             backend.freePinnedHost(pinned);
         }

@@ -104,12 +104,12 @@ public final class FakeDriverScenario {
             long[] d = {dst.address() + 4096, dst.address(), dst.address() + 65536};
             long[] s = {src.address(), src.address() + 8192, src.address() + 100_000};
             long[] n = {1000, 4096, 30_000};
-            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 0));
-            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 129));
+            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 0, false));
+            expect(InvalidRequestException.class, () -> queue.copyBatch(d, s, n, 129, false));
             long[] bad = {d[0], 0, d[2]};
-            expect(InvalidRequestException.class, () -> queue.copyBatch(bad, s, n, 3));
+            expect(InvalidRequestException.class, () -> queue.copyBatch(bad, s, n, 3, false));
             check(queue.outstanding() == 0, "a refused batch queues nothing");
-            long ticket = queue.copyBatch(d, s, n, 3);
+            long ticket = queue.copyBatch(d, s, n, 3, false);
             check(ticket == 0 && queue.outstanding() == 1, "one ticket for the batch: " + ticket);
             check(!queue.isDone(0) && queue.isDone(0), "done after the (fake) event completes");
             byte[] back = new byte[MIB];
@@ -120,6 +120,27 @@ public final class FakeDriverScenario {
                 check(Arrays.equals(back, at, at + (int) n[c], pattern, from, from + (int) n[c]), "copy " + c);
             }
             check(back[4096 + 1000] == 0 && back[70_000 + 30_000 - 4000] == 0, "nothing past the copies");
+            check(CudaBatchLaunch.kernels() == 0, "host memory possible (onDevice false): never the kernel");
+
+            // On the device and every address and length a multiple of 16: the copy kernel, unless it did not load.
+            boolean kernelLoads = System.getenv("FAKE_CUDA_NO_KERNEL") == null;
+            dst.fill((byte) 0);
+            long[] ad = {dst.address() + 4096, dst.address(), dst.address() + 65536};
+            long[] as = {src.address() + 16, src.address() + 8192, src.address() + 100_000};
+            long[] an = {1008, 4096, 30_000};
+            long second = queue.copyBatch(ad, as, an, 3, true);
+            check(!queue.isDone(second) && queue.isDone(second), "second batch done");
+            check(CudaBatchLaunch.kernels() == (kernelLoads ? 1 : 0), "kernel launches: " + CudaBatchLaunch.kernels());
+            an[0] = 1000; // not a multiple of 16: the copy engines again
+            long third = queue.copyBatch(ad, as, an, 3, true);
+            check(!queue.isDone(third) && queue.isDone(third), "third batch done");
+            check(CudaBatchLaunch.kernels() == (kernelLoads ? 1 : 0), "a misaligned batch never runs as the kernel");
+            dst.copyToHost(0, MemorySegment.ofArray(back));
+            for (int c = 0; c < 3; c++) {
+                int at = (int) (ad[c] - dst.address());
+                int from = (int) (as[c] - src.address());
+                check(Arrays.equals(back, at, at + (int) an[c], pattern, from, from + (int) an[c]), "copy " + c);
+            }
         }
     }
 

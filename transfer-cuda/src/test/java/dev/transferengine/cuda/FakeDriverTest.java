@@ -61,6 +61,15 @@ class FakeDriverTest {
     }
 
     @Test
+    void aCopyKernelThatDoesNotLoadLeavesBatchesToTheCopyEngine() throws Exception {
+        Result r = child(Map.of("FAKE_CUDA_NO_KERNEL", "1"));
+        assertEquals(0, r.exitCode, r.output);
+        assertTrue(r.output.contains(FakeDriverScenario.OK), r.output);
+        assertTrue(r.output.contains("the copy kernel is off on device 0: loading te_copy_kernels.ptx failed"),
+                r.output);
+    }
+
+    @Test
     void aFailingCuInitMakesCudaUnavailableWithTheDriversErrorName() throws Exception {
         Result r = child(Map.of("FAKE_CUDA_INIT_ERROR", "100"), "unavailable");
         assertEquals(0, r.exitCode, r.output);

@@ -13,10 +13,12 @@ import dev.transferengine.spi.DeviceCopyQueue;
  *   on both sides and belongs to the same source and destination allocations (the caller's owner objects, compared
  *   by identity: a copy must not cross from one allocation into another that happens to follow it in the address
  *   space), up to {@code maxRunBytes}.</li>
- *   <li><b>Batches</b>: where the inner queue has a batch launch ({@link DeviceCopyQueue#maxBatch()} above 1, CUDA's
- *   {@code cuMemcpyBatchAsync}), the held runs of up to {@code batchRunBytes} each, however unrelated, go out
- *   together as one launch. Longer runs go out on their own as soon as a copy that does not extend them arrives
- *   (a batch runs on one stream, and large copies gain more from the striping over several).</li>
+ *   <li><b>Batches</b>: where the inner queue has a batch launch ({@link DeviceCopyQueue#maxBatch()} above 1: the
+ *   engine's copy kernel, or CUDA's {@code cuMemcpyBatchAsync}), the held runs of up to {@code batchRunBytes} each,
+ *   however unrelated, go out together as one launch; runs the caller marked as wholly on the device form batches
+ *   of their own (those may run as the kernel). Longer runs go out on their own as soon as a copy that does not
+ *   extend them arrives (a batch runs on one stream, and large copies gain more from the striping over
+ *   several).</li>
  * </ul>
  *
  * <p>Held runs are launched at {@link #flush}, which the owner calls at the end of each poll, when
@@ -55,6 +57,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     private final long[] runSource;
     private final long[] runBytes;
     private final long[] runFirst;
+    private final boolean[] runOnDevice;
     private int runHead;
     private int runCount;
     /** The allocations the newest held run lies in (a copy extends it only within them). */
@@ -98,6 +101,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         this.runSource = new long[held];
         this.runBytes = new long[held];
         this.runFirst = new long[held];
+        this.runOnDevice = new boolean[held];
         this.batchDestination = new long[held];
         this.batchSource = new long[held];
         this.batchBytes = new long[held];
@@ -118,15 +122,23 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         return ticket;
     }
 
+    /** {@link #copy(long, long, long, Object, Object, boolean)} of ranges that may lie in host memory. */
+    public long copy(long destination, long source, long lengthBytes, Object sourceOwner, Object destinationOwner) {
+        return copy(destination, source, lengthBytes, sourceOwner, destinationOwner, false);
+    }
+
     /**
      * A copy that may be merged with the copies before it, or batched with them: {@code sourceOwner} and
      * {@code destinationOwner} name the allocations the two ranges lie in (copies of different owners are never
      * merged). Not launched before {@link #flush}, {@link #isDone} of its ticket, or one of the other events the
      * class comment lists; launched at once when this queue does not merge.
      *
+     * @param onDevice both ranges are memory of the queue's device (or mapped into it): see
+     *                 {@link DeviceCopyQueue#copyBatch}
      * @return a ticket, or {@link #FULL} (nothing was queued)
      */
-    public long copy(long destination, long source, long lengthBytes, Object sourceOwner, Object destinationOwner) {
+    public long copy(long destination, long source, long lengthBytes, Object sourceOwner, Object destinationOwner,
+                     boolean onDevice) {
         if (!merge || lengthBytes <= 0 || sourceOwner == null || destinationOwner == null) {
             return copy(destination, source, lengthBytes);
         }
@@ -137,7 +149,8 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         boolean holding = runCount > runHead;
         boolean extendsRun = holding && sourceOwner == newestSourceOwner && destinationOwner == newestDestinationOwner
                 && destination == runDestination[newest] + runBytes[newest]
-                && source == runSource[newest] + runBytes[newest] && runBytes[newest] <= maxRunBytes - lengthBytes;
+                && source == runSource[newest] + runBytes[newest] && runBytes[newest] <= maxRunBytes - lengthBytes
+                && onDevice == runOnDevice[newest];
         if (!extendsRun) {
             // The newest run is complete: a long one goes out now, with the runs before it; so do all when no room
             // for another run is left.
@@ -149,6 +162,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
             runSource[r] = source;
             runBytes[r] = 0;
             runFirst[r] = nextTicket;
+            runOnDevice[r] = onDevice;
             newestSourceOwner = sourceOwner;
             newestDestinationOwner = destinationOwner;
         }
@@ -175,14 +189,15 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     }
 
     /**
-     * Launches the held runs in ticket order: each stretch of runs up to {@code batchRunBytes} as one batch, each
-     * longer run as one copy. False when the inner queue is full (what is left stays held, in order).
+     * Launches the held runs in ticket order: each stretch of runs up to {@code batchRunBytes} with the same
+     * {@code onDevice} as one batch, each longer run as one copy. False when the inner queue is full (what is left
+     * stays held, in order).
      */
     private boolean launchHeld() {
         while (runHead < runCount) {
             int end = runHead + 1;
             if (runBytes[runHead] <= batchRunBytes) {
-                while (end < runCount && runBytes[end] <= batchRunBytes) {
+                while (end < runCount && runBytes[end] <= batchRunBytes && runOnDevice[end] == runOnDevice[runHead]) {
                     end++;
                 }
             }
@@ -212,7 +227,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         System.arraycopy(runDestination, from, batchDestination, 0, n);
         System.arraycopy(runSource, from, batchSource, 0, n);
         System.arraycopy(runBytes, from, batchBytes, 0, n);
-        return inner.copyBatch(batchDestination, batchSource, batchBytes, n);
+        return inner.copyBatch(batchDestination, batchSource, batchBytes, n, runOnDevice[from]);
     }
 
     @Override

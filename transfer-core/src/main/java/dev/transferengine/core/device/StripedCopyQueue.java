@@ -99,7 +99,7 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
     }
 
     @Override
-    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+    public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
         if (count < 1 || count > maxBatch()) {
             throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
         }
@@ -110,7 +110,7 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
             }
         }
         int lane = nextLane;
-        long t = lanes[lane].copyBatch(destinations, sources, lengths, count);
+        long t = lanes[lane].copyBatch(destinations, sources, lengths, count, onDevice);
         return t == FULL ? FULL : issue(lane, t);
     }
 

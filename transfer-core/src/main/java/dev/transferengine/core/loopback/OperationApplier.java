@@ -125,7 +125,8 @@ final class OperationApplier {
         }
         try {
             var queue = deviceCopies.queue(device.backend(), device.ordinal());
-            long ticket = queue.copy(op.remoteAddress, op.sourceAddress, op.length, op.source, destination);
+            long ticket = queue.copy(op.remoteAddress, op.sourceAddress, op.length, op.source, destination,
+                    onDevice(op.source, destination, device));
             if (ticket == dev.transferengine.spi.DeviceCopyQueue.FULL) {
                 return false; // the queue has room again once earlier copies finish
             }
@@ -136,6 +137,15 @@ final class OperationApplier {
             op.error = e;
             return true;
         }
+    }
+
+    /** Whether both sides are memory of the device whose queue runs the copy (then it may run as a kernel). */
+    private static boolean onDevice(LoopbackRegistration source, LoopbackRegistration destination,
+                                    dev.transferengine.spi.DeviceMemory device) {
+        var s = source.device();
+        var d = destination.device();
+        return s != null && d != null && s.backend() == d.backend() && s.ordinal() == device.ordinal()
+                && d.ordinal() == device.ordinal();
     }
 
     private boolean finishDeviceCopy(Operation op) {

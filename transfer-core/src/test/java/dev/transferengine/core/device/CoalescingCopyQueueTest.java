@@ -214,4 +214,18 @@ class CoalescingCopyQueueTest {
         assertTrue(q.isDone(3));
         assertEquals(0, q.outstanding());
     }
+
+    @Test
+    void copiesWhollyOnTheDeviceShareBatchesOnlyWithEachOtherAndSaySo() {
+        CoalescingCopyQueue q = batching(16);
+        q.copy(0x1000, 0x9000, 4096, SRC, DST, true);
+        q.copy(0x8000, 0x18000, 4096, SRC, DST, true);
+        q.copy(0x9000, 0x19000, 4096, SRC, DST, false);          // contiguous, but may touch host memory: a new run
+        q.copy(0x20000, 0x30000, 4096, SRC, DST, false);
+        q.copy(0x40000, 0x50000, 4096, SRC, DST, true);
+        q.flush();
+        assertEquals(List.of(6, 6, 3), inner.launches.stream().map(l -> l.length).toList(),
+                "two on the device, two maybe not, one on the device (a single copy)");
+        assertEquals(List.of(true, false), inner.batchOnDevice);
+    }
 }

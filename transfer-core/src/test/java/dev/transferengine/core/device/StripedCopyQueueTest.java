@@ -29,6 +29,8 @@ class StripedCopyQueueTest {
         int capacity = 1000;
         /** Copies one batch launch takes (1: no batch launch). */
         int maxBatch = 1;
+        /** Each batch launch's {@code onDevice}, in order. */
+        final List<Boolean> batchOnDevice = new ArrayList<>();
         boolean closed;
 
         @Override
@@ -37,7 +39,8 @@ class StripedCopyQueueTest {
         }
 
         @Override
-        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count) {
+        public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count,
+                              boolean onDevice) {
             if (count < 1 || count > maxBatch) {
                 throw new IllegalArgumentException("batch of " + count);
             }
@@ -52,6 +55,7 @@ class StripedCopyQueueTest {
             }
             this.destinations.add(destinations[0]);
             launches.add(launch);
+            batchOnDevice.add(onDevice);
             return this.destinations.size() - 1;
         }
 
@@ -166,19 +170,21 @@ class StripedCopyQueueTest {
         backend.lanes.forEach(l -> l.maxBatch = 4);
         assertEquals(4, q.maxBatch());
         assertEquals(0, q.copy(1000, 0, 8));
-        assertEquals(1, q.copyBatch(new long[] {2000, 3000, 4000}, new long[] {1, 2, 3}, new long[] {8, 8, 8}, 3));
+        assertEquals(1, q.copyBatch(new long[] {2000, 3000, 4000}, new long[] {1, 2, 3}, new long[] {8, 8, 8}, 3,
+                true));
         assertEquals(2, q.copy(5000, 0, 8));
         assertEquals(List.of(1000L, 5000L), backend.lanes.get(0).destinations);
         assertEquals(1, backend.lanes.get(1).launches.size(), "the whole batch on stream 1, as one launch");
         assertEquals(9, backend.lanes.get(1).launches.get(0).length);
+        assertEquals(List.of(true), backend.lanes.get(1).batchOnDevice, "onDevice passed through");
         backend.lanes.get(1).finishedThrough = 0;
         assertFalse(q.isDone(1), "the batch finished, but copy 0 before it has not");
         backend.lanes.get(0).finishedThrough = 0;
         assertTrue(q.isDone(1));
         assertFalse(q.isDone(2));
         assertThrows(InvalidRequestException.class,
-                () -> q.copyBatch(new long[5], new long[5], new long[5], 5), "more than a stream takes");
-        assertThrows(InvalidRequestException.class, () -> q.copyBatch(new long[1], new long[1], new long[1], 0));
+                () -> q.copyBatch(new long[5], new long[5], new long[5], 5, false), "more than a stream takes");
+        assertThrows(InvalidRequestException.class, () -> q.copyBatch(new long[1], new long[1], new long[1], 0, false));
         assertEquals(3, q.copy(6000, 0, 8), "refused batches took no ticket");
     }
 

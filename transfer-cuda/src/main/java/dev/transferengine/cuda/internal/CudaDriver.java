@@ -35,6 +35,9 @@ public final class CudaDriver {
     private static final MethodHandle MEMSET_D8 = link(CudaFunction.cuMemsetD8);
     /** Null when the driver predates it (optional). */
     private static final MethodHandle MEMCPY_BATCH_ASYNC = link(CudaFunction.cuMemcpyBatchAsync);
+    private static final MethodHandle MODULE_LOAD_DATA = link(CudaFunction.cuModuleLoadData);
+    private static final MethodHandle MODULE_GET_FUNCTION = link(CudaFunction.cuModuleGetFunction);
+    private static final MethodHandle LAUNCH_KERNEL = link(CudaFunction.cuLaunchKernel);
     private static final MethodHandle STREAM_CREATE = link(CudaFunction.cuStreamCreate);
     private static final MethodHandle STREAM_QUERY = link(CudaFunction.cuStreamQuery);
     private static final MethodHandle STREAM_DESTROY = link(CudaFunction.cuStreamDestroy);
@@ -231,6 +234,33 @@ public final class CudaDriver {
     public static int cuMemsetD8(long destination, int unsignedByte, long count) {
         try {
             return (int) MEMSET_D8.invokeExact(destination, unsignedByte, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int cuModuleLoadData(MemorySegment moduleOut, MemorySegment image) {
+        try {
+            return (int) MODULE_LOAD_DATA.invokeExact(moduleOut, image);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int cuModuleGetFunction(MemorySegment functionOut, long module, MemorySegment name) {
+        try {
+            return (int) MODULE_GET_FUNCTION.invokeExact(functionOut, module, name);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int cuLaunchKernel(long function, int gridX, int gridY, int gridZ, int blockX, int blockY,
+                                     int blockZ, int sharedMemoryBytes, long stream, MemorySegment kernelParams,
+                                     MemorySegment extra) {
+        try {
+            return (int) LAUNCH_KERNEL.invokeExact(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                    sharedMemoryBytes, stream, kernelParams, extra);
         } catch (Throwable t) {
             throw rethrow(t);
         }

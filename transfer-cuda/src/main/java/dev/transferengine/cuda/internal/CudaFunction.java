@@ -41,6 +41,11 @@ public enum CudaFunction {
     /** CUDA 13.0's signature (no {@code failIdx}); optional: drivers before 580 lack the symbol. */
     cuMemcpyBatchAsync("cuMemcpyBatchAsync_v2", Kind.OPTIONAL, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS,
             ADDRESS, JAVA_LONG, JAVA_LONG),
+    cuModuleLoadData("cuModuleLoadData", ADDRESS, ADDRESS),
+    cuModuleGetFunction("cuModuleGetFunction", ADDRESS, JAVA_LONG, ADDRESS),
+    /** f, grid x/y/z, block x/y/z, shared memory bytes, stream, kernelParams, extra. */
+    cuLaunchKernel("cuLaunchKernel", JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+            JAVA_LONG, ADDRESS, ADDRESS),
     cuStreamCreate("cuStreamCreate", ADDRESS, JAVA_INT),
     cuStreamQuery("cuStreamQuery", Kind.CRITICAL, JAVA_LONG),
     cuStreamDestroy("cuStreamDestroy_v2", JAVA_LONG),
