@@ -139,13 +139,16 @@ final class OperationApplier {
         }
     }
 
-    /** Whether both sides are memory of the device whose queue runs the copy (then it may run as a kernel). */
+    /**
+     * Whether both sides are memory of the device whose queue runs the copy (then it may run as a kernel). Engines
+     * of one process each load their own backend instance: the same kind of backend and ordinal is the same device.
+     */
     private static boolean onDevice(LoopbackRegistration source, LoopbackRegistration destination,
                                     dev.transferengine.spi.DeviceMemory device) {
         var s = source.device();
         var d = destination.device();
-        return s != null && d != null && s.backend() == d.backend() && s.ordinal() == device.ordinal()
-                && d.ordinal() == device.ordinal();
+        return s != null && d != null && s.backend().getClass() == d.backend().getClass()
+                && s.ordinal() == device.ordinal() && d.ordinal() == device.ordinal();
     }
 
     private boolean finishDeviceCopy(Operation op) {
