@@ -35,27 +35,61 @@ class DeviceCopyCoalescingTest {
     @ParameterizedTest(name = "coalesceCopies={0}, cudaIpc={1}")
     @CsvSource({"true,true", "false,true", "true,false", "false,false"})
     void pagesInOrderShareLaunchesAndEachDeliversItsBytesAndImm(boolean coalesce, boolean ipc) throws Exception {
-        HostDeviceBackend device = new HostDeviceBackend(1);
-        long srcPtr = device.allocate(0, (long) PAGE * PAGES);
-        long dstPtr = device.allocate(0, (long) PAGE * PAGES);
+        int[] inOrder = new int[PAGES];
+        for (int i = 0; i < PAGES; i++) {
+            inOrder[i] = i;
+        }
+        long launches = launchesOfAPagedWrite(new HostDeviceBackend(1), coalesce, ipc, inOrder);
+        if (coalesce) {
+            assertTrue(launches <= PAGES / 8, PAGES + " pages in order took " + launches + " copy launches");
+        } else {
+            assertEquals(PAGES, launches, "one launch per page without coalescing");
+        }
+    }
+
+    @ParameterizedTest(name = "cudaIpc={0}")
+    @ValueSource(booleans = {true, false})
+    void scatteredPagesGoOutInBatchLaunchesWithEveryPagesBytesAndImm(boolean ipc) throws Exception {
+        int[] scattered = new int[PAGES];
+        for (int i = 0; i < PAGES; i++) {
+            scattered[i] = (i * 37) % PAGES; // a permutation: no two consecutive pages meet on both sides
+        }
+        HostDeviceBackend noBatches = new HostDeviceBackend(1);
+        assertEquals(PAGES, launchesOfAPagedWrite(noBatches, true, ipc, scattered),
+                "no batch launch: one launch per scattered page");
+        HostDeviceBackend batches = new HostDeviceBackend(1);
+        batches.batchLaunches = 64;
+        long launches = launchesOfAPagedWrite(batches, true, ipc, scattered);
+        assertTrue(launches <= PAGES / 8, PAGES + " scattered pages took " + launches + " launches");
+    }
+
+    /**
+     * Writes page {@code i} of a device region of engine A to page {@code to[i]} of one of engine B as one paged
+     * write with an imm per page; asserts every page's bytes and imm; returns the copy launches it took.
+     */
+    private static long launchesOfAPagedWrite(HostDeviceBackend device, boolean coalesce, boolean ipc, int[] to)
+            throws Exception {
+        long bytes = (long) PAGE * PAGES;
+        long srcPtr = device.allocate(0, bytes);
+        long dstPtr = device.allocate(0, bytes);
         try (Arena arena = Arena.ofConfined();
              TransferEngine a = engine("coalesce-a", device, coalesce, ipc);
              TransferEngine b = engine("coalesce-b", device, coalesce, ipc)) {
-            MemorySegment pattern = arena.allocate((long) PAGE * PAGES);
-            for (long i = 0; i < pattern.byteSize(); i++) {
+            MemorySegment pattern = arena.allocate(bytes);
+            for (long i = 0; i < bytes; i++) {
                 pattern.set(JAVA_BYTE, i, (byte) (i * 31 + 7));
             }
             device.upload(srcPtr, pattern);
-            device.upload(dstPtr, arena.allocate((long) PAGE * PAGES));
-            MemoryRegion src = a.registerDevice(srcPtr, (long) PAGE * PAGES, 0, Access.LOCAL);
-            MemoryRegion dst = b.registerDevice(dstPtr, (long) PAGE * PAGES, 0, Access.REMOTE_WRITE);
-            int[] pages = new int[PAGES];
+            device.upload(dstPtr, arena.allocate(bytes));
+            MemoryRegion src = a.registerDevice(srcPtr, bytes, 0, Access.LOCAL);
+            MemoryRegion dst = b.registerDevice(dstPtr, bytes, 0, Access.REMOTE_WRITE);
+            int[] from = new int[PAGES];
             for (int i = 0; i < PAGES; i++) {
-                pages[i] = i;
+                from[i] = i;
             }
             ImmCounter imms = b.immCounter(42);
             long before = device.copiesQueued.get();
-            a.submit(new PagedWrite(PAGE, src, pages, PAGE, 0, dst.descriptor(), pages, PAGE, 0, OptionalInt.of(42)))
+            a.submit(new PagedWrite(PAGE, src, from, PAGE, 0, dst.descriptor(), to, PAGE, 0, OptionalInt.of(42)))
                     .get(30, TimeUnit.SECONDS);
             long launches = device.copiesQueued.get() - before;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -63,71 +97,16 @@ class DeviceCopyCoalescingTest {
                 Thread.sleep(1);
             }
             assertEquals(PAGES, imms.arrived(), "one imm per page");
-            MemorySegment got = arena.allocate((long) PAGE * PAGES);
+            MemorySegment got = arena.allocate(bytes);
             device.download(dstPtr, got);
-            assertEquals(-1, got.mismatch(pattern), "every page in place");
-            if (coalesce) {
-                assertTrue(launches <= PAGES / 8, PAGES + " pages in order took " + launches + " copy launches");
-            } else {
-                assertEquals(PAGES, launches, "one launch per page without coalescing");
+            for (int i = 0; i < PAGES; i++) {
+                MemorySegment landed = got.asSlice((long) to[i] * PAGE, PAGE);
+                assertEquals(-1, landed.mismatch(pattern.asSlice((long) i * PAGE, PAGE)), "page " + i + " -> " + to[i]);
             }
+            return launches;
         } finally {
             device.free(srcPtr);
             device.free(dstPtr);
-        }
-    }
-
-    @ParameterizedTest(name = "cudaIpc={0}")
-    @ValueSource(booleans = {true, false})
-    void scatteredPagesGoOutInBatchLaunchesWithEveryPagesBytesAndImm(boolean ipc) throws Exception {
-        for (int batch : new int[] {1, 64}) {
-            HostDeviceBackend device = new HostDeviceBackend(1);
-            device.batchLaunches = batch;
-            long srcPtr = device.allocate(0, (long) PAGE * PAGES);
-            long dstPtr = device.allocate(0, (long) PAGE * PAGES);
-            try (Arena arena = Arena.ofConfined();
-                 TransferEngine a = engine("batch-a", device, true, ipc);
-                 TransferEngine b = engine("batch-b", device, true, ipc)) {
-                MemorySegment pattern = arena.allocate((long) PAGE * PAGES);
-                for (long i = 0; i < pattern.byteSize(); i++) {
-                    pattern.set(JAVA_BYTE, i, (byte) (i * 29 + 3));
-                }
-                device.upload(srcPtr, pattern);
-                device.upload(dstPtr, arena.allocate((long) PAGE * PAGES));
-                MemoryRegion src = a.registerDevice(srcPtr, (long) PAGE * PAGES, 0, Access.LOCAL);
-                MemoryRegion dst = b.registerDevice(dstPtr, (long) PAGE * PAGES, 0, Access.REMOTE_WRITE);
-                int[] from = new int[PAGES];
-                int[] to = new int[PAGES];
-                for (int i = 0; i < PAGES; i++) {
-                    from[i] = i;
-                    to[i] = (i * 37) % PAGES; // a permutation: no two consecutive pages meet on both sides
-                }
-                ImmCounter imms = b.immCounter(43);
-                long before = device.copiesQueued.get();
-                a.submit(new PagedWrite(PAGE, src, from, PAGE, 0, dst.descriptor(), to, PAGE, 0, OptionalInt.of(43)))
-                        .get(30, TimeUnit.SECONDS);
-                long launches = device.copiesQueued.get() - before;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (imms.arrived() < PAGES && System.nanoTime() < deadline) {
-                    Thread.sleep(1);
-                }
-                assertEquals(PAGES, imms.arrived(), "one imm per page");
-                MemorySegment got = arena.allocate((long) PAGE * PAGES);
-                device.download(dstPtr, got);
-                for (int i = 0; i < PAGES; i++) {
-                    long at = (long) to[i] * PAGE;
-                    assertEquals(-1, got.asSlice(at, PAGE).mismatch(pattern.asSlice((long) i * PAGE, PAGE)),
-                            "page " + i + " -> " + to[i]);
-                }
-                if (batch == 1) {
-                    assertEquals(PAGES, launches, "no batch launch: one launch per scattered page");
-                } else {
-                    assertTrue(launches <= PAGES / 8, PAGES + " scattered pages took " + launches + " launches");
-                }
-            } finally {
-                device.free(srcPtr);
-                device.free(dstPtr);
-            }
         }
     }
 

@@ -189,6 +189,17 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         throw new TransferException(ErrorCategory.UNAVAILABLE, "the host test double has no dma-buf");
     }
 
+    /** Copies {@code 0 .. count - 1} of a batch as {destination, source, length} triples, one after another. */
+    public static long[] triples(long[] destinations, long[] sources, long[] lengths, int count) {
+        long[] t = new long[3 * count];
+        for (int i = 0; i < count; i++) {
+            t[3 * i] = destinations[i];
+            t[3 * i + 1] = sources[i];
+            t[3 * i + 2] = lengths[i];
+        }
+        return t;
+    }
+
     /**
      * Copies happen when {@link #isDone} is asked about them a second time, in queue order; the copies of one batch
      * in reverse order (a batch promises no order).
@@ -225,13 +236,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
                 throw new dev.transferengine.api.InvalidRequestException("batch of " + count + ", at most "
                         + maxBatch);
             }
-            long[] copies = new long[3 * count];
-            for (int i = 0; i < count; i++) {
-                copies[3 * i] = destinations[i];
-                copies[3 * i + 1] = sources[i];
-                copies[3 * i + 2] = lengths[i];
-            }
-            return launch(copies);
+            return launch(triples(destinations, sources, lengths, count));
         }
 
         private long launch(long[] copies) {

@@ -47,14 +47,8 @@ class StripedCopyQueueTest {
             if (outstanding() == capacity) {
                 return FULL;
             }
-            long[] launch = new long[3 * count];
-            for (int i = 0; i < count; i++) {
-                launch[3 * i] = destinations[i];
-                launch[3 * i + 1] = sources[i];
-                launch[3 * i + 2] = lengths[i];
-            }
             this.destinations.add(destinations[0]);
-            launches.add(launch);
+            launches.add(HostDeviceBackend.triples(destinations, sources, lengths, count));
             batchOnDevice.add(onDevice);
             return this.destinations.size() - 1;
         }
