@@ -79,6 +79,11 @@ public final class GpuCommand implements Callable<Integer> {
     /** Where paged writes put their pages. */
     enum PageOrder { ORDERED, REVERSED }
 
+    @Option(names = "--spread", description = "single GPU->GPU writes (and their reference copies) go to successive "
+            + "offsets of a GPU buffer this large on both sides, instead of all to offset 0, so that they are not "
+            + "served from the GPU's L2 cache (e.g. 1G; default 0: every write to offset 0)")
+    String spread = "0";
+
     @Option(names = "--bytes-per-row", description = "bytes moved per row, bounds iterations (default ${DEFAULT-VALUE})")
     String bytesPerRow = "8G";
 
@@ -171,6 +176,8 @@ public final class GpuCommand implements Callable<Integer> {
         long pageBytes = ByteSize.parse(page);
         List<Long> sizeList = ByteSize.parseList(sizes);
         long maxSize = sizeList.stream().mapToLong(Long::longValue).max().orElseThrow();
+        long spreadBytes = ByteSize.parse(spread);
+        long deviceBytes = Math.max(maxSize, spreadBytes);
         out.printf(Locale.ROOT, "transfer-bench gpu: %s, device %d (%s), provider %s %s, window %d, cuda-ipc %s%n",
                 Runtime.version(), device, Cuda.deviceName(device), provider, options, window,
                 cudaIpc.name().toLowerCase(Locale.ROOT));
@@ -183,8 +190,8 @@ public final class GpuCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "%-8s %-34s %12s %12s %7s%n", "size", "row", "engine GB/s", "ref GB/s", "ratio");
         List<String> failures = new ArrayList<>();
-        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(device, maxSize);
-             CudaDeviceMemory dst = CudaDeviceMemory.allocate(device, maxSize);
+        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(device, deviceBytes);
+             CudaDeviceMemory dst = CudaDeviceMemory.allocate(device, deviceBytes);
              PinnedBuffer hostSrc = new PinnedBuffer(backend, maxSize);
              PinnedBuffer hostDst = new PinnedBuffer(backend, maxSize);
              TransferEngine a = engine(backend, "gpu-a", true, cudaIpc == CudaIpcMode.OFF);
@@ -193,17 +200,18 @@ public final class GpuCommand implements Callable<Integer> {
              TransferEngine staged = rows.contains("staged") ? engine(backend, "gpu-staged", false, false) : null;
              DeviceCopyQueue stream = backend.openCopyQueue(device)) {
             src.fill((byte) 7);
-            MemoryRegion devSrc = a.registerDevice(src.address(), maxSize, device, Access.LOCAL);
-            RemoteRegion devDst0 = b.registerDevice(dst.address(), maxSize, device, Access.REMOTE_WRITE).descriptor();
+            MemoryRegion devSrc = a.registerDevice(src.address(), deviceBytes, device, Access.LOCAL);
+            RemoteRegion devDst0 = b.registerDevice(dst.address(), deviceBytes, device, Access.REMOTE_WRITE)
+                    .descriptor();
             MemoryRegion pinnedSrc = a.register(hostSrc.segment, Access.LOCAL);
-            MemoryRegion noIpcDevSrc = noIpc == null ? null : noIpc.registerDevice(src.address(), maxSize, device,
+            MemoryRegion noIpcDevSrc = noIpc == null ? null : noIpc.registerDevice(src.address(), deviceBytes, device,
                     Access.LOCAL);
             MemoryRegion noIpcPinnedSrc = noIpc == null ? null : noIpc.register(hostSrc.segment, Access.LOCAL);
             RemoteRegion pinnedDst = b.register(hostDst.segment, Access.REMOTE_WRITE).descriptor();
             MemoryRegion stagedSrc = staged == null ? null
-                    : staged.registerDevice(src.address(), maxSize, device, Access.LOCAL);
+                    : staged.registerDevice(src.address(), deviceBytes, device, Access.LOCAL);
             MemoryRegion stagedHostSrc = staged == null ? null : staged.register(hostSrc.segment, Access.LOCAL);
-            PeerProcess peer = peerProcess ? startPeer(maxSize) : null;
+            PeerProcess peer = peerProcess ? startPeer(deviceBytes) : null;
             Receiver imms = peer != null ? peer : new LocalReceiver(b.immCounter(IMM));
             RemoteRegion devDst = peer != null ? peer.region : devDst0;
             if (peer != null) {
@@ -212,18 +220,20 @@ public final class GpuCommand implements Callable<Integer> {
             }
             for (long size : sizeList) {
                 int n = iterations(size);
-                double refD2D = reference(stream, dst.address(), src.address(), size, n);
+                long slots = Math.max(1, spreadBytes / size); // successive offsets of --spread, or offset 0
+                double refD2D = reference(stream, dst.address(), src.address(), size, n, slots);
                 double refH2D = reference(stream, dst.address(), hostSrc.segment.address(), size, n);
                 double refD2H = reference(stream, hostDst.segment.address(), src.address(), size, n);
                 double d2d = Double.NaN;
                 double d2dNoIpc = Double.NaN;
                 if (rows.contains("d2d")) {
                     d2d = rate(a, imms, n, size,
-                            i -> SingleWrite.withImm(devSrc, 0, size, devDst, 0, IMM).routed(Routing.pinned(0)));
+                            i -> SingleWrite.withImm(devSrc, i % slots * size, size, devDst, i % slots * size, IMM)
+                                    .routed(Routing.pinned(0)));
                     row(out, size, "single write GPU->GPU", d2d, refD2D);
                     if (noIpc != null) {
-                        d2dNoIpc = rate(noIpc, imms, n, size, i -> SingleWrite.withImm(noIpcDevSrc, 0, size, devDst,
-                                0, IMM).routed(Routing.pinned(0)));
+                        d2dNoIpc = rate(noIpc, imms, n, size, i -> SingleWrite.withImm(noIpcDevSrc, i % slots * size,
+                                size, devDst, i % slots * size, IMM).routed(Routing.pinned(0)));
                         row(out, size, NO_IPC_ROW, d2dNoIpc, refD2D);
                     }
                 }
@@ -523,17 +533,23 @@ public final class GpuCommand implements Callable<Integer> {
 
     /** {@code n} back-to-back copies on one stream; GB/s from the first queued to the last done. */
     private static double reference(DeviceCopyQueue stream, long dst, long src, long size, int n) {
-        copies(stream, dst, src, size, Math.min(n, 64));
+        return reference(stream, dst, src, size, n, 1);
+    }
+
+    /** Back-to-back copies on one stream, copy {@code i} at offset {@code (i % slots) * size} on both sides. */
+    private static double reference(DeviceCopyQueue stream, long dst, long src, long size, int n, long slots) {
+        copies(stream, dst, src, size, Math.min(n, 64), slots);
         long t0 = System.nanoTime();
-        copies(stream, dst, src, size, n);
+        copies(stream, dst, src, size, n, slots);
         return (double) n * size / (System.nanoTime() - t0);
     }
 
-    private static void copies(DeviceCopyQueue stream, long dst, long src, long size, int n) {
+    private static void copies(DeviceCopyQueue stream, long dst, long src, long size, int n, long slots) {
         long last = 0;
         for (int i = 0; i < n; i++) {
             long t;
-            while ((t = stream.copy(dst, src, size)) == DeviceCopyQueue.FULL) {
+            long offset = i % slots * size;
+            while ((t = stream.copy(dst + offset, src + offset, size)) == DeviceCopyQueue.FULL) {
                 Thread.onSpinWait();
                 stream.isDone(last);
             }
