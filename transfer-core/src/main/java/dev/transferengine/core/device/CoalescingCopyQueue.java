@@ -1,6 +1,7 @@
 package dev.transferengine.core.device;
 
 import dev.transferengine.api.InvalidRequestException;
+import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.DeviceCopyQueue;
 
 /**
@@ -178,9 +179,17 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         return outstanding() < innerTicket.length;
     }
 
-    /** Launches the held runs, if any; the owner calls it at the end of each poll. */
+    /**
+     * Launches the held runs, if any; the owner calls it at the end of each poll. A launch the device refuses
+     * leaves the runs held: the error reaches the copies' owners when they ask {@link #isDone} about them (each
+     * asks in its own request's context), not the poll that happened to flush.
+     */
     public void flush() {
-        launchHeld();
+        try {
+            launchHeld();
+        } catch (TransferException e) {
+            // held; isDone of each held ticket launches again and throws there
+        }
     }
 
     /** Whether a run is held, not yet launched (tests). */
