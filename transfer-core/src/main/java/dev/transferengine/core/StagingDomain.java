@@ -5,7 +5,6 @@ import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.core.PiecedWrites.PiecedWrite;
-import dev.transferengine.core.device.CoalescingCopyQueue;
 import dev.transferengine.spi.CompletionSink;
 import dev.transferengine.spi.DeviceBackend;
 import dev.transferengine.spi.DeviceCopyQueue;
@@ -52,13 +51,7 @@ final class StagingDomain extends ForwardingDomain {
     // Bounce slots; memory allocated and registered on the first staged registration.
     private MemorySegment bounce;
     private RegisteredMemory bounceRegistration;
-    /**
-     * The device-to-bounce copies: those a poll starts go out as one batch launch (the copy kernel: the source is
-     * memory of this group's GPU and the bounce slots are pinned memory mapped into it), never merged across slots.
-     */
-    private CoalescingCopyQueue copies;
-    /** One owner object per slot: copies into different slots are never merged into one. */
-    private final Object[] slotOwner;
+    private DeviceCopyQueue copies;
     private final byte[] slotState;
     private final int[] slotWrite;
     private final long[] slotOffset;
@@ -83,10 +76,6 @@ final class StagingDomain extends ForwardingDomain {
         this.slotOffset = new long[slots];
         this.slotLength = new long[slots];
         this.slotTicket = new long[slots];
-        this.slotOwner = new Object[slots];
-        for (int i = 0; i < slots; i++) {
-            slotOwner[i] = new Object();
-        }
         this.freeSlots = new int[slots];
         for (int s = 0; s < slots; s++) {
             freeSlots[freeSlotCount++] = slots - 1 - s;
@@ -227,7 +216,7 @@ final class StagingDomain extends ForwardingDomain {
         MemorySegment memory = backend.allocatePinnedHost(slotBytes * slotState.length);
         try {
             bounceRegistration = inner.register(memory, false);
-            copies = new CoalescingCopyQueue(backend.openCopyQueue(ordinal), slotState.length, true, slotBytes);
+            copies = backend.openCopyQueue(ordinal);
         } catch (RuntimeException | Error e) {
             if (bounceRegistration != null) {
                 inner.deregister(bounceRegistration);
@@ -254,13 +243,12 @@ final class StagingDomain extends ForwardingDomain {
                 long length = Math.min(slotBytes, w.length - offset);
                 long ticket;
                 try {
-                    ticket = copies.copy(slotAddress(slot), w.srcAddress + offset, length, w, slotOwner[slot], true);
+                    ticket = copies.copy(slotAddress(slot), w.srcAddress + offset, length);
                 } catch (TransferException e) {
                     w.fail(e);
                     break;
                 }
                 if (ticket == DeviceCopyQueue.FULL) {
-                    copies.flush();
                     return started;
                 }
                 freeSlotCount--;
@@ -274,7 +262,6 @@ final class StagingDomain extends ForwardingDomain {
                 started++;
             }
         }
-        copies.flush(); // what this poll started goes out now, as one launch where the device allows
         return started;
     }
 

@@ -167,35 +167,6 @@ class StagingDomainTest {
         assertArrayEquals(pattern, sent, "the pieces carry the device bytes to the right remote offsets");
     }
 
-    /** The pieces a poll starts share one batch launch where the device has one; each still lands in its slot. */
-    @Test
-    void piecesStartedInOnePollShareABatchLaunchAndEachCarriesItsBytes() {
-        HostDeviceBackend batching = new HostDeviceBackend(1);
-        batching.batchLaunches = 64;
-        RecordingDomain nic8 = new RecordingDomain();
-        StagingDomain staging8 = new StagingDomain(nic8, batching, 0, new StagingSettings(SLOT, 8));
-        long length = SLOT * 8; // eight pieces, eight slots: all start in the first poll
-        byte[] pattern = new byte[(int) length];
-        new java.util.Random(2).nextBytes(pattern);
-        long ptr = batching.allocate(0, length);
-        batching.upload(ptr, MemorySegment.ofArray(pattern));
-        RegisteredMemory src = staging8.registerDevice(new DeviceMemory(ptr, length, 0,
-                batching.checkRange(0, ptr, length), batching), false);
-        long before = batching.copiesQueued.get();
-        assertEquals(ProviderDomain.POSTED, staging8.postWrite(1, src, src.address(), length, 0, 9, false, 0, 11));
-        for (int i = 0; i < 100 && nic8.posts.size() < 8; i++) {
-            staging8.poll(sink, 64);
-        }
-        assertEquals(8, nic8.posts.size(), "every piece copied and posted");
-        assertEquals(1, batching.copiesQueued.get() - before, "eight pieces, one launch");
-        byte[] sent = new byte[(int) length];
-        for (RecordingDomain.Post p : nic8.posts) {
-            System.arraycopy(p.bytes(), 0, sent, (int) p.remoteAddress(), p.bytes().length);
-        }
-        assertArrayEquals(pattern, sent, "each slot carried its own piece (no two merged or swapped)");
-        staging8.close();
-    }
-
     @Test
     void aFailedPieceFailsTheWriteOnceAndStopsTheRest() {
         long length = SLOT * 4;
