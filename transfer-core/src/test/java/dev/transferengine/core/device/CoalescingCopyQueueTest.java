@@ -228,4 +228,21 @@ class CoalescingCopyQueueTest {
                 "two on the device, two maybe not, one on the device (a single copy)");
         assertEquals(List.of(true, false), inner.batchOnDevice);
     }
+
+    @Test
+    void aLaunchTheDeviceRefusesReachesTheCopiesOwnersNotThePollThatFlushed() {
+        CoalescingCopyQueue q = batching(16);
+        long a = q.copy(0x1000, 0x9000, 4096, SRC, DST, true);
+        long b = q.copy(0x8000, 0x18000, 4096, SRC, DST, true);
+        inner.refuse = new dev.transferengine.api.TransferException(dev.transferengine.api.ErrorCategory.PROVIDER,
+                "test: launch refused");
+        q.flush(); // does not throw: the poll goes on
+        assertTrue(q.hasPendingRun(), "the runs stay held");
+        assertThrows(dev.transferengine.api.TransferException.class, () -> q.isDone(a), "the owner of a hears it");
+        inner.refuse = null;
+        assertFalse(q.isDone(b), "launched once the device takes it");
+        assertEquals(1, inner.launches.size());
+        inner.finishedThrough = 0;
+        assertTrue(q.isDone(a) && q.isDone(b));
+    }
 }

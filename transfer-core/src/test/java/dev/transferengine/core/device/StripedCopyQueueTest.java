@@ -31,6 +31,8 @@ class StripedCopyQueueTest {
         int maxBatch = 1;
         /** Each batch launch's {@code onDevice}, in order. */
         final List<Boolean> batchOnDevice = new ArrayList<>();
+        /** Thrown by every launch while set (a device that refuses). */
+        RuntimeException refuse;
         boolean closed;
 
         @Override
@@ -44,6 +46,9 @@ class StripedCopyQueueTest {
             if (count < 1 || count > maxBatch) {
                 throw new IllegalArgumentException("batch of " + count);
             }
+            if (refuse != null) {
+                throw refuse;
+            }
             if (outstanding() == capacity) {
                 return FULL;
             }
@@ -55,6 +60,9 @@ class StripedCopyQueueTest {
 
         @Override
         public long copy(long destination, long source, long lengthBytes) {
+            if (refuse != null) {
+                throw refuse;
+            }
             if (outstanding() == capacity) {
                 return FULL;
             }
