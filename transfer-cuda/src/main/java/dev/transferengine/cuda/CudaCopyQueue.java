@@ -39,7 +39,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     /** A FIFO of recorded events ({@code eventHead}, {@code eventCount}), each covering copies through its ticket. */
     private final long[] events;
     private final long[] eventTicket;
-    /** Null when the driver has no batch copy: batches are then launched copy by copy. */
+    /** Null when the device has neither the copy kernel nor a batch copy: {@link #maxBatch()} is then 1. */
     private final CudaBatchLaunch batch;
     private int eventHead;
     private int eventCount;
