@@ -42,11 +42,20 @@ public interface DeviceCopyQueue extends AutoCloseable {
      * @throws dev.transferengine.api.InvalidRequestException when {@code count} is outside 1 .. {@link #maxBatch()}
      */
     default long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
-        if (count != 1) {
-            throw new dev.transferengine.api.InvalidRequestException("this copy queue takes batches of 1 copy, got "
+        requireBatch(count, maxBatch());
+        return copy(destinations[0], sources[0], lengths[0]);
+    }
+
+    /**
+     * For implementations: {@link #copyBatch}'s check that {@code count} is in 1 .. {@code maxBatch}.
+     *
+     * @throws dev.transferengine.api.InvalidRequestException when it is not
+     */
+    static void requireBatch(int count, int maxBatch) {
+        if (count < 1 || count > maxBatch) {
+            throw new dev.transferengine.api.InvalidRequestException("a batch holds 1.." + maxBatch + " copies, got "
                     + count);
         }
-        return copy(destinations[0], sources[0], lengths[0]);
     }
 
     /**

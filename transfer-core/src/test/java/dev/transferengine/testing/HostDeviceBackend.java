@@ -232,10 +232,7 @@ public final class HostDeviceBackend implements DeviceBackend, TestDevice.Alloca
         @Override
         public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count,
                               boolean onDevice) {
-            if (count < 1 || count > maxBatch) {
-                throw new dev.transferengine.api.InvalidRequestException("batch of " + count + ", at most "
-                        + maxBatch);
-            }
+            DeviceCopyQueue.requireBatch(count, maxBatch);
             return launch(triples(destinations, sources, lengths, count));
         }
 

@@ -130,8 +130,10 @@ final class CudaBatchLaunch {
     private static void launchOneByOne(long[] destination, long[] source, long[] length, int count, long stream,
                                        int ordinal) {
         for (int i = 0; i < count; i++) {
-            CudaErrors.check(CudaDriver.cuMemcpyAsync(destination[i], source[i], length[i], stream),
-                    "cuMemcpyAsync(" + length[i] + " bytes, device " + ordinal + ")");
+            int result = CudaDriver.cuMemcpyAsync(destination[i], source[i], length[i], stream);
+            if (result != 0) {
+                throw CudaErrors.exception("cuMemcpyAsync(" + length[i] + " bytes, device " + ordinal + ")", result);
+            }
         }
     }
 }

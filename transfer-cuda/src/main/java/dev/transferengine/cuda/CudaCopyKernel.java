@@ -84,8 +84,12 @@ final class CudaCopyKernel {
             longest = Math.max(longest, length[i]);
         }
         int parts = (int) Math.min(MAX_PARTS, Math.max(1, (longest + BYTES_PER_PART - 1) / BYTES_PER_PART));
-        CudaErrors.check(CudaDriver.cuLaunchKernel(function, count, parts, 1, THREADS, 1, 1, 0, stream, kernelParams,
-                MemorySegment.NULL), "cuLaunchKernel(" + ENTRY + ", " + count + " copies, device " + ordinal + ")");
+        int result = CudaDriver.cuLaunchKernel(function, count, parts, 1, THREADS, 1, 1, 0, stream, kernelParams,
+                MemorySegment.NULL);
+        if (result != 0) {
+            throw CudaErrors.exception("cuLaunchKernel(" + ENTRY + ", " + count + " copies, device " + ordinal + ")",
+                    result);
+        }
     }
 
     private static long load(int ordinal) {

@@ -1,7 +1,6 @@
 package dev.transferengine.cuda;
 
 import dev.transferengine.api.ClosedException;
-import dev.transferengine.api.InvalidRequestException;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.cuda.internal.CudaConst;
 import dev.transferengine.cuda.internal.CudaDriver;
@@ -82,15 +81,29 @@ final class CudaCopyQueue implements DeviceCopyQueue {
     public long copy(long destination, long source, long lengthBytes) {
         Checks.addressRange(destination, lengthBytes, "device copy destination");
         Checks.addressRange(source, lengthBytes, "device copy source");
-        ensureOpen();
-        if (outstanding() == events.length && !isDone(doneThrough + 1)) {
+        if (full()) {
             return FULL;
         }
+        int result = CudaDriver.cuMemcpyAsync(destination, source, lengthBytes, stream);
+        if (result != 0) {
+            throw CudaErrors.exception("cuMemcpyAsync(" + lengthBytes + " bytes, device " + ordinal + ")", result);
+        }
+        return issue();
+    }
+
+    /** Whether no copy or batch fits now (checked after the arguments); makes the device current when one does. */
+    private boolean full() {
+        ensureOpen();
+        if (outstanding() == events.length && !isDone(doneThrough + 1)) {
+            return true;
+        }
         PrimaryContexts.makeCurrent(ordinal);
-        long ticket = nextTicket;
-        CudaErrors.check(CudaDriver.cuMemcpyAsync(destination, source, lengthBytes, stream),
-                "cuMemcpyAsync(" + lengthBytes + " bytes, device " + ordinal + ")");
-        nextTicket = ticket + 1;
+        return false;
+    }
+
+    /** The ticket of the copy or batch just launched. */
+    private long issue() {
+        long ticket = nextTicket++;
         if (EVENT_PER_COPY) {
             record();
         }
@@ -104,9 +117,7 @@ final class CudaCopyQueue implements DeviceCopyQueue {
 
     @Override
     public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
-        if (count < 1 || count > maxBatch()) {
-            throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
-        }
+        DeviceCopyQueue.requireBatch(count, maxBatch());
         if (count == 1) {
             return copy(destinations[0], sources[0], lengths[0]);
         }
@@ -114,18 +125,11 @@ final class CudaCopyQueue implements DeviceCopyQueue {
             Checks.addressRange(destinations[i], lengths[i], "device copy destination");
             Checks.addressRange(sources[i], lengths[i], "device copy source");
         }
-        ensureOpen();
-        if (outstanding() == events.length && !isDone(doneThrough + 1)) {
+        if (full()) {
             return FULL;
         }
-        PrimaryContexts.makeCurrent(ordinal);
-        long ticket = nextTicket;
         batch.launch(destinations, sources, lengths, count, onDevice, stream, ordinal);
-        nextTicket = ticket + 1;
-        if (EVENT_PER_COPY) {
-            record();
-        }
-        return ticket;
+        return issue();
     }
 
     @Override

@@ -68,11 +68,8 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
 
     @Override
     public long copy(long destination, long source, long lengthBytes) {
-        if (outstanding() == laneOf.length) {
-            advance(doneThrough + 1);
-            if (outstanding() == laneOf.length) {
-                return FULL;
-            }
+        if (full()) {
+            return FULL;
         }
         int lane = nextLane;
         long t = lanes[lane].copy(destination, source, lengthBytes);
@@ -80,6 +77,14 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
             return FULL; // the lane's own ring is full: its oldest copies are still running
         }
         return issue(lane, t);
+    }
+
+    /** Whether the tracked window is full even after retiring what finished. */
+    private boolean full() {
+        if (outstanding() == laneOf.length) {
+            advance(doneThrough + 1);
+        }
+        return outstanding() == laneOf.length;
     }
 
     /** This queue's ticket for what {@code lane} queued under its own ticket {@code laneTicketOf}. */
@@ -100,14 +105,9 @@ public final class StripedCopyQueue implements DeviceCopyQueue {
 
     @Override
     public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count, boolean onDevice) {
-        if (count < 1 || count > maxBatch()) {
-            throw new InvalidRequestException("a batch holds 1.." + maxBatch() + " copies, got " + count);
-        }
-        if (outstanding() == laneOf.length) {
-            advance(doneThrough + 1);
-            if (outstanding() == laneOf.length) {
-                return FULL;
-            }
+        DeviceCopyQueue.requireBatch(count, maxBatch());
+        if (full()) {
+            return FULL;
         }
         int lane = nextLane;
         long t = lanes[lane].copyBatch(destinations, sources, lengths, count, onDevice);

@@ -43,9 +43,7 @@ class StripedCopyQueueTest {
         @Override
         public long copyBatch(long[] destinations, long[] sources, long[] lengths, int count,
                               boolean onDevice) {
-            if (count < 1 || count > maxBatch) {
-                throw new IllegalArgumentException("batch of " + count);
-            }
+            DeviceCopyQueue.requireBatch(count, maxBatch);
             if (refuse != null) {
                 throw refuse;
             }
