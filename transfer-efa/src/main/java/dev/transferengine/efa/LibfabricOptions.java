@@ -87,6 +87,15 @@ public final class LibfabricOptions {
      */
     public static final String KEY_TABLE = "libfabric.keyTable";
 
+    /**
+     * {@code true} (default) or {@code false}: on shm with libfabric 1.17, a daemon thread per endpoint watches its
+     * peers' processes, releases the spin locks a peer killed inside libfabric left taken (which would otherwise
+     * wedge this engine's worker for good), and the worker fails the writes the dead peer will never answer, so
+     * writes to other peers keep completing. Reaches into libfabric's shared region (layout of 1.17 only, checked
+     * before use). docs/reliability.md, "Recovering from a peer that died inside libfabric".
+     */
+    public static final String DEAD_PEER_RECOVERY = "libfabric.deadPeerRecovery";
+
     /** Environment variable naming the library, when no option or system property does. */
     public static final String LIBRARY_ENVIRONMENT_VARIABLE = "TE_LIBFABRIC_LIBRARY";
     /** Older environment variable for the library, read after {@link #LIBRARY_ENVIRONMENT_VARIABLE}. */

@@ -67,7 +67,7 @@ class PeerDeathTest {
      * peer dies). The shm test below kills an idle peer instead. docs/reliability.md, "Peer death".
      */
     @ParameterizedTest
-    @ValueSource(strings = {"tcp"})
+    @ValueSource(strings = {"tcp", "shm"})
     void pendingWritesToAKilledPeerFailInTimeWhileOthersFlowAndItsSuccessorIsReachable(String alias)
             throws Exception {
         try (TransferEngine engine = TransferEngine.builder().provider(alias).groups(1, 1).name("survivor-" + alias)

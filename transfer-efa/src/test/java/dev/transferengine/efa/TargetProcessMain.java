@@ -37,6 +37,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *   GC                  a few full GCs (safepoints, SIGSEGVs)    -> GC-DONE sigsegv=owner
  *   REREGISTER          close the region, register its memory again -> REGION hex (the new descriptor)
  *   MEMORY              after a GC: resident set, C heap in use       -> MEM rss=kB cheap=kB
+ *   HOLD [addr]         take the shm lock of the endpoint at addr (hex), or of this process's own endpoint, as a
+ *                       process killed inside libfabric would leave it   -> HELD true|false
  *   QUIT                close the engine and exit                -> BYE
  * </pre>
  */
@@ -112,6 +114,11 @@ public final class TargetProcessMain {
                         System.gc();
                         say("MEM rss=" + ProcessMemory.residentKilobytes() + " cheap="
                                 + ProcessMemory.cHeapKilobytes());
+                    }
+                    case "HOLD" -> {
+                        byte[] target = w.length > 1 ? dev.transferengine.api.DomainAddress.fromHex(w[1]).bytes()
+                                : engine.mainAddress().bytes();
+                        say("HELD " + dev.transferengine.efa.internal.ShmLocks.take(target));
                     }
                     case "QUIT" -> {
                         receives.close();

@@ -37,6 +37,7 @@ final class LibfabricDomain implements ProviderDomain {
     private final FiEndpoint endpoint;
     private final DomainAddress address;
     private final DomainCapabilities capabilities;
+    private static final System.Logger LOG = System.getLogger(LibfabricDomain.class.getName());
     private final OpContexts contexts;
     private final MemoryRegistrations registrations;
     private final PeerTable peers;
@@ -54,6 +55,10 @@ final class LibfabricDomain implements ProviderDomain {
     private final boolean hmem;
     /** Whether the native close waits for the process's other endpoints ({@link RetiredEndpoints}). */
     private final boolean retire;
+    /** shm on libfabric 1.17: releases locks that dead peers left taken (null elsewhere). */
+    private final ShmLockSentinel sentinel;
+    /** The sentinel generation whose dead peers' responses were last answered (worker only). */
+    private int repairedGeneration;
     private volatile boolean closed;
 
     LibfabricDomain(LibfabricLibrary library, MemorySegment fabric, FiInfo info, LibfabricSettings settings,
@@ -107,6 +112,9 @@ final class LibfabricDomain implements ProviderDomain {
             if (retire) {
                 RetiredEndpoints.opened(RetiredEndpoints.shmFileOf(ep.address));
             }
+            this.sentinel = settings.deadPeerRecovery(info.providerName(), library.version())
+                    ? ShmLockSentinel.start(RetiredEndpoints.shmFileOf(ep.address), ShmLockSentinel.DEFAULT_HOLD_NANOS)
+                    : null;
         } catch (RuntimeException | Error e) {
             if (keys != null) {
                 keys.close();
@@ -293,7 +301,37 @@ final class LibfabricDomain implements ProviderDomain {
         requireOpen();
         registrations.deregisterFreed(); // before progress can receive a peer's write into freed memory
         peers.polled();
+        if (sentinel != null && sentinel.generation() != repairedGeneration) {
+            answerDeadPeersResponses();
+        }
         return reader.poll(sink, maxEntries);
+    }
+
+    /**
+     * shm: a peer found dead will never answer the writes over 4 KiB (and sends) it was given, and shm completes
+     * those in one FIFO per endpoint, so they would hold every later one behind them. Answers them for it
+     * ({@code -FI_EHOSTUNREACH}: they fail PEER_UNREACHABLE at the next read of the completion queue).
+     */
+    private void answerDeadPeersResponses() {
+        repairedGeneration = sentinel.generation();
+        int answered = sentinel.own().failPendingResponses(this::postedToDeadPeer, -FiConst.Err.FI_EHOSTUNREACH);
+        if (answered > 0) {
+            LOG.log(System.Logger.Level.WARNING, answered + " transfers of " + this + " to peer processes found dead"
+                    + " were waiting for their answers; failing them (PEER_UNREACHABLE)");
+        }
+    }
+
+    private boolean postedToDeadPeer(long opContext) {
+        int slot = contexts.slotOf(opContext);
+        if (slot < 0 || !contexts.inFlight(slot)) {
+            return false;
+        }
+        byte kind = contexts.kind(slot);
+        if (kind != OpContexts.WRITE && kind != OpContexts.SEND) {
+            return false;
+        }
+        int pid = peers.pid(contexts.peer(slot));
+        return pid != 0 && sentinel.isDead(pid);
     }
 
     FiInfo info() {
@@ -309,6 +347,9 @@ final class LibfabricDomain implements ProviderDomain {
             closed = true;
         }
         try {
+            if (sentinel != null) {
+                sentinel.close();
+            }
             if (keyTable != null) {
                 keyTable.close(); // writers refuse this endpoint from now on, before its registrations go
             }

@@ -33,12 +33,14 @@ import java.util.Set;
  *                              so the target checks its key; see {@link #markImmlessWrites})
  * @param keyTable              TRUE / FALSE, or null for automatic (shm endpoints publish their registrations and
  *                              writers check keys before posting; see {@link #keyTable})
+ * @param deadPeerRecovery      shm on libfabric 1.17: release locks dead peers left taken, fail what they will never
+ *                              answer ({@link #deadPeerRecovery})
  */
 public record LibfabricSettings(String provider, String node, String libraryPath, boolean forceEfaPaths,
                                 Boolean deliveryComplete, int stagedReceives, int stagedReceiveBytes,
                                 int retryTimeoutMillis, Boolean hmem, List<Integer> cudaDevices,
                                 boolean hmemDeviceOnly, Boolean verifyRemoteKeys,
-                                Boolean keyTable) {
+                                Boolean keyTable, boolean deadPeerRecovery) {
     public LibfabricSettings {
         cudaDevices = List.copyOf(cudaDevices);
     }
@@ -50,7 +52,8 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             LibfabricOptions.LIBRARY, LibfabricOptions.PATH, LibfabricOptions.FORCE_EFA_PATHS,
             LibfabricOptions.DELIVERY_COMPLETE, LibfabricOptions.STAGED_RECEIVES, LibfabricOptions.STAGED_RECEIVE_BYTES,
             LibfabricOptions.RETRY_TIMEOUT_MILLIS, LibfabricOptions.HMEM, LibfabricOptions.CUDA_DEVICES,
-            LibfabricOptions.HMEM_DEVICE_ONLY, LibfabricOptions.VERIFY_REMOTE_KEYS, LibfabricOptions.KEY_TABLE);
+            LibfabricOptions.HMEM_DEVICE_ONLY, LibfabricOptions.VERIFY_REMOTE_KEYS, LibfabricOptions.KEY_TABLE,
+            LibfabricOptions.DEAD_PEER_RECOVERY);
 
     /**
      * Reads {@code options} through {@link ProviderOptions} (the map, then system properties {@code te.<key>}, then
@@ -73,7 +76,8 @@ public record LibfabricSettings(String provider, String node, String libraryPath
                 ordinals(o.string(LibfabricOptions.CUDA_DEVICES, "")),
                 o.bool(LibfabricOptions.HMEM_DEVICE_ONLY, true),
                 autoBoolean(o, LibfabricOptions.VERIFY_REMOTE_KEYS),
-                autoBoolean(o, LibfabricOptions.KEY_TABLE));
+                autoBoolean(o, LibfabricOptions.KEY_TABLE),
+                o.bool(LibfabricOptions.DEAD_PEER_RECOVERY, true));
     }
 
     /**
@@ -182,6 +186,15 @@ public record LibfabricSettings(String provider, String node, String libraryPath
             return false;
         }
         return keyTable != null || providerName != null && providerName.toLowerCase(Locale.ROOT).startsWith("shm");
+    }
+
+    /**
+     * Whether this domain runs a {@link ShmLockSentinel}: shm on libfabric 1.17 (the only region layout it knows),
+     * unless turned off.
+     */
+    public boolean deadPeerRecovery(String providerName, int libraryVersion) {
+        return deadPeerRecovery && providerName != null && providerName.toLowerCase(Locale.ROOT).startsWith("shm")
+                && libraryVersion == (1 << 16 | 17);
     }
 
     /** tcp, and anything layered with ofi_rxm or on sockets: connections that a refused write tears down. */

@@ -76,6 +76,6 @@ final class PeerProcesses {
     }
 
     int pid(int index) {
-        return pid[index];
+        return index < pid.length ? pid[index] : 0;
     }
 }

@@ -140,6 +140,11 @@ final class PeerTable {
         }
     }
 
+    /** The process id an shm peer's address names, or 0 (not shm, or this process). */
+    int pid(int index) {
+        return processes.pid(index);
+    }
+
     /** The domain is polling: liveness answers of {@link PeerProcesses} from before are stale. */
     void polled() {
         processes.polled();

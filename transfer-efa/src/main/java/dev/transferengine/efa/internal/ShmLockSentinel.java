@@ -1,0 +1,207 @@
+package dev.transferengine.efa.internal;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Watches one shm endpoint's peers for processes that died inside libfabric, and releases the spin locks they left
+ * taken (issue 9; docs/reliability.md, "Recovering from a peer that died inside libfabric").
+ *
+ * <p>libfabric 1.17's shm guards each endpoint's shared region with a spin lock. A writer takes the target's lock to
+ * queue a command; every endpoint takes its own to progress. A process killed while holding either leaves it taken
+ * for good, and whoever needs it next spins in {@code pthread_spin_lock} forever: the survivor's worker (in
+ * {@code fi_cq_read} when it was its own region's lock, in a post when it was the dead peer's), and with it every
+ * transfer of the engine. No libfabric call can undo that, and the stuck worker cannot do it itself.
+ *
+ * <p>This daemon thread ({@code <endpoint>-shm-sentinel}), one per shm domain, wakes every {@link #PERIOD_NANOS}:
+ * <ol>
+ *   <li>It reads the endpoint's peer table from its region ({@link SmrRegion#peerNames}: every endpoint it exchanged
+ *       addresses with, in either direction), maps each new peer's region while the file exists (so a dead peer's
+ *       lock can be reached even after its file is unlinked), and asks the kernel whether each peer's process still
+ *       exists ({@code kill(pid, 0)}).</li>
+ *   <li>For {@link #AFTER_DEATH_NANOS} after it found a peer dead, it checks its own region's lock and the dead
+ *       peers' locks: one seen taken is sampled every {@link #SAMPLE_NANOS} and released when it stayed taken for
+ *       {@code holdNanos} (default 1 s) without a break. A live holder keeps the lock for microseconds; a dead one
+ *       forever.</li>
+ *   <li>It bumps {@link #generation} when it finds a dead peer or releases a lock; the domain then answers, on its
+ *       worker, the responses the dead peer will never write ({@link SmrRegion#failPendingResponses}).</li>
+ * </ol>
+ *
+ * <p>Limits, said plainly: a live process descheduled for longer than {@code holdNanos} while holding this endpoint's
+ * lock, within a minute after another peer died, would be taken for the dead holder (two threads would then share
+ * the critical section); a dead process that never got into the region's peer table (it died holding the lock in its
+ * very first post to this endpoint, before this endpoint progressed its connection request) is not recognised; a
+ * peer killed between committing a command and counting it leaves the command queue's free count one too high (a
+ * window of a few instructions).
+ */
+final class ShmLockSentinel implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ShmLockSentinel.class.getName());
+    static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    static final long AFTER_DEATH_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** {@code te.shm.deadLockHoldMillis}: how long a lock must stay taken, while a peer is dead, to be released. */
+    static final long DEFAULT_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(Long.getLong("te.shm.deadLockHoldMillis", 1000));
+
+    private final SmrRegion own;
+    private final long holdNanos;
+    private final Thread thread;
+    private volatile boolean stopped;
+    /** Dead peer pid -> when it was found dead. Written by the sentinel, read by the worker. */
+    private final Map<Integer, Long> deadSince = new ConcurrentHashMap<>();
+    private final AtomicInteger generation = new AtomicInteger();
+    private final AtomicLong releases = new AtomicLong();
+    // sentinel thread only
+    private final Map<String, SmrRegion> peerRegions = new HashMap<>();
+    private final Map<String, Integer> peerPids = new HashMap<>();
+
+    private ShmLockSentinel(SmrRegion own, long holdNanos, String name) {
+        this.own = own;
+        this.holdNanos = holdNanos;
+        this.thread = new Thread(this::run, name + "-shm-sentinel");
+        thread.setDaemon(true);
+    }
+
+    /**
+     * Starts the sentinel of the endpoint whose region is {@code ownFile}; null when the region is not one this
+     * class understands (not libfabric 1.17, or not mappable), and then nothing is repaired.
+     */
+    static ShmLockSentinel start(Path ownFile, long holdNanos) {
+        SmrRegion region = SmrRegion.open(ownFile, SpinLockEncoding.OWN_PID);
+        if (region == null) {
+            LOG.log(Level.DEBUG, () -> "shm region " + ownFile + " is not a libfabric 1.17 region this engine can"
+                    + " map: peers that die inside libfabric are not recovered from");
+            return null;
+        }
+        ShmLockSentinel s = new ShmLockSentinel(region, holdNanos, ownFile.getFileName().toString());
+        s.thread.start();
+        return s;
+    }
+
+    /** This endpoint's region (the domain's worker answers dead peers' responses through it). */
+    SmrRegion own() {
+        return own;
+    }
+
+    /** Changes whenever a peer was found dead or a lock released. Any thread. */
+    int generation() {
+        return generation.get();
+    }
+
+    /** Whether the process {@code pid} was found dead. Any thread. */
+    boolean isDead(int pid) {
+        return deadSince.containsKey(pid);
+    }
+
+    /** How many locks this sentinel released. */
+    long releases() {
+        return releases.get();
+    }
+
+    private void run() {
+        while (!stopped) {
+            try {
+                check(System.nanoTime());
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.WARNING, "shm sentinel of " + own.file() + ": check failed; continuing", e);
+            }
+            LockSupport.parkNanos(PERIOD_NANOS);
+        }
+    }
+
+    /** One pass. Sentinel thread. */
+    void check(long now) {
+        for (String name : own.peerNames()) {
+            Integer known = peerPids.get(name);
+            if (known == null) {
+                int pid = PeerProcesses.leadingPid(name, 0);
+                peerPids.put(name, pid);
+                if (pid != 0 && pid != SpinLockEncoding.OWN_PID) {
+                    SmrRegion r = SmrRegion.open(Path.of("/dev/shm", name), pid);
+                    if (r != null) {
+                        peerRegions.put(name, r);
+                    }
+                }
+                known = pid;
+            }
+            int pid = known;
+            if (pid != 0 && pid != SpinLockEncoding.OWN_PID && !deadSince.containsKey(pid)
+                    && !Libc.processExists(pid)) {
+                deadSince.put(pid, now);
+                generation.incrementAndGet();
+                LOG.log(Level.INFO, "shm peer " + name + " of " + own.file() + ": its process (pid " + pid
+                        + ") is gone; checking the locks it may have left taken");
+            }
+        }
+        if (deadSince.isEmpty() || !recentDeath(now)) {
+            return;
+        }
+        releaseIfAbandoned(own, "this endpoint's own region");
+        for (Iterator<Map.Entry<String, SmrRegion>> it = peerRegions.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, SmrRegion> e = it.next();
+            SmrRegion r = e.getValue();
+            Long since = deadSince.get(r.ownerPid());
+            if (since == null) {
+                continue;
+            }
+            releaseIfAbandoned(r, "the dead peer's region");
+            if (now - since > AFTER_DEATH_NANOS) {
+                r.close(); // nothing there will change any more
+                it.remove();
+            }
+        }
+    }
+
+    private boolean recentDeath(long now) {
+        for (long since : deadSince.values()) {
+            if (now - since <= AFTER_DEATH_NANOS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void releaseIfAbandoned(SmrRegion region, String what) {
+        if (!region.lockHeld()) {
+            return;
+        }
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < holdNanos) {
+            if (stopped || !region.lockHeld()) {
+                return;
+            }
+            LockSupport.parkNanos(SAMPLE_NANOS);
+        }
+        region.releaseLock();
+        releases.incrementAndGet();
+        generation.incrementAndGet();
+        LOG.log(Level.WARNING, "released the spin lock of " + region + " (" + what + "): it stayed taken for "
+                + TimeUnit.NANOSECONDS.toMillis(holdNanos) + " ms after peer process(es) " + deadSince.keySet()
+                + " died; a process killed inside libfabric left it taken, which would wedge this endpoint's worker");
+    }
+
+    /** Stops the thread (waits for it at most {@code holdNanos} and a period) and unmaps the regions. */
+    @Override
+    public void close() {
+        stopped = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.NANOSECONDS.toMillis(holdNanos + 2 * PERIOD_NANOS) + 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            return; // leave the mappings to the GC-less end of the process rather than unmap under the thread
+        }
+        own.close();
+        peerRegions.values().forEach(SmrRegion::close);
+        peerRegions.clear();
+    }
+}
