@@ -61,10 +61,11 @@ class PeerDeathTest {
     }
 
     /*
-     * tcp only. Over shm (libfabric 1.17) a post to a peer spins on the peer's lock, which the peer holds whenever it
-     * progresses its commands; killed while holding it, the survivor's worker spins in pthread_spin_lock for good
-     * (2 runs of 2 here, also with the pid check of PeerProcesses, because the post may already be spinning when the
-     * peer dies). The shm test below kills an idle peer instead. docs/reliability.md, "Peer death".
+     * tcp and shm. Over shm (libfabric 1.17) the peer may die holding a spin lock of the shared regions (it holds its
+     * own whenever it progresses its commands): the survivor's worker then spins on it until the ShmLockSentinel
+     * releases it (1 s of being taken after the death), and the writes the dead peer never answers are failed by the
+     * worker (docs/reliability.md, "Recovering from a peer that died inside libfabric"). ShmDeadLockHolderTest
+     * stages that case every time; here it happens when it happens.
      */
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "shm"})
@@ -140,7 +141,9 @@ class PeerDeathTest {
             assertNull(stream.error.get(), () -> "a write to the live peer failed: " + stream.error.get());
             // The dead peer's writes must not hold the live peer's behind them (RETRY_PEER): before, a live write
             // submitted after the writes to the dead peer waited for their transfer timeout, or timed out itself.
-            assertTrue(stream.longestNanos.get() < TRANSFER_TIMEOUT.toNanos() / 2, () -> "a write to the live peer"
+            // shm: a bystander write may wait out the sentinel's hold (1 s) when the peer died holding a lock
+            long liveBound = alias.equals("shm") ? TRANSFER_TIMEOUT.toNanos() : TRANSFER_TIMEOUT.toNanos() / 2;
+            assertTrue(stream.longestNanos.get() < liveBound, () -> "a write to the live peer"
                     + " took " + stream.longestNanos.get() / 1_000_000 + " ms while the dead peer's writes waited");
             assertEquals(stream.succeeded.get(), bystander.count(BYSTANDER_IMM, stream.succeeded.get()),
                     "every write to the live peer delivered its imm once");

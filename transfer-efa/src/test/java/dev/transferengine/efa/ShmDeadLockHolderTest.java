@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -105,8 +106,9 @@ class ShmDeadLockHolderTest {
                 doomed.kill();
             }
             for (int i = 0; i < toDoomed.size(); i++) {
-                ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                        toDoomed.get(i)::get, "a write to the dead peer succeeded");
+                CompletableFuture<Void> f = toDoomed.get(i);
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS),
+                        "a write to the dead peer succeeded or never ended");
                 TransferException te = assertInstanceOf(TransferException.class, e.getCause());
                 assertEquals(ErrorCategory.PEER_UNREACHABLE, te.category(), te::toString);
             }

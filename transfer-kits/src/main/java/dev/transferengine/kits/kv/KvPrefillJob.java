@@ -86,11 +86,6 @@ public final class KvPrefillJob {
     }
 
     /** Whether the decoder cancelled, or a write failed: further calls write nothing. */
-    /** Writes submitted and not yet completed or failed (tests: a stalled prefiller that is idle). */
-    synchronized int writesInFlight() {
-        return inFlight;
-    }
-
     public synchronized boolean isStopped() {
         return stopped;
     }
