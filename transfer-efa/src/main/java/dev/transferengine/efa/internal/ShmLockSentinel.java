@@ -1,6 +1,7 @@
 package dev.transferengine.efa.internal;
 
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -26,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>It reads the endpoint's peer table from its region ({@link SmrRegion#peerNames}: every endpoint it exchanged
  *       addresses with, in either direction), maps each new peer's region while the file exists (so a dead peer's
  *       lock can be reached even after its file is unlinked), and asks the kernel whether each peer's process still
- *       exists ({@code kill(pid, 0)}).</li>
+ *       exists ({@code kill(pid, 0)}). A live peer whose file is gone closed its endpoint: its mapping is dropped.</li>
  *   <li>For {@link #AFTER_DEATH_NANOS} after it found a peer dead, it checks its own region's lock and the dead
  *       peers' locks: one seen taken is sampled every {@link #SAMPLE_NANOS} and released when it stayed taken for
  *       {@code holdNanos} (default 1 s) without a break. A live holder keeps the lock for microseconds; a dead one
@@ -132,12 +133,16 @@ final class ShmLockSentinel implements AutoCloseable {
                 known = pid;
             }
             int pid = known;
-            if (pid != 0 && pid != SpinLockEncoding.OWN_PID && !deadSince.containsKey(pid)
-                    && !Libc.processExists(pid)) {
+            if (pid == 0 || pid == SpinLockEncoding.OWN_PID || deadSince.containsKey(pid)) {
+                continue;
+            }
+            if (!Libc.processExists(pid)) {
                 deadSince.put(pid, now);
                 generation.incrementAndGet();
                 LOG.log(Level.INFO, "shm peer " + name + " of " + own.file() + ": its process (pid " + pid
                         + ") is gone; checking the locks it may have left taken");
+            } else if (peerRegions.containsKey(name) && !Files.exists(peerRegions.get(name).file())) {
+                peerRegions.remove(name).close(); // a live peer closed its endpoint: let its memory go
             }
         }
         if (deadSince.isEmpty() || !recentDeath(now)) {

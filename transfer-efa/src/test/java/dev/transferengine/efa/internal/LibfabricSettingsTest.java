@@ -26,7 +26,8 @@ class LibfabricSettingsTest {
                 () -> LibfabricSettings.from(Map.of(LibfabricOptions.PROVIDER, "tcp", "libfabric.deliverycomplete",
                         "true")));
         assertEquals("unknown libfabric option 'libfabric.deliverycomplete'; known: [libfabric.cudaDevices, "
-                + "libfabric.deliveryComplete, libfabric.forceEfaPaths, libfabric.hmem, libfabric.hmemDeviceOnly, libfabric.keyTable, "
+                + "libfabric.deadPeerRecovery, libfabric.deliveryComplete, libfabric.forceEfaPaths, libfabric.hmem, "
+                + "libfabric.hmemDeviceOnly, libfabric.keyTable, "
                 + "libfabric.library, libfabric.node, libfabric.path, libfabric.provider, libfabric.retryTimeoutMillis, "
                 + "libfabric.stagedReceiveBytes, libfabric.stagedReceives, libfabric.verifyRemoteKeys]", e.getMessage());
     }
@@ -83,6 +84,18 @@ class LibfabricSettingsTest {
         assertFalse(on.keyTable("tcp;ofi_rxm", true));
         assertMessage(Map.of(LibfabricOptions.KEY_TABLE, "on"),
                 "libfabric.keyTable must be one of [auto, true, false], got 'on'");
+    }
+
+    @Test
+    void deadPeerRecoveryRunsOnlyOnShmWithLibfabric117UnlessTurnedOff() {
+        int v117 = 1 << 16 | 17;
+        LibfabricSettings auto = LibfabricSettings.from(Map.of());
+        assertTrue(auto.deadPeerRecovery("shm", v117));
+        assertFalse(auto.deadPeerRecovery("shm", 1 << 16 | 18), "another release: another region layout");
+        assertFalse(auto.deadPeerRecovery("tcp;ofi_rxm", v117));
+        assertFalse(auto.deadPeerRecovery("efa", v117));
+        assertFalse(LibfabricSettings.from(Map.of(LibfabricOptions.DEAD_PEER_RECOVERY, "false"))
+                .deadPeerRecovery("shm", v117));
     }
 
     @Test
