@@ -26,6 +26,7 @@ import java.lang.foreign.MemorySegment;
  * {@link #RETRY}. No allocation per post or per completion.
  */
 final class LibfabricDomain implements ProviderDomain {
+    private static final System.Logger LOG = System.getLogger(LibfabricDomain.class.getName());
     /** Largest write or send we announce, whatever max_msg_size says (shm and tcp say 2^64-1). */
     static final long MAX_MESSAGE_BYTES = 1L << 30;
     /** Upper bound on op contexts per domain. */
@@ -37,7 +38,6 @@ final class LibfabricDomain implements ProviderDomain {
     private final FiEndpoint endpoint;
     private final DomainAddress address;
     private final DomainCapabilities capabilities;
-    private static final System.Logger LOG = System.getLogger(LibfabricDomain.class.getName());
     private final OpContexts contexts;
     private final MemoryRegistrations registrations;
     private final PeerTable peers;
