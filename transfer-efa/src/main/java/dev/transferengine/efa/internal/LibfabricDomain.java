@@ -179,7 +179,12 @@ final class LibfabricDomain implements ProviderDomain {
         if (peer == null) {
             throw new InvalidRequestException("peer address is null");
         }
-        return peers.resolve(peer);
+        int before = peers.count();
+        long handle = peers.resolve(peer);
+        if (sentinel != null && peers.count() != before) {
+            sentinel.watch(peer.bytes()); // now: a peer may die before the sentinel's next pass, its file unlinked
+        }
+        return handle;
     }
 
     @Override

@@ -59,8 +59,9 @@ final class ShmLockSentinel implements AutoCloseable {
     private final Map<Integer, Long> deadSince = new ConcurrentHashMap<>();
     private final AtomicInteger generation = new AtomicInteger();
     private final AtomicLong releases = new AtomicLong();
+    /** Peer name -> its mapped region: written by {@link #watch} (the resolving thread) and the sentinel. */
+    private final Map<String, SmrRegion> peerRegions = new ConcurrentHashMap<>();
     // sentinel thread only
-    private final Map<String, SmrRegion> peerRegions = new HashMap<>();
     private final Map<String, Integer> peerPids = new HashMap<>();
 
     private ShmLockSentinel(SmrRegion own, long holdNanos, String name) {
@@ -89,6 +90,20 @@ final class ShmLockSentinel implements AutoCloseable {
     /** This endpoint's region (the domain's worker answers dead peers' responses through it). */
     SmrRegion own() {
         return own;
+    }
+
+    /**
+     * Maps the region of a peer this endpoint is about to post to (its raw shm address), so its lock can be reached
+     * even if it dies, and its file is unlinked, before the sentinel's next pass. Any thread; a no-op when already
+     * mapped or not mappable.
+     */
+    void watch(byte[] address) {
+        Path file = RetiredEndpoints.shmFileOf(address);
+        int pid = PeerProcesses.pidOf(address);
+        if (file == null || pid == 0 || stopped) {
+            return;
+        }
+        peerRegions.computeIfAbsent(file.getFileName().toString(), name -> SmrRegion.open(file, pid));
     }
 
     /** Changes whenever a peer was found dead or a lock released. Any thread. */
@@ -124,10 +139,16 @@ final class ShmLockSentinel implements AutoCloseable {
             if (known == null) {
                 int pid = PeerProcesses.leadingPid(name, 0);
                 peerPids.put(name, pid);
-                if (pid != 0 && pid != SpinLockEncoding.OWN_PID) {
+                if (pid != 0 && pid != SpinLockEncoding.OWN_PID && !peerRegions.containsKey(name)) {
                     SmrRegion r = SmrRegion.open(Path.of("/dev/shm", name), pid);
                     if (r != null) {
-                        peerRegions.put(name, r);
+                        SmrRegion mapped = peerRegions.putIfAbsent(name, r);
+                        if (mapped != null) {
+                            r.close(); // watch() mapped it meanwhile
+                        }
+                    } else {
+                        LOG.log(Level.DEBUG, () -> "shm peer " + name + " of " + own.file() + ": its region cannot be"
+                                + " mapped (file gone, or not a libfabric 1.17 region of pid " + pid + ")");
                     }
                 }
                 known = pid;
@@ -139,8 +160,12 @@ final class ShmLockSentinel implements AutoCloseable {
             if (!Libc.processExists(pid)) {
                 deadSince.put(pid, now);
                 generation.incrementAndGet();
+                SmrRegion theirs = peerRegions.get(name);
                 LOG.log(Level.INFO, "shm peer " + name + " of " + own.file() + ": its process (pid " + pid
-                        + ") is gone; checking the locks it may have left taken");
+                        + ") is gone; checking the locks it may have left taken (own lock "
+                        + (own.lockHeld() ? "taken" : "free") + ", the peer's region "
+                        + (theirs == null ? "not mapped: its file was gone or not a libfabric 1.17 region"
+                        : "lock " + (theirs.lockHeld() ? "taken" : "free")) + ")");
             } else if (peerRegions.containsKey(name) && !Files.exists(peerRegions.get(name).file())) {
                 peerRegions.remove(name).close(); // a live peer closed its endpoint: let its memory go
             }
