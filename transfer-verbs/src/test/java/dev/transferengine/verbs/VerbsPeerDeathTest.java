@@ -28,6 +28,7 @@ import static dev.transferengine.verbs.ReceiverProcessMain.call;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,8 +89,9 @@ class VerbsPeerDeathTest {
             List<CompletableFuture<Outcome>> pending = new ArrayList<>();
             long killedAt;
             int submittedBeforeKill;
+            RemoteRegion doomedRegion;
             try (ChildJvm doomed = ReceiverProcessMain.start()) {
-                RemoteRegion doomedRegion = RemoteRegion.fromHex(answer(doomed).split(" ")[2]);
+                doomedRegion = RemoteRegion.fromHex(answer(doomed).split(" ")[2]);
                 Semaphore window = new Semaphore(WINDOW);
                 AtomicLong landed = new AtomicLong();
                 long feedUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -130,6 +132,33 @@ class VerbsPeerDeathTest {
             assertTrue(failed >= 8, "only " + failed + " writes to the dead peer failed (8 were submitted after"
                     + " the kill)");
 
+            // Fail-fast: once the reconnect has failed (the peer is FAILED), writes to it fail at once instead of
+            // waiting a peer timeout each. Probe one write at a time until one fails fast, then 8 more must.
+            long probeUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long probeTook;
+            int probes = 0;
+            do {
+                assertTrue(System.nanoTime() < probeUntil, "no write to the dead peer failed fast within a minute");
+                Outcome o = tracked(engine, SingleWrite.withImm(src, 0, WRITE, doomedRegion, 0, DOOMED_IMM), null,
+                        null).get(4 * TRANSFER_TIMEOUT.toSeconds() + 60, TimeUnit.SECONDS);
+                assertNotNull(o.error, "a write to the dead peer succeeded");
+                probeTook = o.ended - o.submitted;
+                probes++;
+            } while (probeTook > FAST_FAIL.toNanos());
+            long slowest = 0;
+            for (int i = 0; i < 8; i++) {
+                Outcome o = tracked(engine, SingleWrite.withImm(src, 0, WRITE, doomedRegion, 0, DOOMED_IMM), null,
+                        null).get(60, TimeUnit.SECONDS);
+                assertNotNull(o.error, "a write to the dead peer succeeded");
+                assertEquals(ErrorCategory.PEER_UNREACHABLE, o.error.category(), o.error::toString);
+                slowest = Math.max(slowest, o.ended - o.submitted);
+            }
+            assertTrue(slowest <= FAST_FAIL.toNanos(), "a write to the known-dead peer took " + slowest / 1_000_000
+                    + " ms to fail");
+            System.out.printf("verbs peer death: fail-fast after %d probe writes, %d ms after the kill; 8 more failed"
+                    + " PEER_UNREACHABLE within %d us each%n", probes, (System.nanoTime() - killedAt) / 1_000_000,
+                    slowest / 1000);
+
             // The bystander kept going, and keeps going after every write to the dead peer has ended.
             long atEnd = bystanderDone.get();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -159,6 +188,9 @@ class VerbsPeerDeathTest {
                     bystanderDone.get());
         }
     }
+
+    /** How fast a write to a peer known dead must fail: far below the 4 s peer timeout. */
+    private static final Duration FAST_FAIL = Duration.ofMillis(500);
 
     /** Submits {@code w}; releases a window permit and counts it as landed when it succeeds. */
     private static CompletableFuture<Outcome> tracked(TransferEngine engine, SingleWrite w, Semaphore window,
