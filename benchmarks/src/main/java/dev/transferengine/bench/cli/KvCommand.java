@@ -67,7 +67,8 @@ public final class KvCommand implements Callable<Integer> {
     String device = "host";
 
     @Option(names = "--processes", description = "The prefill side (every prefill rank) in a JVM of its own (tcp or "
-            + "shm), the decode side in this one: prefiller addresses and decoder descriptors cross as hex.")
+            + "shm), the decode side in this one: prefiller addresses and decoder descriptors cross as hex. With "
+            + "--device cuda:N both processes keep their caches on that GPU (shm: the engine's CUDA IPC path).")
     boolean processes;
 
     /** Set in the child JVM of {@code --processes}: run the prefill side and answer the parent's lines. */
@@ -141,9 +142,9 @@ public final class KvCommand implements Callable<Integer> {
         if (cuda >= 0 && !Cuda.isAvailable()) {
             throw new BenchFailure("no usable GPU: " + Cuda.unavailabilityCause().getMessage(), null);
         }
-        if (processes && (engine.provider() == ProviderChoice.LOOPBACK || cuda >= 0)) {
-            throw new IllegalArgumentException("--processes needs a provider that crosses processes (tcp or shm) and "
-                    + "host memory (loopback engines meet only inside one JVM; --device is for one process)");
+        if (processes && engine.provider() == ProviderChoice.LOOPBACK) {
+            throw new IllegalArgumentException("--processes needs a provider that crosses processes (tcp or shm):"
+                    + " loopback engines meet only inside one JVM");
         }
         if (asPrefillSide) {
             try (Sides sides = new Sides(layout, capacity, context, Part.PREFILL)) {
@@ -435,7 +436,7 @@ public final class KvCommand implements Callable<Integer> {
                     "--head-dim", Integer.toString(headDim), "--page-tokens", Integer.toString(pageTokens),
                     "--prompts", prompts, "--prefill-tp", Integer.toString(prefillTp), "--decode-tp",
                     Integer.toString(decodeTp), "--chunk-tokens", Integer.toString(chunkTokens), "--context-bytes",
-                    KvCommand.this.contextBytes));
+                    KvCommand.this.contextBytes, "--device", device));
             BenchChild child;
             try {
                 child = BenchChild.start("prefill process", args);
