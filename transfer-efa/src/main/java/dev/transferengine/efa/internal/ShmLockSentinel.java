@@ -166,8 +166,11 @@ final class ShmLockSentinel implements AutoCloseable {
                         + (own.lockHeld() ? "taken" : "free") + ", the peer's region "
                         + (theirs == null ? "not mapped: its file was gone or not a libfabric 1.17 region"
                         : "lock " + (theirs.lockHeld() ? "taken" : "free")) + ")");
-            } else if (peerRegions.containsKey(name) && !Files.exists(peerRegions.get(name).file())) {
-                peerRegions.remove(name).close(); // a live peer closed its endpoint: let its memory go
+            } else if (peerRegions.containsKey(name) && !Files.exists(peerRegions.get(name).file())
+                    && Libc.processExists(pid)) {
+                // Alive after its file went (asked in that order: a peer killed and unlinked between the two
+                // questions is dead by now and keeps its mapping): it closed its endpoint, let its memory go.
+                peerRegions.remove(name).close();
             }
         }
         if (deadSince.isEmpty() || !recentDeath(now)) {
