@@ -105,13 +105,19 @@ class ShmDeadLockHolderTest {
                 killedAt = System.nanoTime();
                 doomed.kill();
             }
+            int answered = 0;
             for (int i = 0; i < toDoomed.size(); i++) {
                 CompletableFuture<Void> f = toDoomed.get(i);
                 ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS),
                         "a write to the dead peer succeeded or never ended");
                 TransferException te = assertInstanceOf(TransferException.class, e.getCause());
                 assertEquals(ErrorCategory.PEER_UNREACHABLE, te.category(), te::toString);
+                // posted before the death: answered by the engine; after it: refused by the pid check
+                assertTrue(te.getMessage().contains("died with it in flight") || te.getMessage().contains("is gone"),
+                        te::getMessage);
+                answered += te.getMessage().contains("died with it in flight") ? 1 : 0;
             }
+            assertTrue(answered >= 1, "no write was failed by answering its response for the dead peer");
             long endedMillis = (System.nanoTime() - killedAt) / 1_000_000;
             assertTrue(System.nanoTime() - submitted.get(0) < 2 * TRANSFER_TIMEOUT.toNanos(),
                     "the writes to the dead peer ended " + endedMillis + " ms after the kill");
@@ -119,8 +125,9 @@ class ShmDeadLockHolderTest {
             writeEverySizeTo(engine, src, bystander);
             awaitRunning(engine);
             System.out.printf("shm dead lock holder [peer region]: %d writes to the dead peer failed PEER_UNREACHABLE"
-                            + " by %d ms after the kill; %d writes to the bystander then took %d ms%n", toDoomed.size(),
-                    endedMillis, SIZES.length, (System.nanoTime() - before) / 1_000_000);
+                            + " by %d ms after the kill (%d answered for the dead peer); %d writes to the bystander then"
+                            + " took %d ms%n", toDoomed.size(), endedMillis, answered, SIZES.length,
+                    (System.nanoTime() - before) / 1_000_000);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.transferengine.efa.internal;
 
+import dev.transferengine.api.ErrorCategory;
 import dev.transferengine.api.TransferException;
 import dev.transferengine.spi.CompletionSink;
 
@@ -35,6 +36,8 @@ final class CompletionReader {
     private final NotConnectedRetries retries;
     private final RefusalTriage triage;
     private final WriterRefusals refusals;
+    /** shm: names the dead peer of a write the engine answered for it ({@link ShmLockSentinel}); null elsewhere. */
+    private java.util.function.IntFunction<String> deadPeerOf;
 
     CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
                      StagedReceives staged, NotConnectedRetries retries, RefusalTriage triage,
@@ -148,8 +151,12 @@ final class CompletionReader {
         if (kind == OpContexts.PROBE) {
             return triage.probeDone(slot, err, sink);
         }
-        TransferException error = FiErrors.completionFailed(library, describe(kind), err, provErrno,
-                provErrnoIsErrno, providerText);
+        String deadPeer = err == FiConst.Err.FI_EHOSTUNREACH && deadPeerOf != null ? deadPeerOf.apply(slot) : null;
+        TransferException error = deadPeer != null
+                ? new TransferException(ErrorCategory.PEER_UNREACHABLE, describe(kind) + " to " + deadPeer
+                        + " failed: the peer's process died with it in flight and will never answer it (shm; the"
+                        + " engine answered for it, docs/reliability.md)", -err, providerText, null)
+                : FiErrors.completionFailed(library, describe(kind), err, provErrno, provErrnoIsErrno, providerText);
         if (kind == OpContexts.STAGED_RECEIVE) {
             staged.failed((int) context, error);
             return 0;
@@ -168,6 +175,11 @@ final class CompletionReader {
         contexts.release(slot);
         sink.onError(context, error);
         return 1;
+    }
+
+    /** shm: how to name the dead peer of a slot whose write the engine failed for it (null: not one of those). */
+    void deadPeerOf(java.util.function.IntFunction<String> names) {
+        this.deadPeerOf = names;
     }
 
     private static String describe(byte kind) {

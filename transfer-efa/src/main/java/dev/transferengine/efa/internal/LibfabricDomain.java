@@ -115,6 +115,9 @@ final class LibfabricDomain implements ProviderDomain {
             this.sentinel = settings.deadPeerRecovery(info.providerName(), library.version())
                     ? ShmLockSentinel.start(RetiredEndpoints.shmFileOf(ep.address), ShmLockSentinel.DEFAULT_HOLD_NANOS)
                     : null;
+            if (sentinel != null) {
+                reader.deadPeerOf(this::deadPeerOf);
+            }
         } catch (RuntimeException | Error e) {
             if (keys != null) {
                 keys.close();
@@ -324,6 +327,13 @@ final class LibfabricDomain implements ProviderDomain {
             LOG.log(System.Logger.Level.WARNING, answered + " transfers of " + this + " to peer processes found dead"
                     + " were waiting for their answers; failing them (PEER_UNREACHABLE)");
         }
+    }
+
+    /** The peer of {@code slot} as "peer ADDRESS (pid N)" when its process was found dead, else null. */
+    private String deadPeerOf(int slot) {
+        int peer = contexts.peer(slot);
+        int pid = peer < peers.count() ? peers.pid(peer) : 0;
+        return pid != 0 && sentinel.isDead(pid) ? "peer " + peers.address(peer) + " (pid " + pid + ")" : null;
     }
 
     private boolean postedToDeadPeer(long opContext) {
