@@ -6,6 +6,7 @@ import dev.transferengine.spi.CompletionSink;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntFunction;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -37,7 +38,7 @@ final class CompletionReader {
     private final RefusalTriage triage;
     private final WriterRefusals refusals;
     /** shm: names the dead peer of a write the engine answered for it ({@link ShmLockSentinel}); null elsewhere. */
-    private java.util.function.IntFunction<String> deadPeerOf;
+    private IntFunction<String> deadPeerOf;
 
     CompletionReader(Arena arena, LibfabricLibrary library, FiEndpoint endpoint, OpContexts contexts,
                      StagedReceives staged, NotConnectedRetries retries, RefusalTriage triage,
@@ -178,7 +179,7 @@ final class CompletionReader {
     }
 
     /** shm: how to name the dead peer of a slot whose write the engine failed for it (null: not one of those). */
-    void deadPeerOf(java.util.function.IntFunction<String> names) {
+    void deadPeerOf(IntFunction<String> names) {
         this.deadPeerOf = names;
     }
 

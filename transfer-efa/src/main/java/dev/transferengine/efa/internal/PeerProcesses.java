@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class PeerProcesses {
     private static final String SHM_PREFIX = "fi_shm://";
-    private static final int OWN_PID = (int) ProcessHandle.current().pid();
+    /** This process's pid (shm names and regions of this process are not peers to check). */
+    static final int OWN_PID = (int) ProcessHandle.current().pid();
 
     private int[] pid = new int[8];
     private long[] checkedAtPoll = new long[8];

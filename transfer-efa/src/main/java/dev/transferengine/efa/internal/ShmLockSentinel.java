@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -58,7 +57,6 @@ final class ShmLockSentinel implements AutoCloseable {
     /** Dead peer pid -> when it was found dead. Written by the sentinel, read by the worker. */
     private final Map<Integer, Long> deadSince = new ConcurrentHashMap<>();
     private final AtomicInteger generation = new AtomicInteger();
-    private final AtomicLong releases = new AtomicLong();
     /** Peer name -> its mapped region: written by {@link #watch} (the resolving thread) and the sentinel. */
     private final Map<String, SmrRegion> peerRegions = new ConcurrentHashMap<>();
     // sentinel thread only
@@ -76,7 +74,7 @@ final class ShmLockSentinel implements AutoCloseable {
      * class understands (not libfabric 1.17, or not mappable), and then nothing is repaired.
      */
     static ShmLockSentinel start(Path ownFile, long holdNanos) {
-        SmrRegion region = SmrRegion.open(ownFile, SpinLockEncoding.OWN_PID);
+        SmrRegion region = SmrRegion.open(ownFile, PeerProcesses.OWN_PID);
         if (region == null) {
             LOG.log(Level.DEBUG, () -> "shm region " + ownFile + " is not a libfabric 1.17 region this engine can"
                     + " map: peers that die inside libfabric are not recovered from");
@@ -103,7 +101,12 @@ final class ShmLockSentinel implements AutoCloseable {
         if (file == null || pid == 0 || stopped) {
             return;
         }
-        peerRegions.computeIfAbsent(file.getFileName().toString(), name -> SmrRegion.open(file, pid));
+        map(file.getFileName().toString(), pid);
+    }
+
+    /** Maps the region of peer {@code name} (of process {@code pid}) unless it is mapped; false when it cannot be. */
+    private boolean map(String name, int pid) {
+        return peerRegions.computeIfAbsent(name, n -> SmrRegion.open(Path.of("/dev/shm", n), pid)) != null;
     }
 
     /** Changes whenever a peer was found dead or a lock released. Any thread. */
@@ -114,11 +117,6 @@ final class ShmLockSentinel implements AutoCloseable {
     /** Whether the process {@code pid} was found dead. Any thread. */
     boolean isDead(int pid) {
         return deadSince.containsKey(pid);
-    }
-
-    /** How many locks this sentinel released. */
-    long releases() {
-        return releases.get();
     }
 
     private void run() {
@@ -139,22 +137,14 @@ final class ShmLockSentinel implements AutoCloseable {
             if (known == null) {
                 int pid = PeerProcesses.leadingPid(name, 0);
                 peerPids.put(name, pid);
-                if (pid != 0 && pid != SpinLockEncoding.OWN_PID && !peerRegions.containsKey(name)) {
-                    SmrRegion r = SmrRegion.open(Path.of("/dev/shm", name), pid);
-                    if (r != null) {
-                        SmrRegion mapped = peerRegions.putIfAbsent(name, r);
-                        if (mapped != null) {
-                            r.close(); // watch() mapped it meanwhile
-                        }
-                    } else {
-                        LOG.log(Level.DEBUG, () -> "shm peer " + name + " of " + own.file() + ": its region cannot be"
-                                + " mapped (file gone, or not a libfabric 1.17 region of pid " + pid + ")");
-                    }
+                if (pid != 0 && pid != PeerProcesses.OWN_PID && !map(name, pid)) {
+                    LOG.log(Level.DEBUG, () -> "shm peer " + name + " of " + own.file() + ": its region cannot be"
+                            + " mapped (file gone, or not a libfabric 1.17 region of pid " + pid + ")");
                 }
                 known = pid;
             }
             int pid = known;
-            if (pid == 0 || pid == SpinLockEncoding.OWN_PID || deadSince.containsKey(pid)) {
+            if (pid == 0 || pid == PeerProcesses.OWN_PID || deadSince.containsKey(pid)) {
                 continue;
             }
             if (!Libc.processExists(pid)) {
@@ -166,8 +156,10 @@ final class ShmLockSentinel implements AutoCloseable {
                         + (own.lockHeld() ? "taken" : "free") + ", the peer's region "
                         + (theirs == null ? "not mapped: its file was gone or not a libfabric 1.17 region"
                         : "lock " + (theirs.lockHeld() ? "taken" : "free")) + ")");
-            } else if (peerRegions.containsKey(name) && !Files.exists(peerRegions.get(name).file())
-                    && Libc.processExists(pid)) {
+                continue;
+            }
+            SmrRegion mapped = peerRegions.get(name);
+            if (mapped != null && !Files.exists(mapped.file()) && Libc.processExists(pid)) {
                 // Alive after its file went (asked in that order: a peer killed and unlinked between the two
                 // questions is dead by now and keeps its mapping): it closed its endpoint, let its memory go.
                 peerRegions.remove(name).close();
@@ -213,7 +205,6 @@ final class ShmLockSentinel implements AutoCloseable {
             LockSupport.parkNanos(SAMPLE_NANOS);
         }
         region.releaseLock();
-        releases.incrementAndGet();
         generation.incrementAndGet();
         LOG.log(Level.WARNING, "released the spin lock of " + region + " (" + what + "): it stayed taken for "
                 + TimeUnit.NANOSECONDS.toMillis(holdNanos) + " ms after peer process(es) " + deadSince.keySet()

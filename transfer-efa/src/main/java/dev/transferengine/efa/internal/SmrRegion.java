@@ -164,7 +164,7 @@ final class SmrRegion implements AutoCloseable {
      * @return how many responses were answered
      */
     int failPendingResponses(LongPredicate deadContext, long status) {
-        if (ownerPid != SpinLockEncoding.OWN_PID) {
+        if (ownerPid != PeerProcesses.OWN_PID) {
             throw new IllegalStateException("only the owner's responses can be read: region of pid " + ownerPid);
         }
         long mask = region.get(JAVA_LONG, respQueue + CIRQUE_MASK);

@@ -19,7 +19,6 @@ final class SpinLockEncoding {
     static final int UNLOCKED;
     static final int LOCKED;
     static final boolean KNOWN;
-    static final int OWN_PID = (int) ProcessHandle.current().pid();
 
     static {
         int unlocked = 0;

@@ -36,9 +36,9 @@ class SmrRegionTest {
     void mapsOnlyA117RegionOfTheNamedProcessAndSeesItsLockAndPeers() {
         try (DomainPair d = new DomainPair(SHM)) {
             Path file = fileOf(d.a.address());
-            assertNull(SmrRegion.open(file, SpinLockEncoding.OWN_PID + 1), "a region of another pid is refused");
-            assertNull(SmrRegion.open(Path.of("/dev/shm/no-such-region"), SpinLockEncoding.OWN_PID));
-            try (SmrRegion r = SmrRegion.open(file, SpinLockEncoding.OWN_PID)) {
+            assertNull(SmrRegion.open(file, PeerProcesses.OWN_PID + 1), "a region of another pid is refused");
+            assertNull(SmrRegion.open(Path.of("/dev/shm/no-such-region"), PeerProcesses.OWN_PID));
+            try (SmrRegion r = SmrRegion.open(file, PeerProcesses.OWN_PID)) {
                 assertNotNull(r, "libfabric 1.17 region " + file);
                 assertFalse(r.lockHeld());
                 assertTrue(r.tryTakeLock());
@@ -58,7 +58,7 @@ class SmrRegionTest {
     @Test
     void anAnsweredResponseCompletesTheWriteWithPeerUnreachable() {
         try (DomainPair d = new DomainPair(SHM);
-             SmrRegion r = SmrRegion.open(fileOf(d.a.address()), SpinLockEncoding.OWN_PID)) {
+             SmrRegion r = SmrRegion.open(fileOf(d.a.address()), PeerProcesses.OWN_PID)) {
             assertNotNull(r);
             // 64 KiB: the CMA protocol, answered through A's response queue once B progresses, which it never does
             d.write(0, 65536, 0, true, 7, 42);
