@@ -9,14 +9,21 @@ import java.util.concurrent.locks.LockSupport;
  * before or after the wait starts: each waiter reserves its share of a second monotonic counter
  * (the negative-balance idea, split in two so neither counter ever goes backwards).
  *
- * <p>A waiter spins briefly, then yields, then parks; before parking it publishes itself and its target so
+ * <p>A waiter spins briefly, then yields for up to {@value #YIELD_NANOS} ns from the start of its wait, then
+ * parks; before parking it publishes itself and its target so
  * that {@link #add} unparks it once the target is reached, not on every arrival (one waiter at a time is woken
  * directly; further concurrent waiters wake within their park slice). A waiter that drives an invoker-mode group
  * ({@link GroupInvoker}) never parks: it runs the group's duty cycle instead. Allocates nothing.
  */
 final class CountAwait {
     private static final int SPINS = 200;
-    private static final int YIELDS = 20;
+    /**
+     * How long a waiter yields before it parks, from the start of its wait: longer than a single write of a few
+     * MiB takes, so that a one-at-a-time caller sees its completion without a park and a wake-up (each costs
+     * tens of microseconds; a yield returns at once when the core has nothing else to run, and gives it away
+     * when it has).
+     */
+    private static final long YIELD_NANOS = 200_000;
     private static final long PARK_NANOS = 50_000;
 
     private final AtomicLong count = new AtomicLong();
@@ -108,10 +115,12 @@ final class CountAwait {
         if (count.get() >= target) {
             return true;
         }
-        long deadline = System.nanoTime() + timeoutNanos;
+        long start = System.nanoTime();
+        long deadline = start + timeoutNanos;
         int iteration = 0;
         while (count.get() < target) {
-            long left = deadline - System.nanoTime();
+            long now = System.nanoTime();
+            long left = deadline - now;
             if (left <= 0) {
                 if (count.get() >= target) {
                     return true;
@@ -121,7 +130,7 @@ final class CountAwait {
             }
             if (iteration < SPINS) {
                 Thread.onSpinWait();
-            } else if (iteration < SPINS + YIELDS) {
+            } else if (now - start < YIELD_NANOS) {
                 Thread.yield();
             } else {
                 waiterTarget = target;
