@@ -66,7 +66,9 @@ final class RequestQueue extends RequestQueueFields {
      * consumer takes them in order). Any thread; {@code 1 <= n <= capacity}.
      */
     long claim(int n) {
-        long limit = (long) HEAD_CACHE.getOpaque(this) + capacity;
+        // Acquire/release on the cache too, so that a producer that saw the head through another producer's copy
+        // also sees the consumer's clearing of the cells it now reuses (free on x86: plain loads and stores).
+        long limit = (long) HEAD_CACHE.getAcquire(this) + capacity;
         while (true) {
             long t = (long) TAIL.getVolatile(this);
             if (t + n > limit) {
@@ -75,7 +77,7 @@ final class RequestQueue extends RequestQueueFields {
                 if (t + n > limit) {
                     return -1;
                 }
-                HEAD_CACHE.setOpaque(this, head);
+                HEAD_CACHE.setRelease(this, head);
             }
             if (TAIL.compareAndSet(this, t, t + n)) {
                 return t;
