@@ -2,6 +2,7 @@ package dev.transferengine.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Objects;
 
 /**
  * A bounded multi-producer, single-consumer ring of (payload, completion) pairs: API threads offer, the worker
@@ -88,6 +89,7 @@ final class RequestQueue extends RequestQueueFields {
 
     /** Fills and publishes one position returned by (or following) {@link #claim}; {@code payload} not null. */
     void publish(long position, Object payload, Object completion) {
+        Objects.requireNonNull(payload, "payload"); // a null payload would read as "not published" forever
         int cell = (int) (position & mask) << 1;
         cells[cell + 1] = completion;
         CELL.setRelease(cells, cell, payload);
