@@ -27,6 +27,9 @@ import java.util.function.Consumer;
  *       (the cache lines of each slot move between the two cores). An offer that finds the ring full spins until it
  *       is accepted (or the iteration ends: the drainer may stop first), so a consumer slower than the producer
  *       shows up in the score.</li>
+ *   <li>{@code roundTrip}: the same two threads, but the offering thread then waits until the draining thread has
+ *       counted the element: the score is one hand-off there and the count's way back, an upper bound on "submit to
+ *       the worker seeing it" (about twice a one-way cache-line transfer at the least); sampled, read its p50.</li>
  *   <li>{@code sameThread}: offer then drain on one thread, as in invoker mode: the queue's own instructions.</li>
  * </ul>
  * Both queues carry the same pre-built objects (nothing allocates); the engine's queue carries a
@@ -55,6 +58,12 @@ public class RequestQueueBenchmark {
     private final RequestQueue.Drain engineSink = (p, c) -> { };
     private final Consumer<Object> agronaSink = e -> { };
     private boolean engine;
+    /** Elements the {@code roundTrip} drainer has taken; written by that thread only. */
+    private volatile long seen;
+    /** Elements the {@code roundTrip} offerer has offered; that thread only. */
+    private long offered;
+    private final RequestQueue.Drain engineCounter = (p, c) -> seen = seen + 1;
+    private final Consumer<Object> agronaCounter = e -> seen = seen + 1;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -83,6 +92,26 @@ public class RequestQueueBenchmark {
     @GroupThreads(1)
     public int drain() {
         return engine ? engineQueue.drain(engineSink, DRAIN_LIMIT) : agronaQueue.drain(agronaSink, DRAIN_LIMIT);
+    }
+
+    @Benchmark
+    @Group("roundTrip")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.SampleTime) // percentiles: an element offered as an iteration ends waits out the boundary
+    public void offerUntilSeen(Control control) {
+        long target = ++offered;
+        offer(control);
+        while (seen < target && !control.stopMeasurement) {
+            Thread.onSpinWait();
+        }
+    }
+
+    @Benchmark
+    @Group("roundTrip")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.SampleTime)
+    public int drainCounting() {
+        return engine ? engineQueue.drain(engineCounter, DRAIN_LIMIT) : agronaQueue.drain(agronaCounter, DRAIN_LIMIT);
     }
 
     @Benchmark
