@@ -56,6 +56,9 @@ public final class CaseRunner {
      * Untimed writes of {@code writeCase} before any row is measured (at most a quarter of the bytes a row may
      * move), so that the first rows are not timed while the JIT is still compiling the hot path: with the default
      * 2,000 timed writes the first row of {@code ./te bench} ran at a tenth of its steady rate on the GPU machine.
+     * They record their latencies into a histogram that is thrown away, as a timed row does: warmed up without
+     * one, the first timed row compiled the recording path while it ran, and its first 600-800 writes took about
+     * twice as long as the rest (docs/benchmark-results.md, "The first row's slow start").
      */
     public void warmUpJit(WriteCase writeCase, int writes) {
         long bytesPerOp = writeCase.bytesPerOp();
@@ -63,7 +66,7 @@ public final class CaseRunner {
         if (n < 1) {
             return;
         }
-        phase(writeCase, plan.windowFor(bytesPerOp)).run(n, null, 0);
+        phase(writeCase, plan.windowFor(bytesPerOp)).run(n, new Histogram(MAX_LATENCY_NANOS, 3), 0);
     }
 
     /** A window's requests of {@code writeCase} (slot {@code i} carries imm {@code immBase + i}) and its completion. */
