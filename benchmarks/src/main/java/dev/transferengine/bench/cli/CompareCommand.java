@@ -74,6 +74,12 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Timed writes per run (default: ${DEFAULT-VALUE}); capped by --bytes-per-row, at least 16.")
     int iterations = 5000;
 
+    @Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "20000",
+            description = "Untimed Java writes of every size before the first round, so no round is timed while the "
+                    + "JIT compiles the hot path (default: ${DEFAULT-VALUE}); at least 2,000 or the row's writes if "
+                    + "fewer, at most --bytes-per-row / 4.")
+    int jitWarmup = 20_000;
+
     @Option(names = "--bytes-per-row", paramLabel = "BYTES", defaultValue = "2G",
             description = "Bytes one timed run moves at most (default: ${DEFAULT-VALUE}).")
     String bytesPerRow = "2G";
@@ -141,6 +147,9 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         List<Long> sizeList = ByteSize.parseList(sizes);
         long perRow = ByteSize.parse(bytesPerRow);
+        if (jitWarmup < 0) {
+            throw new IllegalArgumentException("--jit-warmup must be >= 0, got " + jitWarmup);
+        }
         if (rounds < 1 || window < 1 || window > 1024 || warmup < 0 || iterations < 1 || perRow < 1
                 || timeoutSeconds < 1) {
             throw new IllegalArgumentException("need --rounds >= 1, --window 1..1024, --warmup >= 0, "
@@ -180,9 +189,10 @@ public final class CompareCommand implements Callable<Integer> {
             warm[i] = (int) Math.min(warmup, Math.max(Math.min(warmup, 1), perRow / 4 / size));
         }
         // JIT: the Java code is interpreted at first; one untimed run per size compiles the hot loops. The C
-        // binary needs nothing of the kind.
+        // binary needs nothing of the kind. 2,000 writes were too few: the 64 B rows of 5,000 writes were then
+        // timed while C2 was still compiling (docs/benchmark-results.md, "compare's JIT warm-up").
         for (int i = 0; i < iters.length; i++) {
-            java.measure(sizeList.get(i), warm[i], Math.min(iters[i], 2000), window);
+            java.measure(sizeList.get(i), warm[i], jitWarmupFor(sizeList.get(i), iters[i], perRow), window);
         }
         List<List<RateSample>> cSamples = new ArrayList<>();
         List<List<RateSample>> javaSamples = new ArrayList<>();
@@ -251,5 +261,12 @@ public final class CompareCommand implements Callable<Integer> {
         e.timeoutSeconds = timeoutSeconds;
         e.providerOptions = new LinkedHashMap<>(javaOptions);
         return e;
+    }
+
+    /** Untimed Java writes of {@code size} before the first round: --jit-warmup within a quarter of the row's bytes,
+     *  but never fewer than the 2,000 (or the row's writes, if fewer) this command always ran. */
+    int jitWarmupFor(long size, int rowWrites, long perRow) {
+        long byBytes = perRow / 4 / size;
+        return (int) Math.max(Math.min(rowWrites, 2000), Math.min(jitWarmup, byBytes));
     }
 }

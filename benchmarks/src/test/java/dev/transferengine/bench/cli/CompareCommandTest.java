@@ -39,7 +39,7 @@ class CompareCommandTest {
     void comparesBothSidesOnShmRoundByRound() {
         assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         CliRun r = CliRun.of("compare", "--provider", "shm", "--sizes", "4K,64K", "--rounds", "2", "--warmup", "10",
-                "--iterations", "200", "--json");
+                "--iterations", "200", "--jit-warmup", "0", "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
         JsonObject header = doc.getAsJsonObject("run");
@@ -73,7 +73,7 @@ class CompareCommandTest {
     void comparesOnTcpWithDeliveryCompleteOnBothSidesAndPrintsATable() {
         assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         CliRun r = CliRun.of("compare", "--provider", "tcp", "--sizes", "64K", "--rounds", "1", "--warmup", "5",
-                "--iterations", "100");
+                "--iterations", "100", "--jit-warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("libfabric 'tcp;ofi_rxm' on 127.0.0.1")
                 && r.out().contains("delivery-complete on, FI_HMEM not asked, on both sides"), r.out());
@@ -84,7 +84,7 @@ class CompareCommandTest {
     void invokerThreadingRunsTheJavaSideWithoutWorkerThreads() {
         assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
         CliRun r = CliRun.of("compare", "--provider", "shm", "--threading", "invoker", "--sizes", "4K", "--rounds", "1",
-                "--warmup", "5", "--iterations", "200", "--json");
+                "--warmup", "5", "--iterations", "200", "--jit-warmup", "0", "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
         assertTrue(doc.getAsJsonObject("run").get("idle").getAsString().startsWith("invoker"), r.out());
@@ -103,5 +103,20 @@ class CompareCommandTest {
         assertEquals(2, CliRun.of("compare", "--window", "2000").exitCode());
         assertEquals(2, CliRun.of("compare", "--rounds", "0").exitCode());
         assertEquals(2, CliRun.of("compare", "--provider-option", "libfabric.deliveryComplete=maybe").exitCode());
+        CliRun negative = CliRun.of("compare", "--jit-warmup", "-1");
+        assertEquals(2, negative.exitCode());
+        assertTrue(negative.err().contains("--jit-warmup must be >= 0"), negative.err());
+    }
+
+    @Test
+    void jitWarmupIsTheOptionWithinAQuarterOfTheRowButNeverBelowTheOld2000() {
+        CompareCommand c = new CompareCommand();
+        long row = 2L << 30;
+        assertEquals(20_000, c.jitWarmupFor(64, 5000, row));
+        assertEquals(8192, c.jitWarmupFor(64 * 1024, 5000, row), "a quarter of the row's 2 GiB");
+        assertEquals(2000, c.jitWarmupFor(1 << 20, 2048, row), "the old floor");
+        assertEquals(200, c.jitWarmupFor(4096, 200, row / 1024), "short rows: the row's writes");
+        c.jitWarmup = 0;
+        assertEquals(2000, c.jitWarmupFor(64, 5000, row));
     }
 }
