@@ -171,6 +171,10 @@ public final class CompareCommand implements Callable<Integer> {
         NativeBaseline.Settings cSettings = new NativeBaseline.Settings(libfabricProvider, node, deliveryComplete, hmem,
                 yields, noImm);
 
+        // Both sides on one libfabric: when the engine is pointed at a library (--provider-option libfabric.library,
+        // -Dte.libfabric.library, as the GPU kit's launcher does), the baseline gets it through LD_PRELOAD.
+        Map<String, String> cEnvironment = NativeBaseline.libfabricEnvironment(
+                NativeBaseline.libfabricLibrary(javaOptions, System::getProperty, System::getenv), System.getenv("LD_PRELOAD"));
         NativeBaseline baseline = baselineBinary != null ? NativeBaseline.prebuilt(baselineBinary)
                 : NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
         ThreadingMode threadingMode = switch (threading) {
@@ -205,7 +209,7 @@ public final class CompareCommand implements Callable<Integer> {
                 long size = sizeList.get(i);
                 int w = warm[i];
                 int n = iters[i];
-                Supplier<RateSample> cRun = () -> baseline.run(cSettings, size, w, n, window, timeout);
+                Supplier<RateSample> cRun = () -> baseline.run(cSettings, size, w, n, window, timeout, cEnvironment);
                 Supplier<RateSample> javaRun = () -> java.measure(size, w, n, window);
                 RateSample c;
                 RateSample j;
@@ -230,7 +234,8 @@ public final class CompareCommand implements Callable<Integer> {
         CompareReport.Header header = new CompareReport.Header(provider.choice.cliName(), libfabricProvider, node,
                 deliveryComplete, hmem, window, warmup, rounds, threadingMode == ThreadingMode.INVOKER
                         ? "invoker threads (spin, then yield)" : idle.name().toLowerCase(Locale.ROOT),
-                baseline.binary() + " " + String.join(" ", cSettings.flags()), javaOptions, Runtime.version().toString());
+                (cEnvironment.isEmpty() ? "" : "LD_PRELOAD=" + cEnvironment.get("LD_PRELOAD") + " ") + baseline.binary()
+                        + " " + String.join(" ", cSettings.flags()), javaOptions, Runtime.version().toString());
         if (json) {
             CompareReport.json(out, header, rows);
         } else {

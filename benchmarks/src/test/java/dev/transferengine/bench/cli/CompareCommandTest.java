@@ -98,6 +98,26 @@ class CompareCommandTest {
     }
 
     @Test
+    void theBaselineRunsOnTheLibfabricTheEngineIsPointedAt() {
+        assumeTrue(CliRun.canBuildBaseline(), "gcc or libfabric-dev missing");
+        String library = "/usr/lib/x86_64-linux-gnu/libfabric.so.1";
+        assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of(library)), "no " + library);
+        CliRun r = CliRun.of("compare", "--provider", "shm", "--sizes", "4K", "--rounds", "1", "--warmup", "5",
+                "--iterations", "100", "--jit-warmup", "0", "--provider-option", "libfabric.library=" + library, "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonObject doc = JsonParser.parseString(r.out()).getAsJsonObject();
+        String baseline = doc.getAsJsonObject("run").get("baseline").getAsString();
+        assertTrue(baseline.startsWith("LD_PRELOAD=" + library + " "), baseline);
+        JsonObject row = doc.getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals(100, row.getAsJsonArray("c").get(0).getAsJsonObject().get("ops").getAsLong(), r.out());
+        CliRun plain = CliRun.of("compare", "--provider", "shm", "--sizes", "4K", "--rounds", "1", "--warmup", "5",
+                "--iterations", "100", "--jit-warmup", "0", "--json");
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertFalse(JsonParser.parseString(plain.out()).getAsJsonObject().getAsJsonObject("run").get("baseline")
+                .getAsString().contains("LD_PRELOAD"), "nothing preloaded unless the engine is pointed at a library");
+    }
+
+    @Test
     void badOptionsAreUsageErrors() {
         assertEquals(2, CliRun.of("compare", "--provider", "loopback").exitCode());
         assertEquals(2, CliRun.of("compare", "--window", "2000").exitCode());
