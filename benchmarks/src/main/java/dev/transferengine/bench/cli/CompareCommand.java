@@ -74,11 +74,11 @@ public final class CompareCommand implements Callable<Integer> {
             description = "Timed writes per run (default: ${DEFAULT-VALUE}); capped by --bytes-per-row, at least 16.")
     int iterations = 5000;
 
-    @Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "20000",
+    @Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "400000",
             description = "Untimed Java writes of every size before the first round, so no round is timed while the "
                     + "JIT compiles the hot path (default: ${DEFAULT-VALUE}); at least 2,000 or the row's writes if "
                     + "fewer, at most --bytes-per-row / 4.")
-    int jitWarmup = 20_000;
+    int jitWarmup = 400_000;
 
     @Option(names = "--bytes-per-row", paramLabel = "BYTES", defaultValue = "2G",
             description = "Bytes one timed run moves at most (default: ${DEFAULT-VALUE}).")

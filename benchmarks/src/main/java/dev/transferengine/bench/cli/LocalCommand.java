@@ -56,10 +56,10 @@ public final class LocalCommand implements Callable<Integer> {
                     + "thread drives both engines while it waits (ThreadingMode.INVOKER, no thread hop).")
     String threading = "dedicated";
 
-    @picocli.CommandLine.Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "20000",
+    @picocli.CommandLine.Option(names = "--jit-warmup", paramLabel = "N", defaultValue = "400000",
             description = "Untimed writes of the first row before any row is measured, so no row is timed while the "
                     + "JIT compiles the hot path (default: ${DEFAULT-VALUE}; 0: none).")
-    int jitWarmup = 20_000;
+    int jitWarmup = 400_000;
 
     @picocli.CommandLine.Option(names = "--jfr", paramLabel = "FILE",
             description = "Record the run with JDK Flight Recorder (the engine's events: every transfer, errors, "

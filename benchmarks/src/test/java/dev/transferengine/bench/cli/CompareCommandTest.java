@@ -132,7 +132,7 @@ class CompareCommandTest {
     void jitWarmupIsTheOptionWithinAQuarterOfTheRowButNeverBelowTheOld2000() {
         CompareCommand c = new CompareCommand();
         long row = 2L << 30;
-        assertEquals(20_000, c.jitWarmupFor(64, 5000, row));
+        assertEquals(400_000, c.jitWarmupFor(64, 5000, row));
         assertEquals(8192, c.jitWarmupFor(64 * 1024, 5000, row), "a quarter of the row's 2 GiB");
         assertEquals(2000, c.jitWarmupFor(1 << 20, 2048, row), "the old floor");
         assertEquals(200, c.jitWarmupFor(4096, 200, row / 1024), "short rows: the row's writes");
