@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 
 /**
  * The request queue alone, against Agrona's {@link ManyToOneConcurrentArrayQueue} (issue 10: use Agrona's queue
- * unless a JMH run shows the engine's faster). Two shapes:
+ * unless a JMH run shows the engine's faster). Three shapes:
  * <ul>
  *   <li>{@code handoff}: one thread offers while a second drains in a loop, as a dedicated worker does: the
  *       {@code offer} score is what a submit pays for the queue when a consumer on another core keeps reading it

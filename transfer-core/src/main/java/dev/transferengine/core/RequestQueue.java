@@ -53,6 +53,8 @@ final class RequestQueue extends RequestQueueFields {
 
     /** Offers a pair; returns false when the ring is full. Any thread; {@code payload} not null. */
     boolean offer(Object payload, Object completion) {
+        // Checked before the claim: a claimed position left unpublished would stop the consumer there for good.
+        Objects.requireNonNull(payload, "payload");
         long t = claim(1);
         if (t < 0) {
             return false;
@@ -87,9 +89,11 @@ final class RequestQueue extends RequestQueueFields {
         }
     }
 
-    /** Fills and publishes one position returned by (or following) {@link #claim}; {@code payload} not null. */
+    /**
+     * Fills and publishes one position returned by (or following) {@link #claim}. {@code payload} must not be null
+     * (a null cell reads as "not published"): a batch's caller checks its requests before it claims.
+     */
     void publish(long position, Object payload, Object completion) {
-        Objects.requireNonNull(payload, "payload"); // a null payload would read as "not published" forever
         int cell = (int) (position & mask) << 1;
         cells[cell + 1] = completion;
         CELL.setRelease(cells, cell, payload);

@@ -251,6 +251,16 @@ public final class NativeBaseline {
     }
 
     /**
+     * The environment that puts the baseline on the libfabric an engine with {@code engineOptions} loads
+     * ({@link #libfabricLibrary} from the options, this JVM's system properties and environment), ahead of this
+     * process's own {@code LD_PRELOAD}; empty when the engine is not pointed at a library.
+     */
+    public static Map<String, String> environmentFor(Map<String, String> engineOptions) {
+        return libfabricEnvironment(libfabricLibrary(engineOptions, System::getProperty, System::getenv),
+                System.getenv("LD_PRELOAD"));
+    }
+
+    /**
      * What puts the baseline on {@code library} (null: nothing, the linker's search): {@code LD_PRELOAD} of the file,
      * ahead of any {@code existingPreload}. The baseline links {@code libfabric.so.1}; a preloaded object of that
      * soname satisfies it, whatever the file is called (the CUDA-enabled build in the GPU kit is

@@ -173,8 +173,7 @@ public final class CompareCommand implements Callable<Integer> {
 
         // Both sides on one libfabric: when the engine is pointed at a library (--provider-option libfabric.library,
         // -Dte.libfabric.library, as the GPU kit's launcher does), the baseline gets it through LD_PRELOAD.
-        Map<String, String> cEnvironment = NativeBaseline.libfabricEnvironment(
-                NativeBaseline.libfabricLibrary(javaOptions, System::getProperty, System::getenv), System.getenv("LD_PRELOAD"));
+        Map<String, String> cEnvironment = NativeBaseline.environmentFor(javaOptions);
         NativeBaseline baseline = baselineBinary != null ? NativeBaseline.prebuilt(baselineBinary)
                 : NativeBaseline.prepare(NativeBaseline.findSource(baselineSource), NativeBaseline.COMPILER, err);
         ThreadingMode threadingMode = switch (threading) {

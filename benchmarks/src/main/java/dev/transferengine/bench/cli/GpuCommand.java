@@ -160,8 +160,7 @@ public final class GpuCommand implements Callable<Integer> {
 
     /** LD_PRELOAD of the libfabric the engine is pointed at, if it is. */
     Map<String, String> baselineEnvironment() {
-        return NativeBaseline.libfabricEnvironment(
-                NativeBaseline.libfabricLibrary(options, System::getProperty, System::getenv), System.getenv("LD_PRELOAD"));
+        return NativeBaseline.environmentFor(options);
     }
 
     @Override
