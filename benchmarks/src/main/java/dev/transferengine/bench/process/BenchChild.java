@@ -49,13 +49,21 @@ public final class BenchChild implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts {@code transfer-bench <args>} in a child JVM named {@code name} (for messages). */
+    /**
+     * Starts {@code transfer-bench <args>} in a child JVM named {@code name} (for messages). The child gets this
+     * JVM's {@code te.*} system properties and, split at white space, the JVM flags in
+     * {@code te.bench.childJvmOptions} (e.g. {@code -XX:StartFlightRecording=filename=child.jfr} to profile it).
+     */
     public static BenchChild start(String name, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("te.")).sorted()
                 .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+        String childOptions = System.getProperty("te.bench.childJvmOptions", "").strip();
+        if (!childOptions.isEmpty()) {
+            cmd.addAll(List.of(childOptions.split("\\s+")));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TransferBench.class.getName()));
         cmd.addAll(args);
         return new BenchChild(name, new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
