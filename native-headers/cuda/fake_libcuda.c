@@ -138,8 +138,8 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, 
     }
     const unsigned long long *batch = (const unsigned long long *) params[0];
     for (unsigned int i = 0; i < gx; i++) {
-        if ((batch[i] | batch[128 + i] | batch[256 + i]) & 15) {
-            return CUDA_ERROR_INVALID_VALUE; /* the launcher promised 16-byte alignment */
+        if ((batch[i] ^ batch[128 + i]) & 15) {
+            return CUDA_ERROR_INVALID_VALUE; /* the launcher promised source and destination at one offset in 16 bytes */
         }
         memcpy((void *) batch[i], (const void *) batch[128 + i], batch[256 + i]);
     }

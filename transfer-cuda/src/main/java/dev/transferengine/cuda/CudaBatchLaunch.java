@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <ol>
  *   <li>the engine's copy kernel ({@link CudaCopyKernel}) when the caller says every range is on the device and
- *   every address and length is a multiple of 16;</li>
+ *   each copy's source and destination lie at the same offset within 16 bytes;</li>
  *   <li>otherwise one {@code cuMemcpyBatchAsync} (CUDA 13.0 driver API) on the copy engines, every copy reading its
  *   source in stream order (as {@code cuMemcpyAsync} does), no location hints, no flags. If the driver refuses it,
  *   the same copies go out one by one with {@code cuMemcpyAsync} (relaunching a copy the failed batch may have queued
@@ -88,7 +88,7 @@ final class CudaBatchLaunch {
      */
     void launch(long[] destination, long[] source, long[] length, int count, boolean onDevice, long stream,
                 int ordinal) {
-        if (onDevice && kernel != null && CudaCopyKernel.aligned(destination, source, length, count)) {
+        if (onDevice && kernel != null && CudaCopyKernel.copyable(destination, source, count)) {
             kernel.launch(destination, source, length, count, stream, ordinal);
             KERNELS.incrementAndGet();
             return;

@@ -21,9 +21,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the copy engine about 5 µs whatever the API ({@code cuMemcpyAsync} one by one or {@code cuMemcpyBatchAsync}), so
  * scattered pages moved at 1.2-1.9 GB/s; one kernel moves a whole batch of them.
  *
- * <p>Only for copies whose every address and length is a multiple of 16 and whose every range is memory of (or
- * mapped into) the launching device: the kernel reads and writes with 16-byte loads and stores, and cannot reach
- * pageable host memory. The module is loaded once per device (its primary context) on first use; when loading fails
+ * <p>Only for copies whose source and destination lie at the same offset within 16 bytes (any length) and whose
+ * every range is memory of (or mapped into) the launching device: the kernel reads and writes the whole words with
+ * 16-byte loads and stores (the bytes before the first and after the last one at a time), and cannot reach pageable
+ * host memory. The module is loaded once per device (its primary context) on first use; when loading fails
  * (a driver too old for the PTX, say) the kernel is off for that device, with one warning, and batches go to the
  * copy engine. {@code te.cuda.copyKernel=false} turns it off (measurements only).
  *
@@ -65,11 +66,15 @@ final class CudaCopyKernel {
         return f == 0 ? null : new CudaCopyKernel(f, Arena.ofAuto());
     }
 
-    /** Whether every address and length of copies {@code 0 .. count - 1} is a multiple of 16. */
-    static boolean aligned(long[] destination, long[] source, long[] length, int count) {
+    /**
+     * Whether the kernel can take copies {@code 0 .. count - 1}: each copy's source and destination lie at the same
+     * offset within 16 bytes (lengths are free: the kernel moves the bytes before the first and after the last
+     * whole 16-byte word one at a time).
+     */
+    static boolean copyable(long[] destination, long[] source, int count) {
         long bits = 0;
         for (int i = 0; i < count; i++) {
-            bits |= destination[i] | source[i] | length[i];
+            bits |= destination[i] ^ source[i];
         }
         return (bits & 15) == 0;
     }

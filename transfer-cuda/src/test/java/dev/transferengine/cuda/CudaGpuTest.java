@@ -232,6 +232,46 @@ class CudaGpuTest {
         }
     }
 
+    /**
+     * The kernel's byte-wise head and tail: copies whose source and destination share their offset within 16 bytes
+     * but start and end anywhere (shorter than the head, within one word, across many blocks), each surrounded by
+     * bytes that must stay untouched, in one launch.
+     */
+    @Test
+    void theCopyKernelMovesCopiesThatStartAndEndOffA16ByteBoundary() {
+        long span = 4L * MIB;
+        byte[] pattern = pattern((int) span, 13);
+        // {destination offset, source offset, length}; each pair of offsets equal modulo 16
+        long[][] copies = {
+                {3, 19, 1001}, {4096 + 15, 15, 17}, {8192 + 1, 33, 5}, {12_288 + 7, 7, 9}, {16_384 + 16, 48, 33},
+                {20_480 + 9, 65_536 + 9, 1}, {MIB + 9, 2 * MIB + 25, MIB + 7}, {3 * MIB + 1, 1, 0x4_0000 - 2}};
+        int count = copies.length;
+        try (CudaDeviceMemory src = CudaDeviceMemory.allocate(0, span);
+             CudaDeviceMemory dst = CudaDeviceMemory.allocate(0, span);
+             DeviceCopyQueue queue = backend.openCopyQueue(0)) {
+            src.copyFromHost(MemorySegment.ofArray(pattern), 0);
+            dst.fill((byte) 0);
+            long[] d = new long[128];
+            long[] s = new long[128];
+            long[] n = new long[128];
+            for (int i = 0; i < count; i++) {
+                d[i] = dst.address() + copies[i][0];
+                s[i] = src.address() + copies[i][1];
+                n[i] = copies[i][2];
+            }
+            long kernelsBefore = CudaBatchLaunch.kernels();
+            awaitTicket(queue, queue.copyBatch(d, s, n, count, true));
+            assertEquals(kernelsBefore + 1, CudaBatchLaunch.kernels(), "one kernel launch");
+            byte[] expected = new byte[(int) span];
+            for (long[] c : copies) {
+                System.arraycopy(pattern, (int) c[1], expected, (int) c[0], (int) c[2]);
+            }
+            byte[] back = new byte[(int) span];
+            dst.copyToHost(0, MemorySegment.ofArray(back));
+            assertEquals(-1, Arrays.mismatch(expected, back), "first wrong byte at " + Arrays.mismatch(expected, back));
+        }
+    }
+
     @Test
     void aFullCopyQueueSaysSoAndRecovers() {
         long big = 512L * MIB;

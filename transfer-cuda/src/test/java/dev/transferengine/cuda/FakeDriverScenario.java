@@ -122,7 +122,8 @@ public final class FakeDriverScenario {
             check(back[4096 + 1000] == 0 && back[70_000 + 30_000 - 4000] == 0, "nothing past the copies");
             check(CudaBatchLaunch.kernels() == 0, "host memory possible (onDevice false): never the kernel");
 
-            // On the device and every address and length a multiple of 16: the copy kernel, unless it did not load.
+            // On the device, source and destination at one offset within 16 bytes: the copy kernel, unless it did not
+            // load.
             boolean kernelLoads = System.getenv("FAKE_CUDA_NO_KERNEL") == null;
             dst.fill((byte) 0);
             long[] ad = {dst.address() + 4096, dst.address(), dst.address() + 65536};
@@ -131,10 +132,17 @@ public final class FakeDriverScenario {
             long second = queue.copyBatch(ad, as, an, 3, true);
             check(!queue.isDone(second) && queue.isDone(second), "second batch done");
             check(CudaBatchLaunch.kernels() == (kernelLoads ? 1 : 0), "kernel launches: " + CudaBatchLaunch.kernels());
-            an[0] = 1000; // not a multiple of 16: the copy engines again
+            an[0] = 1000; // a length that is no multiple of 16, and addresses off by 3 on both sides: still the kernel
+            ad[1] += 3;
+            as[1] += 3;
+            an[1] -= 3; // still ends where copy 0 begins
             long third = queue.copyBatch(ad, as, an, 3, true);
             check(!queue.isDone(third) && queue.isDone(third), "third batch done");
-            check(CudaBatchLaunch.kernels() == (kernelLoads ? 1 : 0), "a misaligned batch never runs as the kernel");
+            check(CudaBatchLaunch.kernels() == (kernelLoads ? 2 : 0), "kernel launches: " + CudaBatchLaunch.kernels());
+            as[2] += 1; // source and destination at different offsets within 16 bytes: the copy engines
+            long fourth = queue.copyBatch(ad, as, an, 3, true);
+            check(!queue.isDone(fourth) && queue.isDone(fourth), "fourth batch done");
+            check(CudaBatchLaunch.kernels() == (kernelLoads ? 2 : 0), "a batch the kernel cannot take never runs as it");
             dst.copyToHost(0, MemorySegment.ofArray(back));
             for (int c = 0; c < 3; c++) {
                 int at = (int) (ad[c] - dst.address());
