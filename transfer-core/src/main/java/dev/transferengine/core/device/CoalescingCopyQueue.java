@@ -15,9 +15,10 @@ import dev.transferengine.spi.DeviceCopyQueue;
  *   by identity: a copy must not cross from one allocation into another that happens to follow it in the address
  *   space), up to {@code maxRunBytes}.</li>
  *   <li><b>Batches</b>: where the inner queue has a batch launch ({@link DeviceCopyQueue#maxBatch()} above 1: the
- *   engine's copy kernel, or CUDA's {@code cuMemcpyBatchAsync}), the held runs of up to {@code batchRunBytes} each,
- *   however unrelated, go out together as one launch; runs the caller marked as wholly on the device form batches
- *   of their own (those may run as the kernel). Longer runs go out on their own as soon as a copy that does not
+ *   engine's copy kernel, or CUDA's {@code cuMemcpyBatchAsync}), the held runs of up to {@code batchRunBytes} each
+ *   ({@code deviceBatchRunBytes} for runs the caller marked as wholly on the device), however unrelated, go out
+ *   together as one launch; runs marked as wholly on the device form batches of their own (those may run as the
+ *   kernel). Longer runs go out on their own as soon as a copy that does not
  *   extend them arrives (a batch runs on one stream, and large copies gain more from the striping over
  *   several).</li>
  * </ul>
@@ -35,10 +36,19 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     /** The default longest run: long enough to take the launch cost out of page-sized copies. */
     public static final long DEFAULT_MAX_RUN_BYTES = 4L << 20;
     /**
-     * The default longest run that waits for a batch launch ({@code te.device.batchRunBytes} overrides it, for
-     * measurements).
+     * The default longest run that waits for a batch launch on the copy engines ({@code te.device.batchRunBytes}
+     * overrides it, for measurements).
      */
     public static final long DEFAULT_BATCH_RUN_BYTES = Long.getLong("te.device.batchRunBytes", 256L << 10);
+    /**
+     * The default longest run wholly on the device that waits for a batch launch (which then runs as the engine's
+     * copy kernel; {@code te.device.deviceBatchRunBytes} overrides it, for measurements). 1 MiB: a 1 MiB
+     * {@code cuMemcpyAsync} on the H200 costs the launching thread more than the copy takes the GPU (the loopback
+     * worker spent two thirds of its time in the launch), and with this limit 1 MiB writes GPU to GPU moved 2.6-3.4
+     * times the back-to-back device copy instead of 0.6-0.7 (docs/gpu.md, "Batch launches and the copy kernel").
+     * Larger runs stay on the copy engines, which use no SMs of the application's.
+     */
+    public static final long DEFAULT_DEVICE_BATCH_RUN_BYTES = Long.getLong("te.device.deviceBatchRunBytes", 1L << 20);
     /** The most runs held for one batch. */
     static final int MAX_HELD_RUNS = 128;
 
@@ -46,6 +56,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     private final boolean merge;
     private final long maxRunBytes;
     private final long batchRunBytes;
+    private final long deviceBatchRunBytes;
     /** For each outstanding ticket (by {@code ticket % length}), the inner ticket of the launch that carries it. */
     private final long[] innerTicket;
     private long nextTicket;
@@ -70,12 +81,22 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     private final long[] batchBytes;
 
     /**
-     * Batches with {@link #DEFAULT_BATCH_RUN_BYTES}.
+     * Batches with {@link #DEFAULT_BATCH_RUN_BYTES} and {@link #DEFAULT_DEVICE_BATCH_RUN_BYTES}.
      *
-     * @see #CoalescingCopyQueue(DeviceCopyQueue, int, boolean, long, long)
+     * @see #CoalescingCopyQueue(DeviceCopyQueue, int, boolean, long, long, long)
      */
     public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes) {
-        this(inner, capacity, merge, maxRunBytes, DEFAULT_BATCH_RUN_BYTES);
+        this(inner, capacity, merge, maxRunBytes, DEFAULT_BATCH_RUN_BYTES, DEFAULT_DEVICE_BATCH_RUN_BYTES);
+    }
+
+    /**
+     * One batch limit for every run, on the device or not.
+     *
+     * @see #CoalescingCopyQueue(DeviceCopyQueue, int, boolean, long, long, long)
+     */
+    public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes,
+                               long batchRunBytes) {
+        this(inner, capacity, merge, maxRunBytes, batchRunBytes, batchRunBytes);
     }
 
     /**
@@ -85,18 +106,21 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
      *                      the engine option {@code coalesceCopies=false})
      * @param maxRunBytes   the longest run launched as one copy
      * @param batchRunBytes the longest run that waits to share a batch launch
+     * @param deviceBatchRunBytes the same for runs marked as wholly on the device
      */
     public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes,
-                               long batchRunBytes) {
-        if (capacity < 1 || maxRunBytes < 1 || batchRunBytes < 0) {
-            throw new InvalidRequestException("capacity and maxRunBytes must be positive and batchRunBytes not "
-                    + "negative, got " + capacity + ", " + maxRunBytes + " and " + batchRunBytes);
+                               long batchRunBytes, long deviceBatchRunBytes) {
+        if (capacity < 1 || maxRunBytes < 1 || batchRunBytes < 0 || deviceBatchRunBytes < 0) {
+            throw new InvalidRequestException("capacity and maxRunBytes must be positive and the batch limits not "
+                    + "negative, got " + capacity + ", " + maxRunBytes + ", " + batchRunBytes + " and "
+                    + deviceBatchRunBytes);
         }
         this.inner = inner;
         this.merge = merge;
         this.innerTicket = new long[capacity];
         this.maxRunBytes = maxRunBytes;
         this.batchRunBytes = batchRunBytes;
+        this.deviceBatchRunBytes = deviceBatchRunBytes;
         int held = Math.max(1, Math.min(inner.maxBatch(), MAX_HELD_RUNS));
         this.runDestination = new long[held];
         this.runSource = new long[held];
@@ -155,7 +179,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         if (!extendsRun) {
             // The newest run is complete: a long one goes out now, with the runs before it; so do all when no room
             // for another run is left.
-            if (holding && (runBytes[newest] > batchRunBytes || runCount == runBytes.length) && !launchHeld()) {
+            if (holding && (runBytes[newest] > batchLimit(newest) || runCount == runBytes.length) && !launchHeld()) {
                 return FULL;
             }
             int r = runCount++;
@@ -202,11 +226,16 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
      * {@code onDevice} as one batch, each longer run as one copy. False when the inner queue is full (what is left
      * stays held, in order).
      */
+    /** The longest run {@code r} may be and still wait for a batch launch. */
+    private long batchLimit(int r) {
+        return runOnDevice[r] ? deviceBatchRunBytes : batchRunBytes;
+    }
+
     private boolean launchHeld() {
         while (runHead < runCount) {
             int end = runHead + 1;
-            if (runBytes[runHead] <= batchRunBytes) {
-                while (end < runCount && runBytes[end] <= batchRunBytes && runOnDevice[end] == runOnDevice[runHead]) {
+            if (runBytes[runHead] <= batchLimit(runHead)) {
+                while (end < runCount && runOnDevice[end] == runOnDevice[runHead] && runBytes[end] <= batchLimit(end)) {
                     end++;
                 }
             }

@@ -230,6 +230,31 @@ class CoalescingCopyQueueTest {
     }
 
     @Test
+    void writesOfAMebibyteWhollyOnTheDeviceAreBatchedAndThoseThatMayTouchHostMemoryAreNot() {
+        inner.maxBatch = 16;
+        CoalescingCopyQueue q = new CoalescingCopyQueue(inner, 64, true, 4 << 20, 256 << 10, 1 << 20);
+        long mib = 1 << 20;
+        for (int i = 0; i < 4; i++) { // every other MiB: no two contiguous
+            q.copy(0x1000_0000L + 2 * i * mib, 0x2000_0000L + 2 * i * mib, mib, SRC, DST, true);
+        }
+        q.flush();
+        assertEquals(1, inner.launches.size(), "four 1 MiB device copies, one batch");
+        assertEquals(12, inner.launches.get(0).length);
+        assertEquals(List.of(true), inner.batchOnDevice);
+        for (int i = 0; i < 4; i++) {
+            q.copy(0x3000_0000L + 2 * i * mib, 0x4000_0000L + 2 * i * mib, mib, SRC, DST, false);
+        }
+        q.flush();
+        assertEquals(List.of(12, 3, 3, 3, 3), inner.launches.stream().map(l -> l.length).toList(),
+                "1 MiB copies that may touch host memory: one launch each (over the 256 KiB limit)");
+        q.copy(0x5000_0000L, 0x6000_0000L, mib + 16, SRC, DST, true);
+        q.copy(0x5800_0000L, 0x6800_0000L, mib + 16, SRC, DST, true);
+        q.flush();
+        assertEquals(7, inner.launches.size(), "over 1 MiB even on the device: one launch each");
+        assertEquals(List.of(true), inner.batchOnDevice, "no further batch");
+    }
+
+    @Test
     void aLaunchTheDeviceRefusesReachesTheCopiesOwnersNotThePollThatFlushed() {
         CoalescingCopyQueue q = batching(16);
         long a = q.copy(0x1000, 0x9000, 4096, SRC, DST, true);
