@@ -221,16 +221,16 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
         return runCount > runHead;
     }
 
-    /**
-     * Launches the held runs in ticket order: each stretch of runs up to {@code batchRunBytes} with the same
-     * {@code onDevice} as one batch, each longer run as one copy. False when the inner queue is full (what is left
-     * stays held, in order).
-     */
     /** The longest run {@code r} may be and still wait for a batch launch. */
     private long batchLimit(int r) {
         return runOnDevice[r] ? deviceBatchRunBytes : batchRunBytes;
     }
 
+    /**
+     * Launches the held runs in ticket order: each stretch of runs within their batch limit with the same
+     * {@code onDevice} as one batch, each longer run as one copy. False when the inner queue is full (what is left
+     * stays held, in order).
+     */
     private boolean launchHeld() {
         while (runHead < runCount) {
             int end = runHead + 1;
