@@ -44,7 +44,7 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
      * The default longest run wholly on the device that waits for a batch launch (which then runs as the engine's
      * copy kernel; {@code te.device.deviceBatchRunBytes} overrides it, for measurements). 1 MiB: a 1 MiB
      * {@code cuMemcpyAsync} on the H200 costs the launching thread more than the copy takes the GPU (the loopback
-     * worker spent two thirds of its time in the launch), and with this limit 1 MiB writes GPU to GPU moved 2.6-3.4
+     * worker spent two thirds of its time in the launch), and with this limit 1 MiB writes GPU to GPU moved 2.5-3.6
      * times the back-to-back device copy instead of 0.6-0.7 (docs/gpu.md, "Batch launches and the copy kernel").
      * Larger runs stay on the copy engines, which use no SMs of the application's.
      */
