@@ -90,16 +90,6 @@ public final class CoalescingCopyQueue implements DeviceCopyQueue {
     }
 
     /**
-     * One batch limit for every run, on the device or not.
-     *
-     * @see #CoalescingCopyQueue(DeviceCopyQueue, int, boolean, long, long, long)
-     */
-    public CoalescingCopyQueue(DeviceCopyQueue inner, int capacity, boolean merge, long maxRunBytes,
-                               long batchRunBytes) {
-        this(inner, capacity, merge, maxRunBytes, batchRunBytes, batchRunBytes);
-    }
-
-    /**
      * @param inner         where the runs are launched (closed with this queue)
      * @param capacity      tickets outstanding at most (then {@link #copy} answers {@link #FULL})
      * @param merge         whether copies are merged and batched at all (false: every copy is launched as it comes,

@@ -127,10 +127,13 @@ class CoalescingCopyQueueTest {
         assertThrows(InvalidRequestException.class, () -> new CoalescingCopyQueue(inner, 0, true, 1));
     }
 
-    /** A queue over an inner queue with a batch launch of {@code maxBatch}; runs up to 256 KiB are batched. */
+    /**
+     * A queue over an inner queue with a batch launch of {@code maxBatch}; runs up to 256 KiB are batched, on the
+     * device or not.
+     */
     private CoalescingCopyQueue batching(int maxBatch) {
         inner.maxBatch = maxBatch;
-        return new CoalescingCopyQueue(inner, 64, true, 1 << 20, 256 << 10);
+        return new CoalescingCopyQueue(inner, 64, true, 1 << 20, 256 << 10, 256 << 10);
     }
 
     @Test
